@@ -1,0 +1,45 @@
+/**
+ * The collector interface: what every protocol driver under collector/<protocol>/ implements.
+ *
+ * A collector serves one connection (a Modbus link, an OPC UA endpoint, an MQTT broker) and the
+ * devices configured on it. Construction validates and does no I/O (as Telegraf's Init); start()
+ * connects and keeps reconnecting by itself: a dead peer is never an exception to the caller.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../core/log.ts';
+import type { Device, Protocol, Sample } from '../core/model.ts';
+import type { ConditionLog } from './conditions.ts';
+import type { CollectorMetrics } from './metrics.ts';
+
+export interface CollectorContext {
+  log: Logger;
+  conditions: ConditionLog;
+  metrics: CollectorMetrics;
+  /** Receives samples as they are read. Must not throw; the gateway buffers them durably. */
+  onSamples(samples: Sample[]): void;
+  /** Current time in ms; injectable so tests can control timestamps. */
+  now(): number;
+}
+
+export interface Collector {
+  /** The connection id from the config. */
+  readonly id: string;
+  /** The devices this collector reads, in the shared model. */
+  readonly devices: readonly Device[];
+  /** Connects and starts delivering samples through the context; resolves once started, not once connected. */
+  start(): Promise<void>;
+  /** Reads every configured tag once and returns the samples (for `shugai read --once`). */
+  readOnce(options?: { deviceId?: string; timeoutMs?: number }): Promise<Sample[]>;
+  /** Stops, closing sessions and sockets; never throws. */
+  stop(): Promise<void>;
+}
+
+/** One protocol's entry in the registry (collector/registry.ts). */
+export interface CollectorPlugin<Config extends { id: string; protocol: Protocol }> {
+  protocol: Config['protocol'];
+  /** The connection's config schema, with its devices and tags; descriptions feed the JSON Schema. */
+  schema: z.ZodType<Config>;
+  /** The devices a connection config declares, in the shared model (no I/O). */
+  devices(config: Config): Device[];
+  create(config: Config, context: CollectorContext): Collector;
+}

@@ -1,0 +1,53 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { requireBinary } from './binaries.ts';
+import { freePort, waitForPort } from './ports.ts';
+import { ServiceProcess } from './process.ts';
+
+export const mosquittoBinary = requireBinary('mosquitto', 'mosquitto');
+
+export interface Mosquitto {
+  port: number;
+  url: string;
+  dir: string;
+  process: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a real Mosquitto broker on a free loopback port with its own temporary folder. */
+export async function startMosquitto(extraConfig: readonly string[] = []): Promise<Mosquitto> {
+  if (!mosquittoBinary.path) throw new Error('mosquitto is not installed');
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-mosquitto-'));
+  const port = await freePort();
+  const conf = path.join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      `persistence_location ${dir}/`,
+      'persistence true',
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      ...extraConfig,
+      '',
+    ].join('\n'),
+  );
+  const proc = new ServiceProcess('mosquitto', mosquittoBinary.path, ['-c', conf], { cwd: dir });
+  await proc.waitUntil(async () => {
+    await waitForPort(port, 200);
+    return true;
+  });
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    dir,
+    process: proc,
+    async stop() {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
