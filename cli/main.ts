@@ -6,7 +6,9 @@ import { Command } from 'commander';
 import { registerCommands } from './commands.ts';
 
 const program = new Command('shugai')
-  .description('数改 shugai: read factory machines, keep their data safe, assess digital levels, compute subsidies')
+  .description(
+    '数改 shugai: read factory machines, keep their data safe, assess digital levels, compute subsidies',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .configureHelp({ sortSubcommands: false });
 
@@ -17,5 +19,8 @@ try {
 } catch (error) {
   // Expected failures (bad config, bad arguments) carry their own clear message; no stack trace.
   console.error(`shugai: ${(error as Error).message}`);
-  process.exitCode = typeof (error as { exitCode?: number }).exitCode === 'number' ? (error as { exitCode: number }).exitCode : 1;
+  process.exitCode =
+    typeof (error as { exitCode?: number }).exitCode === 'number'
+      ? (error as { exitCode: number }).exitCode
+      : 1;
 }

@@ -11,7 +11,12 @@ export class ConditionLog {
   constructor(private readonly log: Logger) {}
 
   /** Records one occurrence of `kind` for the subject (e.g. device and tag); logs only the first. */
-  raise(subject: { device: string; tag?: string }, kind: string, message: string, detail?: Record<string, unknown>): void {
+  raise(
+    subject: { device: string; tag?: string },
+    kind: string,
+    message: string,
+    detail?: Record<string, unknown>,
+  ): void {
     const key = conditionKey(subject, kind);
     const current = this.active.get(key);
     if (current) {

@@ -38,7 +38,9 @@ export class CollectorMetrics {
   /** Current value of a counter series, for tests and `shugai read`. */
   async count(counter: Counter<string>, labels: Record<string, string>): Promise<number> {
     const data = await counter.get();
-    const match = data.values.find((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+    const match = data.values.find((v) =>
+      Object.entries(labels).every(([k, value]) => v.labels[k] === value),
+    );
     return match?.value ?? 0;
   }
 }

@@ -7,7 +7,14 @@ export type { Logger };
  * Secrets never go into a log line: pass ids and counts, not configs or payloads.
  */
 export function createLogger(name: string, level = process.env.SHUGAI_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, redact: { paths: ['*.password', '*.token', '*.privateKey', '*.passphrase'], censor: '[redacted]' } }, pino.destination(2));
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: ['*.password', '*.token', '*.privateKey', '*.passphrase'], censor: '[redacted]' },
+    },
+    pino.destination(2),
+  );
 }
 
 /** A logger that writes nothing, for tests that do not look at logs. */

@@ -24,7 +24,9 @@ export const BUSINESS_LINKS = [
   '决策支持',
 ] as const;
 export type BusinessLink = (typeof BUSINESS_LINKS)[number];
-export const businessLinkSchema = z.enum(BUSINESS_LINKS).describe('A business link (业务环节): one of the 16 scene names of the 2024 indicators');
+export const businessLinkSchema = z
+  .enum(BUSINESS_LINKS)
+  .describe('A business link (业务环节): one of the 16 scene names of the 2024 indicators');
 
 export const PROTOCOLS = ['opcua', 'modbus', 'mqtt', 'sparkplugb'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -53,7 +55,9 @@ export const deviceSchema = z.object({
   id: idSchema.describe('Device id, unique within the gateway, e.g. lathe-01'),
   protocol: z.enum(PROTOCOLS).describe('How the gateway reads this device'),
   businessLinks: z.array(businessLinkSchema).min(1).describe('Business links this device serves'),
-  production: z.boolean().describe('Whether the device counts as a production device (生产设备) for the networking rate'),
+  production: z
+    .boolean()
+    .describe('Whether the device counts as a production device (生产设备) for the networking rate'),
   description: z.string().optional(),
   tags: z.array(tagSchema),
 });

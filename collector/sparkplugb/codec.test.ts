@@ -24,7 +24,9 @@ describe('Sparkplug B codec', () => {
   });
 
   it('decodes a metric sent by alias only, without a name', () => {
-    const decoded = decodePayload(encodePayload({ seq: 1, metrics: [{ alias: 42, datatype: DataType.UInt16, value: 65535 }] }));
+    const decoded = decodePayload(
+      encodePayload({ seq: 1, metrics: [{ alias: 42, datatype: DataType.UInt16, value: 65535 }] }),
+    );
     expect(decoded.metrics).toEqual([{ alias: 42, datatype: DataType.UInt16, value: 65535 }]);
   });
 

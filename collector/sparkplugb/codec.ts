@@ -35,7 +35,9 @@ message Payload {
 }
 `;
 
-const PayloadType = protobuf.parse(PROTO, { keepCase: true }).root.lookupType('org.eclipse.tahu.protobuf.Payload');
+const PayloadType = protobuf
+  .parse(PROTO, { keepCase: true })
+  .root.lookupType('org.eclipse.tahu.protobuf.Payload');
 
 /** Sparkplug B data types (spec 6.4.16). */
 export const DataType = {
@@ -119,7 +121,10 @@ export function encodePayload(payload: Payload): Uint8Array {
 export function decodePayload(bytes: Uint8Array): Payload {
   let wire: WirePayload;
   try {
-    wire = PayloadType.toObject(PayloadType.decode(bytes), { longs: String, bytes: Uint8Array }) as WirePayload;
+    wire = PayloadType.toObject(PayloadType.decode(bytes), {
+      longs: String,
+      bytes: Uint8Array,
+    }) as WirePayload;
   } catch (error) {
     throw new SparkplugDecodeError(`not a Sparkplug B payload: ${(error as Error).message}`);
   }
@@ -158,7 +163,7 @@ function encodeMetric(metric: Metric): WireMetric {
     case DataType.Int64:
     case DataType.UInt64:
     case DataType.DateTime:
-      wire.long_value = protobuf.util.Long.fromString(BigInt.asUintN(64, BigInt(value as number | bigint)).toString(), true);
+      wire.long_value = BigInt.asUintN(64, BigInt(value as number | bigint)).toString();
       break;
     case DataType.Float:
       wire.float_value = Number(value);
@@ -178,7 +183,9 @@ function encodeMetric(metric: Metric): WireMetric {
       wire.bytes_value = value as Uint8Array;
       break;
     default:
-      throw new TypeError(`cannot encode metric ${metric.name ?? metric.alias} with datatype ${metric.datatype}`);
+      throw new TypeError(
+        `cannot encode metric ${metric.name ?? metric.alias} with datatype ${metric.datatype}`,
+      );
   }
   return wire;
 }
@@ -214,7 +221,9 @@ function decodeValue(wire: WireMetric): MetricValue {
     const unsigned = BigInt.asUintN(64, BigInt(wire.long_value.toString()));
     const big = wire.datatype === DataType.Int64 ? BigInt.asIntN(64, unsigned) : unsigned;
     // Within ±2^53 a number is exact; beyond, keep the bigint so nothing is rounded silently.
-    return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big;
+    return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(big)
+      : big;
   }
   if (wire.float_value !== undefined) return wire.float_value;
   if (wire.double_value !== undefined) return wire.double_value;

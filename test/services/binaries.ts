@@ -12,7 +12,12 @@ export interface Binary {
   available: boolean;
 }
 
-const SEARCH_DIRS = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin', '/sbin'];
+const SEARCH_DIRS = [
+  ...(process.env.PATH ?? '').split(path.delimiter),
+  '/usr/sbin',
+  '/usr/local/sbin',
+  '/sbin',
+];
 const warned = new Set<string>();
 
 export function findBinary(name: string): string | undefined {

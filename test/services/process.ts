@@ -12,7 +12,11 @@ export class ServiceProcess {
     args: readonly string[],
     options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
   ) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (chunk: Buffer) => {
       this.output = (this.output + chunk.toString()).slice(-8000);
     };

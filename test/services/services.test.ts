@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from './binaries.ts';
-import { influxdBinary, startInfluxDB, type InfluxDB } from './influxdb.ts';
-import { mosquittoBinary, startMosquitto, type Mosquitto } from './mosquitto.ts';
+import { type InfluxDB, influxdBinary, startInfluxDB } from './influxdb.ts';
+import { type Mosquitto, mosquittoBinary, startMosquitto } from './mosquitto.ts';
 
 const run = promisify(execFile);
 
@@ -21,8 +21,31 @@ describe.skipIf(!mosquittoBinary.available)('mosquitto harness', () => {
     const pub = findBinary('mosquitto_pub');
     const sub = findBinary('mosquitto_sub');
     expect(pub, 'mosquitto_pub (Debian package mosquitto-clients)').toBeDefined();
-    await run(pub!, ['-p', String(broker.port), '-h', '127.0.0.1', '-t', 'harness/t', '-m', '42', '-r', '-q', '1']);
-    const { stdout } = await run(sub!, ['-p', String(broker.port), '-h', '127.0.0.1', '-t', 'harness/t', '-C', '1', '-W', '5']);
+    await run(pub!, [
+      '-p',
+      String(broker.port),
+      '-h',
+      '127.0.0.1',
+      '-t',
+      'harness/t',
+      '-m',
+      '42',
+      '-r',
+      '-q',
+      '1',
+    ]);
+    const { stdout } = await run(sub!, [
+      '-p',
+      String(broker.port),
+      '-h',
+      '127.0.0.1',
+      '-t',
+      'harness/t',
+      '-C',
+      '1',
+      '-W',
+      '5',
+    ]);
     expect(stdout.trim()).toBe('42');
   });
 });

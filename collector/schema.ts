@@ -1,0 +1,39 @@
+/**
+ * Building blocks for the collectors' config schemas. A connection config is
+ * `{ id, protocol, ...connection settings, devices: [{ id, production, businessLinks, ...device
+ * settings, tags: [{ id, type, unit, ...address }] }] }`; each collector extends these shapes so
+ * every protocol's YAML reads alike.
+ */
+import { z } from 'zod';
+import { type Device, deviceSchema, type Protocol, type Tag, tagSchema } from '../core/model.ts';
+
+/** The protocol-independent fields of a tag in a config file. */
+export const tagConfigBase = tagSchema;
+
+/** The protocol-independent fields of a device in a config file (its protocol comes from the connection). */
+export const deviceConfigBase = deviceSchema.omit({ protocol: true, tags: true });
+
+export const connectionIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 characters: letters, digits, _ . - (not first)')
+  .describe('Connection id, unique within the gateway');
+
+type DeviceConfigLike = z.infer<typeof deviceConfigBase> & { tags: Tag[] };
+
+/** The shared-model view of the devices of a connection config. */
+export function toModelDevices(protocol: Protocol, devices: readonly DeviceConfigLike[]): Device[] {
+  return devices.map((device) => ({
+    id: device.id,
+    protocol,
+    businessLinks: device.businessLinks,
+    production: device.production,
+    ...(device.description === undefined ? {} : { description: device.description }),
+    tags: device.tags.map((tag) => ({
+      id: tag.id,
+      type: tag.type,
+      ...(tag.unit === undefined ? {} : { unit: tag.unit }),
+      ...(tag.description === undefined ? {} : { description: tag.description }),
+      ...(tag.businessLinks === undefined ? {} : { businessLinks: tag.businessLinks }),
+    })),
+  }));
+}
