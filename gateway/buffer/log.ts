@@ -1,0 +1,432 @@
+/**
+ * The durable log: every sample the gateway accepts is appended here before any sink sees it, and
+ * is deleted only after every sink acknowledged it. Segment files of checksummed records, a
+ * persisted read position per sink, bounds in bytes and age with a chosen policy when full, and
+ * every dropped sample counted. See gateway/buffer/README.md for the guarantees of each setting.
+ */
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from '../../core/log.ts';
+import { encodeHeader, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './record.ts';
+import { Segment, scanSegment, writeFileAtomic } from './segment.ts';
+
+export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
+export type FullPolicy = 'drop-oldest' | 'refuse-new';
+export type DropReason = 'full' | 'age' | 'refused';
+
+export interface LogOptions {
+  dir: string;
+  /** Total bytes on disk the log may use. */
+  maxBytes: number;
+  /** Records older than this are dropped (ms); 0 = no age bound. */
+  maxAgeMs: number;
+  /** Size at which a new segment file is started; drops happen a segment at a time. */
+  segmentBytes: number;
+  fsync: FsyncPolicy;
+  whenFull: FullPolicy;
+  log: Logger;
+  now?: () => number;
+  /** Called for every drop, with the samples lost for the reader most behind. */
+  onDrop?: (reason: DropReason, samples: number) => void;
+}
+
+export interface LogRecord {
+  seq: number;
+  count: number;
+  time: number;
+  payload: Buffer;
+}
+
+export interface LogStats {
+  firstSeq: number;
+  nextSeq: number;
+  records: number;
+  samples: number;
+  bytes: number;
+  segments: number;
+  oldestTime: number | undefined;
+  dropped: Record<DropReason, number>;
+  corrupt: { tails: number; bytes: number };
+}
+
+export class BufferFullError extends Error {
+  override readonly name = 'BufferFullError';
+  readonly code = 'SHUGAI_BUFFER_FULL';
+}
+
+interface Pending {
+  payload: Uint8Array;
+  count: number;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+}
+
+export class DurableLog {
+  private readonly segments: Segment[] = [];
+  private readonly positions = new Map<string, number>();
+  private readonly pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private nextSeq = 0;
+  private readonly now: () => number;
+  private dropEpisode: { reason: DropReason; samples: number; since: number } | undefined;
+  readonly dropped: Record<DropReason, number> = { full: 0, age: 0, refused: 0 };
+  /** Corrupt tails found on start and set aside in corrupt/. */
+  readonly corrupt = { tails: 0, bytes: 0 };
+  private closed = false;
+  /** Serialises everything that touches segment files: writes, rotation, drops, releases, reads. */
+  private lock: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly options: LogOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Opens (creating or recovering) the log in options.dir. */
+  static async open(options: LogOptions): Promise<DurableLog> {
+    const log = new DurableLog(options);
+    await log.recover();
+    return log;
+  }
+
+  private get segmentDir(): string {
+    return path.join(this.options.dir, 'segments');
+  }
+
+  private get positionDir(): string {
+    return path.join(this.options.dir, 'positions');
+  }
+
+  private async recover(): Promise<void> {
+    await mkdir(this.segmentDir, { recursive: true });
+    await mkdir(this.positionDir, { recursive: true });
+    const files = (await readdir(this.segmentDir)).filter((f) => f.endsWith('.seg')).sort();
+    for (const file of files) {
+      const { segment, corruptBytes, corruptReason } = await scanSegment(
+        path.join(this.segmentDir, file),
+        path.join(this.options.dir, 'corrupt'),
+      );
+      if (corruptBytes > 0) {
+        // Samples inside torn bytes cannot be counted (their header may be the torn part): count
+        // the tails and bytes set aside, which stay in corrupt/ for inspection.
+        this.options.log.warn(
+          { segment: file, bytes: corruptBytes, reason: corruptReason },
+          'buffer: corrupt tail set aside',
+        );
+        this.corrupt.tails += 1;
+        this.corrupt.bytes += corruptBytes;
+      }
+      this.segments.push(segment);
+    }
+    for (let i = 1; i < this.segments.length; i++) {
+      const previous = this.segments[i - 1] as Segment;
+      const current = this.segments[i] as Segment;
+      if (current.firstSeq !== previous.endSeq) {
+        this.options.log.warn(
+          { from: previous.endSeq, to: current.firstSeq },
+          'buffer: records missing between segments',
+        );
+      }
+    }
+    this.nextSeq = this.segments.at(-1)?.endSeq ?? 0;
+    const firstSeq = this.firstSeq;
+    for (const file of await readdir(this.positionDir)) {
+      if (!file.endsWith('.json')) continue;
+      const name = file.slice(0, -'.json'.length);
+      const stored = JSON.parse(await readFile(path.join(this.positionDir, file), 'utf8')) as {
+        next: number;
+      };
+      this.positions.set(name, Math.min(Math.max(stored.next, firstSeq), this.nextSeq));
+    }
+    if (this.segments.length === 0) await this.startSegment(this.nextSeq);
+    await this.segments.at(-1)?.openForAppend();
+  }
+
+  get firstSeq(): number {
+    return this.segments[0]?.firstSeq ?? this.nextSeq;
+  }
+
+  private get totalBytes(): number {
+    return this.segments.reduce((sum, s) => sum + s.size, 0);
+  }
+
+  /**
+   * Appends one record of `count` samples. Resolves with its sequence number once the record is
+   * durable under the fsync policy. Appends arriving together share one write and one fsync.
+   */
+  append(payload: Uint8Array, count: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('buffer is closed'));
+    if (payload.length > MAX_PAYLOAD_BYTES) {
+      return Promise.reject(new Error(`record of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ payload, count, resolve, reject });
+      this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, this.pending.length);
+        try {
+          await this.exclusive(() => this.writeBatch(batch));
+        } catch (error) {
+          for (const item of batch) item.reject(error as Error);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const incoming = batch.reduce((sum, p) => sum + HEADER_BYTES + p.payload.length, 0);
+    const accepted = await this.makeRoom(batch, incoming);
+    if (accepted.length === 0) return;
+    let segment = this.segments.at(-1) as Segment;
+    if (segment.size > 0 && segment.size + incoming > this.options.segmentBytes)
+      segment = await this.rotate();
+    const time = this.now();
+    const buffers: Uint8Array[] = [];
+    const metas = accepted.map((item) => {
+      const meta = { seq: this.nextSeq++, count: item.count, time };
+      buffers.push(encodeHeader(meta, item.payload), item.payload);
+      return meta;
+    });
+    await segment.openForAppend();
+    await segment.handle!.writev(buffers);
+    let offset = segment.size;
+    metas.forEach((meta, i) => {
+      segment.index(meta, offset);
+      offset += HEADER_BYTES + (accepted[i] as Pending).payload.length;
+    });
+    segment.size = offset;
+    await this.syncPerPolicy(segment);
+    metas.forEach((meta, i) => (accepted[i] as Pending).resolve(meta.seq));
+  }
+
+  private async syncPerPolicy(segment: Segment): Promise<void> {
+    const policy = this.options.fsync;
+    if (policy.mode === 'always') {
+      await segment.handle!.datasync();
+    } else if (policy.mode === 'interval') {
+      this.dirty = true;
+      this.syncTimer ??= setTimeout(() => {
+        this.syncTimer = undefined;
+        void this.syncNow();
+      }, policy.intervalMs);
+    }
+  }
+
+  private async syncNow(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.segments
+      .at(-1)
+      ?.handle?.datasync()
+      .catch((error: Error) => {
+        this.options.log.error({ err: error.message }, 'buffer: fsync failed');
+      });
+  }
+
+  /** Applies the age bound, then the byte bound with the chosen policy; returns what may be written. */
+  private async makeRoom(batch: Pending[], incoming: number): Promise<Pending[]> {
+    await this.dropExpired();
+    if (this.totalBytes + incoming <= this.options.maxBytes) return batch;
+    if (this.options.whenFull === 'refuse-new') {
+      const samples = batch.reduce((sum, p) => sum + p.count, 0);
+      this.noteDrop('refused', samples);
+      for (const item of batch)
+        item.reject(new BufferFullError(`buffer full (${this.options.maxBytes} bytes): new samples refused`));
+      return [];
+    }
+    while (this.totalBytes + incoming > this.options.maxBytes && this.segments.length > 0) {
+      if (this.segments.length === 1) {
+        const only = this.segments[0] as Segment;
+        if (only.size === 0) break; // a batch larger than the whole buffer still gets written
+        await this.rotate();
+      }
+      await this.dropOldestSegment('full');
+    }
+    return batch;
+  }
+
+  private async dropExpired(): Promise<void> {
+    if (this.options.maxAgeMs <= 0) return;
+    const cutoff = this.now() - this.options.maxAgeMs;
+    while (
+      this.segments.length > 1 &&
+      ((this.segments[0] as Segment).lastTime ?? Number.POSITIVE_INFINITY) < cutoff
+    ) {
+      await this.dropOldestSegment('age');
+    }
+  }
+
+  private async dropOldestSegment(reason: DropReason): Promise<void> {
+    const oldest = this.segments.shift() as Segment;
+    // Count what the reader most behind loses: samples it had not acknowledged yet.
+    const behind = this.positions.size === 0 ? oldest.firstSeq : Math.min(...this.positions.values());
+    const lost = behind < oldest.endSeq ? oldest.samplesFrom(behind) : 0;
+    await oldest.close();
+    await rm(oldest.file, { force: true });
+    for (const [name, next] of this.positions) {
+      if (next < oldest.endSeq) await this.storePosition(name, oldest.endSeq);
+    }
+    if (lost > 0) this.noteDrop(reason, lost);
+  }
+
+  private noteDrop(reason: DropReason, samples: number): void {
+    this.dropped[reason] += samples;
+    this.options.onDrop?.(reason, samples);
+    const now = this.now();
+    if (this.dropEpisode && this.dropEpisode.reason === reason) {
+      this.dropEpisode.samples += samples;
+      return;
+    }
+    this.endDropEpisode();
+    this.dropEpisode = { reason, samples, since: now };
+    this.options.log.warn({ reason, samples }, `buffer: dropping samples (${reason})`);
+  }
+
+  /** Logs the summary of a drop episode once the buffer has room again. */
+  private endDropEpisode(): void {
+    if (!this.dropEpisode) return;
+    const { reason, samples, since } = this.dropEpisode;
+    this.options.log.warn({ reason, samples, durationMs: this.now() - since }, 'buffer: drop episode ended');
+    this.dropEpisode = undefined;
+  }
+
+  private async rotate(): Promise<Segment> {
+    await this.segments.at(-1)?.handle?.datasync();
+    await this.segments.at(-1)?.close();
+    return this.startSegment(this.nextSeq);
+  }
+
+  private async startSegment(firstSeq: number): Promise<Segment> {
+    const segment = new Segment(path.join(this.segmentDir, Segment.fileName(firstSeq)), firstSeq);
+    const handle = await open(segment.file, 'a');
+    segment.handle = handle;
+    this.segments.push(segment);
+    return segment;
+  }
+
+  /** Declares a reader (a sink); a new reader starts at the oldest record still held. */
+  async addReader(name: string): Promise<void> {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`invalid reader name "${name}"`);
+    if (!this.positions.has(name)) await this.storePosition(name, this.firstSeq);
+  }
+
+  /** The readers' positions: the next sequence number each has not acknowledged. */
+  readerPositions(): ReadonlyMap<string, number> {
+    return this.positions;
+  }
+
+  /** Reads up to `maxRecords` records for `reader` starting at `from` (default: its position). */
+  read(reader: string, maxRecords: number, from?: number): Promise<LogRecord[]> {
+    return this.exclusive(() => this.readLocked(reader, maxRecords, from));
+  }
+
+  private async readLocked(reader: string, maxRecords: number, from?: number): Promise<LogRecord[]> {
+    const start = Math.max(from ?? this.position(reader), this.firstSeq);
+    const out: LogRecord[] = [];
+    for (const segment of this.segments) {
+      if (segment.endSeq <= start || out.length >= maxRecords) continue;
+      let i = segment.locate(start);
+      if (i >= segment.records) continue;
+      const take = Math.min(segment.records - i, maxRecords - out.length);
+      const begin = segment.offsets[i] as number;
+      const end = i + take < segment.records ? (segment.offsets[i + take] as number) : segment.size;
+      const bytes = Buffer.allocUnsafe(end - begin);
+      const handle = await open(segment.file, 'r');
+      try {
+        await handle.read(bytes, 0, bytes.length, begin);
+      } finally {
+        await handle.close();
+      }
+      for (let n = 0; n < take; n++, i++) {
+        const at = (segment.offsets[i] as number) - begin;
+        const length = bytes.readUInt32LE(at + 4);
+        out.push({
+          seq: segment.seqs[i] as number,
+          count: segment.counts[i] as number,
+          time: segment.times[i] as number,
+          payload: bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length),
+        });
+      }
+    }
+    return out;
+  }
+
+  position(reader: string): number {
+    const next = this.positions.get(reader);
+    if (next === undefined) throw new Error(`unknown buffer reader "${reader}"`);
+    return next;
+  }
+
+  /** Marks everything before `next` as delivered for `reader`, and frees what every reader has. */
+  async ack(reader: string, next: number): Promise<void> {
+    if (next <= this.position(reader)) return;
+    await this.storePosition(reader, Math.min(next, this.nextSeq));
+    await this.exclusive(() => this.release());
+  }
+
+  private async storePosition(reader: string, next: number): Promise<void> {
+    this.positions.set(reader, next);
+    await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), JSON.stringify({ next }));
+  }
+
+  /** Deletes segments every reader has fully acknowledged; a fully acknowledged active one is rotated first. */
+  private async release(): Promise<void> {
+    const min = Math.min(...this.positions.values());
+    const active = this.segments.at(-1) as Segment;
+    if (active.records > 0 && active.endSeq <= min) await this.rotate();
+    while (this.segments.length > 1 && (this.segments[0] as Segment).endSeq <= min) {
+      const done = this.segments.shift() as Segment;
+      await done.close();
+      await rm(done.file, { force: true });
+    }
+    if (this.totalBytes < this.options.maxBytes) this.endDropEpisode();
+  }
+
+  stats(): LogStats {
+    let samples = 0;
+    let records = 0;
+    for (const s of this.segments) {
+      samples += s.samples;
+      records += s.records;
+    }
+    return {
+      firstSeq: this.firstSeq,
+      nextSeq: this.nextSeq,
+      records,
+      samples,
+      bytes: this.totalBytes,
+      segments: this.segments.length,
+      oldestTime: this.segments.find((s) => s.records > 0)?.times[0],
+      dropped: { ...this.dropped },
+      corrupt: { ...this.corrupt },
+    };
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes what is pending, fsyncs, and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flushing;
+    this.closed = true;
+    if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.syncTimer = undefined;
+    await this.exclusive(async () => {
+      this.dirty = true;
+      await this.syncNow();
+      this.endDropEpisode();
+      for (const segment of this.segments) await segment.close();
+    });
+  }
+}

@@ -1,0 +1,134 @@
+import { type FileHandle, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeRecord, type RecordMeta } from './record.ts';
+
+/** One segment file of the log and the in-memory index of its records. */
+export class Segment {
+  readonly seqs: number[] = [];
+  readonly offsets: number[] = [];
+  readonly counts: number[] = [];
+  readonly times: number[] = [];
+  size = 0;
+  samples = 0;
+  handle: FileHandle | undefined;
+
+  constructor(
+    readonly file: string,
+    readonly firstSeq: number,
+  ) {}
+
+  static fileName(firstSeq: number): string {
+    return `${String(firstSeq).padStart(20, '0')}.seg`;
+  }
+
+  get records(): number {
+    return this.seqs.length;
+  }
+
+  /** The sequence number after this segment's last record. */
+  get endSeq(): number {
+    const last = this.seqs.at(-1);
+    return last === undefined ? this.firstSeq : last + 1;
+  }
+
+  get lastTime(): number | undefined {
+    return this.times.at(-1);
+  }
+
+  index(meta: RecordMeta, offset: number): void {
+    this.seqs.push(meta.seq);
+    this.offsets.push(offset);
+    this.counts.push(meta.count);
+    this.times.push(meta.time);
+    this.samples += meta.count;
+  }
+
+  /** Position in this segment of the first record with seq >= `seq`. */
+  locate(seq: number): number {
+    let lo = 0;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.seqs[mid] as number) < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Samples in records with seq >= `seq`. */
+  samplesFrom(seq: number): number {
+    let sum = 0;
+    for (let i = this.locate(seq); i < this.counts.length; i++) sum += this.counts[i] as number;
+    return sum;
+  }
+
+  async openForAppend(): Promise<void> {
+    this.handle ??= await open(this.file, 'a');
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
+
+export interface ScanResult {
+  segment: Segment;
+  /** Bytes after the last valid record, set aside into `corruptDir`. */
+  corruptBytes: number;
+  corruptReason?: string;
+}
+
+/**
+ * Reads a segment file, indexing every valid record. At the first invalid one (a torn write from a
+ * power cut, a flipped bit), the rest of the file is moved aside into `corruptDir` for inspection
+ * and the segment is truncated there, so the log stays appendable and never crashes on start.
+ */
+export async function scanSegment(file: string, corruptDir: string): Promise<ScanResult> {
+  const firstSeq = Number(path.basename(file, '.seg'));
+  const segment = new Segment(file, firstSeq);
+  const bytes = await readFile(file);
+  let offset = 0;
+  let reason: string | undefined;
+  let expectedSeq = firstSeq;
+  while (offset < bytes.length) {
+    const result = decodeRecord(bytes, offset);
+    if (!result.ok) {
+      reason = result.reason;
+      break;
+    }
+    if (result.meta.seq !== expectedSeq) {
+      reason = `sequence ${result.meta.seq} where ${expectedSeq} was expected`;
+      break;
+    }
+    segment.index(result.meta, offset);
+    offset += result.size;
+    expectedSeq = result.meta.seq + 1;
+  }
+  segment.size = offset;
+  const corruptBytes = bytes.length - offset;
+  if (corruptBytes > 0) {
+    await mkdir(corruptDir, { recursive: true });
+    const aside = path.join(corruptDir, `${path.basename(file)}.${Date.now()}.tail`);
+    const handle = await open(aside, 'w');
+    await handle.writeFile(bytes.subarray(offset));
+    await handle.sync();
+    await handle.close();
+    await truncate(file, offset);
+  }
+  return { segment, corruptBytes, ...(reason === undefined ? {} : { corruptReason: reason }) };
+}
+
+/** Writes a small file atomically: temp file, fsync, rename. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  const temp = `${file}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
+}
