@@ -31,8 +31,15 @@ export interface InfluxQueryResult {
   results: { statement_id: number; series?: InfluxSeries[]; error?: string }[];
 }
 
+export interface InfluxOptions {
+  /** Turn on authentication (then create an admin user through the API before writing). */
+  authEnabled?: boolean;
+  /** Largest request body accepted, in bytes (0 = no limit); larger writes get 413. */
+  maxBodySize?: number;
+}
+
 /** Starts a real InfluxDB 1.x on free loopback ports with a temporary data folder. */
-export async function startInfluxDB(): Promise<InfluxDB> {
+export async function startInfluxDB(options: InfluxOptions = {}): Promise<InfluxDB> {
   if (!influxdBinary.path) throw new Error('influxd is not installed');
   const binary = influxdBinary.path;
   const dir = await mkdtemp(path.join(tmpdir(), 'shugai-influxdb-'));
@@ -53,7 +60,8 @@ export async function startInfluxDB(): Promise<InfluxDB> {
       '[http]',
       `  bind-address = "127.0.0.1:${port}"`,
       '  log-enabled = false',
-      '  max-body-size = 0',
+      `  max-body-size = ${options.maxBodySize ?? 0}`,
+      `  auth-enabled = ${options.authEnabled === true}`,
       '[monitor]',
       '  store-enabled = false',
       '[continuous_queries]',

@@ -1,0 +1,126 @@
+/**
+ * The InfluxDB sink: line protocol over HTTP, v1 `/write` or v2 `/api/v2/write`. It writes one batch
+ * and classifies the answer the way Telegraf does; the core decides what to do with the outcome.
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { toLines } from '../line-protocol.ts';
+import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
+import type { InfluxSinkConfig } from './schema.ts';
+
+const gzip = promisify(gzipCallback);
+
+export class InfluxSink implements Sink {
+  readonly name: string;
+  private readonly writeUrl: string;
+  private readonly headers: Record<string, string>;
+
+  constructor(
+    private readonly config: InfluxSinkConfig,
+    private readonly gatewayId: string,
+  ) {
+    this.name = config.name;
+    const base = config.url.replace(/\/+$/, '');
+    const params = new URLSearchParams({ precision: 'ms' });
+    this.headers = { 'Content-Type': 'text/plain; charset=utf-8' };
+    if (config.version === 1) {
+      params.set('db', config.database);
+      if (config.retentionPolicy) params.set('rp', config.retentionPolicy);
+      // Credentials go in a header, never in the URL, so they cannot end up in a log line.
+      if (config.username !== undefined) {
+        this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
+      }
+      this.writeUrl = `${base}/write?${params}`;
+    } else {
+      params.set('org', config.org);
+      params.set('bucket', config.bucket);
+      this.headers.Authorization = `Token ${config.token}`;
+      this.writeUrl = `${base}/api/v2/write?${params}`;
+    }
+    if (config.gzip) this.headers['Content-Encoding'] = 'gzip';
+  }
+
+  /** Creates the database (v1) when configured to; a failure is reported, and writes will say more. */
+  async prepare(): Promise<void> {
+    if (this.config.version !== 1 || !this.config.createDatabase) return;
+    const base = this.config.url.replace(/\/+$/, '');
+    const body = new URLSearchParams({ q: `CREATE DATABASE "${this.config.database.replace(/"/g, '\\"')}"` });
+    const auth = this.headers.Authorization;
+    const response = await fetch(`${base}/query`, {
+      method: 'POST',
+      body,
+      headers: auth ? { Authorization: auth } : {},
+      signal: AbortSignal.timeout(this.config.timeoutMs),
+    });
+    if (!response.ok)
+      throw new Error(
+        `CREATE DATABASE ${this.config.database} failed: HTTP ${response.status} ${(await response.text()).trim()}`,
+      );
+  }
+
+  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
+    const { text, unrepresentable } = toLines(batch, {
+      measurement: this.config.measurement,
+      gatewayId: this.gatewayId,
+    });
+    if (text === '')
+      return unrepresentable > 0
+        ? { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable }
+        : { kind: 'ok' };
+    const body = this.config.gzip ? await gzip(text) : text;
+    let response: Response;
+    try {
+      response = await fetch(this.writeUrl, {
+        method: 'POST',
+        body,
+        headers: this.headers,
+        signal: AbortSignal.timeout(this.config.timeoutMs),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      return { kind: 'retry', reason: `network: ${cause}` };
+    }
+    const outcome = classify(
+      response.status,
+      await response.text(),
+      response.headers.get('retry-after'),
+      batch.length - unrepresentable,
+    );
+    if (outcome.kind === 'ok' && unrepresentable > 0)
+      return { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable };
+    if (outcome.kind === 'drop') return { ...outcome, rejected: outcome.rejected + unrepresentable };
+    return outcome;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Maps an HTTP answer to an outcome (exported for its table test). */
+export function classify(
+  status: number,
+  body: string,
+  retryAfter: string | null,
+  sent: number,
+): WriteOutcome {
+  const reason = `HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`;
+  if (status >= 200 && status < 300) return { kind: 'ok' };
+  if (status === 413) return { kind: 'split', reason };
+  if (status === 400 || status === 422) return { kind: 'drop', reason, rejected: rejectedCount(body, sent) };
+  if (status === 401 || status === 403) return { kind: 'auth', reason };
+  const retryAfterMs = parseRetryAfter(retryAfter);
+  return retryAfterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
+}
+
+/** How many points a 400 rejected: InfluxDB 1.x says `dropped=N` on a partial write; otherwise all. */
+function rejectedCount(body: string, sent: number): number {
+  const match = /dropped=(\d+)/.exec(body);
+  return match ? Math.min(Number(match[1]), sent) : sent;
+}
+
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
