@@ -203,7 +203,9 @@ export class DurableLog {
     });
     segment.size = offset;
     await this.syncPerPolicy(segment);
-    metas.forEach((meta, i) => (accepted[i] as Pending).resolve(meta.seq));
+    metas.forEach((meta, i) => {
+      (accepted[i] as Pending).resolve(meta.seq);
+    });
   }
 
   private async syncPerPolicy(segment: Segment): Promise<void> {
