@@ -17,21 +17,23 @@ const options = { measurement: 'samples', gatewayId: 'gw-01' };
 describe('line protocol', () => {
   it('writes each type into its own field, integers with the i suffix', () => {
     expect(toLine(base, options)).toBe(
-      'samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=spindle_speed value=1200.5 1700000000123',
+      'samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=spindle_speed value=1200.5,received=1700000000200i 1700000000123',
     );
     expect(toLine({ ...base, type: 'integer', value: 65535 }, options)).toBe(
-      'samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=spindle_speed value_int=65535i 1700000000123',
+      'samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=spindle_speed value_int=65535i,received=1700000000200i 1700000000123',
     );
-    expect(toLine({ ...base, type: 'boolean', value: false }, options)).toContain(' value_bool=false ');
+    expect(toLine({ ...base, type: 'boolean', value: false }, options)).toContain(
+      ' value_bool=false,received=',
+    );
     expect(toLine({ ...base, type: 'string', value: 'say "合格"\\n' }, options)).toContain(
-      ' value_str="say \\"合格\\"\\\\n" ',
+      ' value_str="say \\"合格\\"\\\\n",received=',
     );
   });
 
   it('adds the status code of a bad sample and escapes tag values', () => {
     const line = toLine({ ...base, device: 'press 2,a=b', quality: 'bad', statusCode: 0x80050000 }, options);
     expect(line).toBe(
-      'samples,device=press\\ 2\\,a\\=b,gateway=gw-01,quality=bad,tag_id=spindle_speed value=1200.5,status=2147811328i 1700000000123',
+      'samples,device=press\\ 2\\,a\\=b,gateway=gw-01,quality=bad,tag_id=spindle_speed value=1200.5,received=1700000000200i,status=2147811328i 1700000000123',
     );
   });
 

@@ -1,11 +1,12 @@
 /**
  * InfluxDB line protocol for samples; the naming is documented in gateway/sinks/README.md.
  *
- *   <measurement>,device=<id>,gateway=<id>,quality=<q>,tag_id=<id> <field>=<value>[,status=<code>i] <sourceTime ms>
+ *   <measurement>,device=<id>,gateway=<id>,quality=<q>,tag_id=<id> <field>=<value>,received=<ms>i[,status=<code>i] <sourceTime ms>
  *
  * The value goes into a field named by its type, because InfluxDB fixes a field's type per
  * measurement: `value` (float), `value_int` (integer), `value_bool`, `value_str`. Writing the same
- * sample twice writes the same point (same series and timestamp), so replays are harmless.
+ * sample twice writes the same point (same series and timestamp), so replays are harmless. The tag
+ * key is `tag_id`, not `tag`, because TAG is an InfluxQL keyword.
  */
 import type { StoredSample } from './sink.ts';
 
@@ -23,7 +24,7 @@ export const VALUE_FIELDS = {
 
 export function toLine(sample: StoredSample, options: LineProtocolOptions): string {
   const tags = `device=${escapeTag(sample.device)},gateway=${escapeTag(options.gatewayId)},quality=${sample.quality},tag_id=${escapeTag(sample.tag)}`;
-  let fields = `${VALUE_FIELDS[sample.type]}=${fieldValue(sample)}`;
+  let fields = `${VALUE_FIELDS[sample.type]}=${fieldValue(sample)},received=${Math.trunc(sample.receivedAt)}i`;
   if (sample.statusCode !== 0) fields += `,status=${Math.trunc(sample.statusCode)}i`;
   return `${escapeMeasurement(options.measurement)},${tags} ${fields} ${Math.trunc(sample.sourceTime)}`;
 }

@@ -84,11 +84,11 @@ describe.skipIf(!influxdBinary.available)('InfluxDB sink against InfluxDB 1.x', 
     );
     expect(series.every((s) => s.values.length === 1)).toBe(true);
     expect(rows).toEqual({
-      spindle_speed: { time: t0, value: 1234.5 },
-      parts: { time: t0, value_int: 65535 },
-      alarm: { time: t0, value_bool: true },
-      state: { time: t0, value_str: '运行 "run"' },
-      temp: { time: t0, value: 0, status: 2150825984 },
+      spindle_speed: { time: t0, value: 1234.5, received: t0 + 5 },
+      parts: { time: t0, value_int: 65535, received: t0 + 5 },
+      alarm: { time: t0, value_bool: true, received: t0 + 5 },
+      state: { time: t0, value_str: '运行 "run"', received: t0 + 5 },
+      temp: { time: t0, value: 0, received: t0 + 5, status: 2150825984 },
     });
     expect(series.find((s) => s.tags?.tag_id === 'temp')?.tags).toEqual({
       device: 'lathe-01',

@@ -1,0 +1,197 @@
+/**
+ * Reads samples back from InfluxDB 1.x (InfluxQL over /query) through the store read interface,
+ * so the assessment and the verifier see InfluxDB and the embedded store alike.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import type { DataType, Quality } from '../../../core/model.ts';
+import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
+import { VALUE_FIELDS } from '../line-protocol.ts';
+import type { StoredSample } from '../sink.ts';
+
+export interface InfluxReaderOptions {
+  url: string;
+  database: string;
+  measurement?: string;
+  username?: string;
+  password?: string;
+  timeoutMs?: number;
+}
+
+interface Series {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: unknown[][];
+}
+interface Chunk {
+  results?: { series?: Series[]; error?: string }[];
+  error?: string;
+}
+
+const FIELD_TYPES = Object.entries(VALUE_FIELDS).map(([type, field]) => [field, type as DataType] as const);
+
+export class InfluxReader implements SampleReader {
+  private readonly measurement: string;
+
+  constructor(private readonly options: InfluxReaderOptions) {
+    this.measurement = options.measurement ?? 'samples';
+  }
+
+  async summarize(window: TimeWindow): Promise<SeriesSummary[]> {
+    const where = `WHERE time >= ${window.from}ms AND time < ${window.to}ms`;
+    const group = 'GROUP BY "device", "tag_id", "quality"';
+    const m = quoteIdent(this.measurement);
+    const fields = Object.values(VALUE_FIELDS).map(quoteIdent);
+    const [counts, firsts, lasts] = await Promise.all([
+      this.query(`SELECT ${fields.map((f) => `count(${f})`).join(', ')} FROM ${m} ${where} ${group}`),
+      this.query(`SELECT * FROM ${m} ${where} ${group} ORDER BY time ASC LIMIT 1`),
+      this.query(`SELECT * FROM ${m} ${where} ${group} ORDER BY time DESC LIMIT 1`),
+    ]);
+    const byKey = new Map<string, SeriesSummary>();
+    const entry = (tags: Record<string, string>) => {
+      const key = `${tags.device}\u0000${tags.tag_id}`;
+      let summary = byKey.get(key);
+      if (!summary) {
+        summary = {
+          device: tags.device ?? '',
+          tag: tags.tag_id ?? '',
+          counts: { good: 0, uncertain: 0, bad: 0 },
+          first: Number.POSITIVE_INFINITY,
+          last: Number.NEGATIVE_INFINITY,
+        };
+        byKey.set(key, summary);
+      }
+      return summary;
+    };
+    for (const series of counts) {
+      const row = series.values[0] ?? [];
+      const total = row.slice(1).reduce<number>((sum, v) => sum + (typeof v === 'number' ? v : 0), 0);
+      entry(series.tags ?? {}).counts[(series.tags?.quality ?? 'bad') as Quality] += total;
+    }
+    for (const series of firsts) {
+      const summary = entry(series.tags ?? {});
+      summary.first = Math.min(summary.first, Number(series.values[0]?.[0]));
+    }
+    for (const series of lasts) {
+      const summary = entry(series.tags ?? {});
+      summary.last = Math.max(summary.last, Number(series.values[0]?.[0]));
+    }
+    return [...byKey.values()].sort((a, b) =>
+      a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
+    );
+  }
+
+  async *samples(query: SampleQuery): AsyncIterable<StoredSample> {
+    const conditions = [`time >= ${query.from}ms`, `time < ${query.to}ms`];
+    if (query.device !== undefined) conditions.push(`"device" = ${quoteString(query.device)}`);
+    if (query.tag !== undefined) conditions.push(`"tag_id" = ${quoteString(query.tag)}`);
+    const q = `SELECT * FROM ${quoteIdent(this.measurement)} WHERE ${conditions.join(' AND ')}`;
+    // Rows at one timestamp come in series order; sort them so both stores yield the same order.
+    let pending: StoredSample[] = [];
+    for await (const series of this.stream(q)) {
+      const col = (name: string) => series.columns.indexOf(name);
+      const [iTime, iDevice, iTag, iQuality, iStatus] = ['time', 'device', 'tag_id', 'quality', 'status'].map(
+        col,
+      ) as number[];
+      for (const row of series.values) {
+        const sample = toSample(row, series.columns, iTime!, iDevice!, iTag!, iQuality!, iStatus!);
+        if (pending.length > 0 && (pending[0] as StoredSample).sourceTime !== sample.sourceTime) {
+          yield* sortSameTime(pending);
+          pending = [];
+        }
+        pending.push(sample);
+      }
+    }
+    yield* sortSameTime(pending);
+  }
+
+  async close(): Promise<void> {}
+
+  private async query(q: string): Promise<Series[]> {
+    const out: Series[] = [];
+    for await (const series of this.stream(q)) out.push(series);
+    return out;
+  }
+
+  /** Runs a query with chunked responses, yielding series as they arrive (bounded memory). */
+  private async *stream(q: string): AsyncIterable<Series> {
+    const params = new URLSearchParams({
+      q,
+      db: this.options.database,
+      epoch: 'ms',
+      chunked: 'true',
+      chunk_size: '10000',
+    });
+    const headers: Record<string, string> = {};
+    if (this.options.username !== undefined) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64')}`;
+    }
+    const response = await fetch(`${this.options.url.replace(/\/+$/, '')}/query`, {
+      method: 'POST',
+      body: params,
+      headers,
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 300_000),
+    });
+    if (!response.ok || !response.body)
+      throw new Error(`InfluxDB query failed: HTTP ${response.status} ${await response.text()}`);
+    const lines = createInterface({
+      input: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+    });
+    for await (const line of lines) {
+      if (line.trim() === '') continue;
+      const chunk = JSON.parse(line) as Chunk;
+      const error = chunk.error ?? chunk.results?.find((r) => r.error)?.error;
+      if (error) throw new Error(`InfluxDB query failed: ${error}`);
+      for (const result of chunk.results ?? []) yield* result.series ?? [];
+    }
+  }
+}
+
+function toSample(
+  row: unknown[],
+  columns: string[],
+  iTime: number,
+  iDevice: number,
+  iTag: number,
+  iQuality: number,
+  iStatus: number,
+): StoredSample {
+  let type: StoredSample['type'] = 'number';
+  let value: StoredSample['value'] = 0;
+  for (const [field, fieldType] of FIELD_TYPES) {
+    const v = row[columns.indexOf(field)];
+    if (v !== null && v !== undefined) {
+      type = fieldType;
+      value = v as StoredSample['value'];
+      break;
+    }
+  }
+  const status = iStatus >= 0 ? row[iStatus] : null;
+  const received = row[columns.indexOf('received')];
+  const time = Number(row[iTime]);
+  return {
+    device: String(row[iDevice]),
+    tag: String(row[iTag]),
+    value,
+    type,
+    quality: (row[iQuality] as Quality) ?? 'bad',
+    statusCode: typeof status === 'number' ? status : 0,
+    sourceTime: time,
+    receivedAt: typeof received === 'number' ? received : time,
+  };
+}
+
+function sortSameTime(samples: StoredSample[]): StoredSample[] {
+  return samples.sort((a, b) =>
+    a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
+  );
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}

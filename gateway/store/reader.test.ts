@@ -1,0 +1,145 @@
+// One behavioural suite for every store: what is written through its sink reads back the same way.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InfluxDB, influxdBinary, startInfluxDB } from '../../test/services/influxdb.ts';
+import { EmbeddedStore } from '../sinks/embedded/store.ts';
+import { InfluxReader } from '../sinks/influxdb/reader.ts';
+import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
+import { InfluxSink } from '../sinks/influxdb/sink.ts';
+import type { Sink, StoredSample } from '../sinks/sink.ts';
+import type { SampleReader } from './reader.ts';
+
+const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
+const s = (device: string, tag: string, at: number, over: Partial<StoredSample> = {}): StoredSample => ({
+  device,
+  tag,
+  value: at,
+  type: 'number',
+  quality: 'good',
+  statusCode: 0,
+  sourceTime: t0 + at,
+  receivedAt: t0 + at + 3,
+  ...over,
+});
+
+const DATA: StoredSample[] = [
+  s('lathe-01', 'speed', 0, { value: 1200.5 }),
+  s('lathe-01', 'speed', 1000, { value: 1201 }),
+  s('lathe-01', 'parts', 1000, { type: 'integer', value: 65535 }),
+  s('lathe-01', 'alarm', 2000, { type: 'boolean', value: true }),
+  s('lathe-02', 'speed', 1000, { quality: 'bad', statusCode: 2150891520, value: 0 }),
+  s('lathe-02', 'speed', 3000, { quality: 'uncertain', statusCode: 1083179008, value: 5 }),
+  s('meter-01', 'state', 5000, { type: 'string', value: '运行' }),
+  s('meter-01', 'kwh', 60_000, { value: 12.25 }),
+];
+
+function readerSuite(
+  name: string,
+  open: () => Promise<{ sink: Sink; reader: SampleReader; stop(): Promise<void> }>,
+): void {
+  describe(name, () => {
+    let store: Awaited<ReturnType<typeof open>>;
+    beforeAll(async () => {
+      store = await open();
+      expect(await store.sink.write(DATA)).toEqual({ kind: 'ok' });
+      expect(await store.sink.write(DATA.slice(0, 3))).toEqual({ kind: 'ok' }); // a replay changes nothing
+    });
+    afterAll(async () => {
+      await store?.stop();
+    });
+
+    it('summarizes counts by quality and the time span per device and tag, end exclusive', async () => {
+      expect(await store.reader.summarize({ from: t0, to: t0 + 60_000 })).toEqual([
+        {
+          device: 'lathe-01',
+          tag: 'alarm',
+          counts: { good: 1, uncertain: 0, bad: 0 },
+          first: t0 + 2000,
+          last: t0 + 2000,
+        },
+        {
+          device: 'lathe-01',
+          tag: 'parts',
+          counts: { good: 1, uncertain: 0, bad: 0 },
+          first: t0 + 1000,
+          last: t0 + 1000,
+        },
+        {
+          device: 'lathe-01',
+          tag: 'speed',
+          counts: { good: 2, uncertain: 0, bad: 0 },
+          first: t0,
+          last: t0 + 1000,
+        },
+        {
+          device: 'lathe-02',
+          tag: 'speed',
+          counts: { good: 0, uncertain: 1, bad: 1 },
+          first: t0 + 1000,
+          last: t0 + 3000,
+        },
+        {
+          device: 'meter-01',
+          tag: 'state',
+          counts: { good: 1, uncertain: 0, bad: 0 },
+          first: t0 + 5000,
+          last: t0 + 5000,
+        },
+      ]);
+    });
+
+    it('returns every sample exactly, typed, in time order', async () => {
+      const out: StoredSample[] = [];
+      for await (const sample of store.reader.samples({ from: t0, to: t0 + 61_000 })) out.push(sample);
+      const expected = [...DATA].sort(
+        (a, b) =>
+          a.sourceTime - b.sourceTime || a.device.localeCompare(b.device) || a.tag.localeCompare(b.tag),
+      );
+      expect(out).toEqual(expected);
+    });
+
+    it('filters by device and tag', async () => {
+      const out: StoredSample[] = [];
+      for await (const sample of store.reader.samples({
+        from: t0,
+        to: t0 + 61_000,
+        device: 'lathe-02',
+        tag: 'speed',
+      }))
+        out.push(sample);
+      expect(out.map((x) => x.value)).toEqual([0, 5]);
+    });
+  });
+}
+
+readerSuite('embedded store', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-store-'));
+  const store = new EmbeddedStore('embedded', path.join(dir, 'samples.db'));
+  return { sink: store, reader: store, stop: () => store.close() };
+});
+
+describe.skipIf(!influxdBinary.available)('with InfluxDB', () => {
+  let influx: InfluxDB;
+  beforeAll(async () => {
+    influx = await startInfluxDB();
+  });
+  afterAll(async () => {
+    await influx?.stop();
+  });
+  readerSuite('InfluxDB 1.x store', async () => {
+    const sink = new InfluxSink(
+      influxSinkSchema.parse({
+        name: 'influx',
+        type: 'influxdb',
+        version: 1,
+        url: influx.url,
+        database: 'plant',
+      }),
+      'gw-01',
+    );
+    await sink.prepare();
+    return { sink, reader: new InfluxReader({ url: influx.url, database: 'plant' }), stop: async () => {} };
+  });
+});
