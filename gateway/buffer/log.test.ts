@@ -36,7 +36,7 @@ describe('durable log', () => {
     const first = await log.read('influx', 2);
     expect(texts(first)).toEqual(['a', 'b']);
     expect(first.map((r) => r.count)).toEqual([1, 2]);
-    await log.ack('influx', 2);
+    await log.ack('influx', 0, 2);
     await log.close();
 
     const reopened = await DurableLog.open(options());
@@ -52,9 +52,9 @@ describe('durable log', () => {
     await log.addReader('b');
     for (let i = 0; i < 5; i++) await log.append(payload(`record-${i}`), 1); // one record per segment
     expect(log.stats().segments).toBe(5);
-    await log.ack('a', 5);
+    await log.ack('a', 0, 5);
     expect(log.stats().segments).toBe(5);
-    await log.ack('b', 3);
+    await log.ack('b', 0, 3);
     expect(log.stats()).toMatchObject({ segments: 2, firstSeq: 3, records: 2 });
     expect(texts(await log.read('b', 10))).toEqual(['record-3', 'record-4']);
     expect(await log.read('a', 10)).toEqual([]);
@@ -148,7 +148,7 @@ describe('durable log', () => {
     const log = await DurableLog.open(options({ segmentBytes: 2 * recordBytes, maxBytes: 4 * recordBytes }));
     await log.addReader('influx');
     for (let i = 0; i < 4; i++) await log.append(payload(`rec-${String(i).padStart(4, '0')}`), 5);
-    await log.ack('influx', 1); // record 0 delivered, records 1..3 not
+    await log.ack('influx', 0, 1); // record 0 delivered, records 1..3 not
     await log.append(payload('rec-0004'), 5); // segment [0,1] goes: record 1 (5 samples) is lost
     expect(log.stats().dropped.full).toBe(5);
     await log.close();
@@ -162,7 +162,7 @@ describe('durable log', () => {
     await log.append(payload('bbbb'), 2);
     await expect(log.append(payload('cccc'), 7)).rejects.toBeInstanceOf(BufferFullError);
     expect(log.stats().dropped).toEqual({ full: 0, age: 0, refused: 7 });
-    await log.ack('s', 2);
+    await log.ack('s', 0, 2);
     expect(await log.append(payload('dddd'), 1)).toBe(2);
     await log.close();
   });
@@ -206,7 +206,7 @@ describe('durable log', () => {
       const records = await log.read('s', 7);
       seen.push(...texts(records));
       const last = records.at(-1);
-      if (last) await log.ack('s', last.seq + 1);
+      if (last) await log.ack('s', records[0]!.seq, last.seq + 1);
       else await new Promise((r) => setImmediate(r));
     }
     await writer;

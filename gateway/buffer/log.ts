@@ -7,6 +7,7 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../core/log.ts';
+import { ReaderPosition } from './position.ts';
 import { encodeHeader, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './record.ts';
 import { Segment, scanSegment, writeFileAtomic } from './segment.ts';
 
@@ -63,7 +64,7 @@ interface Pending {
 
 export class DurableLog {
   private readonly segments: Segment[] = [];
-  private readonly positions = new Map<string, number>();
+  private readonly positions = new Map<string, ReaderPosition>();
   private readonly pending: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
@@ -133,10 +134,10 @@ export class DurableLog {
     for (const file of await readdir(this.positionDir)) {
       if (!file.endsWith('.json')) continue;
       const name = file.slice(0, -'.json'.length);
-      const stored = JSON.parse(await readFile(path.join(this.positionDir, file), 'utf8')) as {
-        next: number;
-      };
-      this.positions.set(name, Math.min(Math.max(stored.next, firstSeq), this.nextSeq));
+      const position = ReaderPosition.parse(await readFile(path.join(this.positionDir, file), 'utf8'));
+      position.advanceTo(firstSeq);
+      if (position.next > this.nextSeq) position.next = this.nextSeq;
+      this.positions.set(name, position);
     }
     if (this.segments.length === 0) await this.startSegment(this.nextSeq);
     await this.segments.at(-1)?.openForAppend();
@@ -267,13 +268,20 @@ export class DurableLog {
 
   private async dropOldestSegment(reason: DropReason): Promise<void> {
     const oldest = this.segments.shift() as Segment;
-    // Count what the reader most behind loses: samples it had not acknowledged yet.
-    const behind = this.positions.size === 0 ? oldest.firstSeq : Math.min(...this.positions.values());
-    const lost = behind < oldest.endSeq ? oldest.samplesFrom(behind) : 0;
+    // Count the samples not yet delivered to every reader: those are the ones lost.
+    let lost = 0;
+    for (let i = 0; i < oldest.records; i++) {
+      const seq = oldest.seqs[i] as number;
+      const everywhere = this.positions.size > 0 && [...this.positions.values()].every((p) => p.isAcked(seq));
+      if (!everywhere) lost += oldest.counts[i] as number;
+    }
     await oldest.close();
     await rm(oldest.file, { force: true });
-    for (const [name, next] of this.positions) {
-      if (next < oldest.endSeq) await this.storePosition(name, oldest.endSeq);
+    for (const [name, position] of this.positions) {
+      if (position.next < oldest.endSeq) {
+        position.advanceTo(oldest.endSeq);
+        await this.storePosition(name, position);
+      }
     }
     if (lost > 0) this.noteDrop(reason, lost);
   }
@@ -316,12 +324,14 @@ export class DurableLog {
   /** Declares a reader (a sink); a new reader starts at the oldest record still held. */
   async addReader(name: string): Promise<void> {
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`invalid reader name "${name}"`);
-    if (!this.positions.has(name)) await this.storePosition(name, this.firstSeq);
+    if (!this.positions.has(name)) await this.storePosition(name, new ReaderPosition(this.firstSeq));
   }
 
-  /** The readers' positions: the next sequence number each has not acknowledged. */
-  readerPositions(): ReadonlyMap<string, number> {
-    return this.positions;
+  /** A reader's position: everything below `next`, and the ranges above it, are acknowledged. */
+  readerPosition(reader: string): Readonly<ReaderPosition> {
+    const position = this.positions.get(reader);
+    if (!position) throw new Error(`unknown buffer reader "${reader}"`);
+    return position;
   }
 
   /** Reads up to `maxRecords` records for `reader` starting at `from` (default: its position). */
@@ -360,27 +370,38 @@ export class DurableLog {
     return out;
   }
 
+  /** The next sequence number `reader` has not acknowledged. */
   position(reader: string): number {
-    const next = this.positions.get(reader);
-    if (next === undefined) throw new Error(`unknown buffer reader "${reader}"`);
-    return next;
+    return this.readerPosition(reader).next;
   }
 
-  /** Marks everything before `next` as delivered for `reader`, and frees what every reader has. */
-  async ack(reader: string, next: number): Promise<void> {
-    if (next <= this.position(reader)) return;
-    await this.storePosition(reader, Math.min(next, this.nextSeq));
+  /** Marks records [from, to) delivered for `reader`, and frees what every reader has. */
+  async ack(reader: string, from: number, to: number): Promise<void> {
+    const position = this.positions.get(reader);
+    if (!position) throw new Error(`unknown buffer reader "${reader}"`);
+    if (!position.ack(from, Math.min(to, this.nextSeq))) return;
+    await this.storePosition(reader, position);
     await this.exclusive(() => this.release());
   }
 
-  private async storePosition(reader: string, next: number): Promise<void> {
-    this.positions.set(reader, next);
-    await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), JSON.stringify({ next }));
+  private async storePosition(reader: string, position: ReaderPosition): Promise<void> {
+    this.positions.set(reader, position);
+    await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
+  }
+
+  /** The first sequence number of a record appended at or after `time` (nextSeq when none). */
+  firstSeqSince(time: number): number {
+    for (const segment of this.segments) {
+      if ((segment.lastTime ?? Number.NEGATIVE_INFINITY) < time) continue;
+      const i = segment.times.findIndex((t) => t >= time);
+      if (i >= 0) return segment.seqs[i] as number;
+    }
+    return this.nextSeq;
   }
 
   /** Deletes segments every reader has fully acknowledged; a fully acknowledged active one is rotated first. */
   private async release(): Promise<void> {
-    const min = Math.min(...this.positions.values());
+    const min = Math.min(...[...this.positions.values()].map((p) => p.next));
     const active = this.segments.at(-1) as Segment;
     if (active.records > 0 && active.endSeq <= min) await this.rotate();
     while (this.segments.length > 1 && (this.segments[0] as Segment).endSeq <= min) {
