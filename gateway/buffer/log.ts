@@ -389,6 +389,29 @@ export class DurableLog {
     await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
   }
 
+  /** When the record `seq` was appended, if the log still holds it. */
+  recordTime(seq: number): number | undefined {
+    const segment = this.segments.find((s) => seq >= s.firstSeq && seq < s.endSeq);
+    return segment?.times[segment.locate(seq)];
+  }
+
+  /** Samples held in records the position has not acknowledged. */
+  samplesAfter(position: Readonly<ReaderPosition>): number {
+    let unacked = 0;
+    const gaps: [number, number][] = [];
+    let from = position.next;
+    for (const [a, b] of position.ranges) {
+      gaps.push([from, a]);
+      from = b;
+    }
+    gaps.push([from, this.nextSeq]);
+    for (const segment of this.segments) {
+      for (const [a, b] of gaps)
+        if (b > segment.firstSeq && a < segment.endSeq) unacked += segment.samplesBetween(a, b);
+    }
+    return unacked;
+  }
+
   /** The first sequence number of a record appended at or after `time` (nextSeq when none). */
   firstSeqSince(time: number): number {
     for (const segment of this.segments) {

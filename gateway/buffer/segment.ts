@@ -8,6 +8,8 @@ export class Segment {
   readonly offsets: number[] = [];
   readonly counts: number[] = [];
   readonly times: number[] = [];
+  /** prefix[i] = samples in records 0..i-1, for O(log n) counts of any range. */
+  readonly prefix: number[] = [0];
   size = 0;
   samples = 0;
   handle: FileHandle | undefined;
@@ -41,6 +43,7 @@ export class Segment {
     this.counts.push(meta.count);
     this.times.push(meta.time);
     this.samples += meta.count;
+    this.prefix.push(this.samples);
   }
 
   /** Position in this segment of the first record with seq >= `seq`. */
@@ -55,11 +58,9 @@ export class Segment {
     return lo;
   }
 
-  /** Samples in records with seq >= `seq`. */
-  samplesFrom(seq: number): number {
-    let sum = 0;
-    for (let i = this.locate(seq); i < this.counts.length; i++) sum += this.counts[i] as number;
-    return sum;
+  /** Samples in records with from <= seq < to. */
+  samplesBetween(from: number, to: number): number {
+    return (this.prefix[this.locate(to)] as number) - (this.prefix[this.locate(from)] as number);
   }
 
   async openForAppend(): Promise<void> {

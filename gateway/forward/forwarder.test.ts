@@ -1,0 +1,236 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/log.ts';
+import { DurableLog } from '../buffer/log.ts';
+import { encodeSamples } from '../buffer/sample-codec.ts';
+import { GatewayMetrics } from '../metrics.ts';
+import { EmbeddedStore } from '../sinks/embedded/store.ts';
+import type { Sink, StoredSample, WriteOutcome } from '../sinks/sink.ts';
+import { DEFAULT_FORWARDER_OPTIONS, type ForwarderOptions, SinkForwarder } from './forwarder.ts';
+
+/** A sink whose answers the test scripts; it records what it was given. */
+class ScriptedSink implements Sink {
+  readonly writes: StoredSample[][] = [];
+  constructor(
+    readonly name: string,
+    private readonly answer: (batch: readonly StoredSample[], call: number) => WriteOutcome,
+  ) {}
+  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
+    const outcome = this.answer(batch, this.writes.length);
+    this.writes.push([...batch]);
+    return outcome;
+  }
+  async close(): Promise<void> {}
+}
+
+const sample = (i: number, time = 1_700_000_000_000 + i): StoredSample => ({
+  device: 'd',
+  tag: `t${i}`,
+  type: 'integer',
+  value: i,
+  quality: 'good',
+  statusCode: 0,
+  sourceTime: time,
+  receivedAt: time,
+});
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: () => number = Date.now) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-'));
+  const log = await DurableLog.open({
+    dir,
+    maxBytes: 64 * 1024 * 1024,
+    maxAgeMs: 0,
+    segmentBytes: 1024 * 1024,
+    fsync: { mode: 'never' },
+    whenFull: 'drop-oldest',
+    log: silentLogger,
+    now,
+  });
+  const metrics = new GatewayMetrics(new Registry());
+  const forwarder = new SinkForwarder(
+    log,
+    sink,
+    {
+      ...DEFAULT_FORWARDER_OPTIONS,
+      retryInitialMs: 10,
+      retryMaxMs: 40,
+      authRetryMs: 30,
+      flushIntervalMs: 20,
+      ...options,
+    },
+    metrics,
+    silentLogger,
+    now,
+  );
+  cleanups.push(async () => {
+    await forwarder.stop();
+    await log.close();
+  });
+  const append = async (samples: StoredSample[]) => {
+    await log.append(encodeSamples(samples), samples.length);
+    forwarder.notify(samples.length);
+  };
+  return { dir, log, metrics, forwarder, append };
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const counter = async (
+  metrics: GatewayMetrics,
+  name: 'sinkSamples' | 'sinkDropped' | 'sinkErrors',
+  labels: Record<string, string>,
+) =>
+  (await metrics[name].get()).values.find((v) =>
+    Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x),
+  )?.value ?? 0;
+
+describe('sink forwarder', () => {
+  it('delivers every sample into the embedded store and frees the log', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-store-'));
+    const store = new EmbeddedStore('embedded', path.join(dir, 's.db'));
+    const { log, forwarder, append } = await setup(store);
+    await forwarder.start();
+    await append([sample(1), sample(2)]);
+    await append([sample(3)]);
+    await until(() => log.stats().records === 0);
+    const rows: StoredSample[] = [];
+    for await (const s of store.samples({ from: 0, to: Number.MAX_SAFE_INTEGER })) rows.push(s);
+    expect(rows).toEqual([sample(1), sample(2), sample(3)]);
+    expect(log.position('embedded')).toBe(2);
+    await store.close();
+  });
+
+  it('retries a failing sink with backoff and loses nothing, in order', async () => {
+    const sink = new ScriptedSink('flaky', (_b, call) =>
+      call < 3 ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'ok' },
+    );
+    const { log, metrics, forwarder, append } = await setup(sink);
+    await append([sample(1)]);
+    await append([sample(2), sample(3)]);
+    await forwarder.start();
+    await until(() => log.position('flaky') === 2);
+    expect(sink.writes.slice(3).flat()).toEqual([sample(1), sample(2), sample(3)]);
+    expect(await counter(metrics, 'sinkErrors', { sink: 'flaky', kind: 'retry' })).toBe(3);
+    expect(await counter(metrics, 'sinkSamples', { sink: 'flaky' })).toBe(3);
+  });
+
+  it('splits a batch the sink finds too large until the parts fit', async () => {
+    const sink = new ScriptedSink('small', (batch) =>
+      batch.length > 2 ? { kind: 'split', reason: 'HTTP 413' } : { kind: 'ok' },
+    );
+    const { log, metrics, forwarder, append } = await setup(sink);
+    await append([1, 2, 3, 4, 5].map((i) => sample(i)));
+    await forwarder.start();
+    await until(() => log.position('small') === 1);
+    const stored = sink.writes.filter((w) => w.length <= 2);
+    expect(stored.flat()).toEqual([1, 2, 3, 4, 5].map((i) => sample(i)));
+    expect(await counter(metrics, 'sinkSamples', { sink: 'small' })).toBe(5);
+  });
+
+  it('drops and counts exactly the samples a sink rejects as bad data, and moves on', async () => {
+    const sink = new ScriptedSink('strict', (batch) =>
+      batch.length === 3 ? { kind: 'drop', reason: 'HTTP 400', rejected: 2 } : { kind: 'ok' },
+    );
+    const { log, metrics, forwarder, append } = await setup(sink);
+    await append([sample(1), sample(2), sample(3)]);
+    await forwarder.start();
+    await until(() => log.position('strict') === 1);
+    expect(await counter(metrics, 'sinkDropped', { sink: 'strict', reason: 'rejected' })).toBe(2);
+    expect(await counter(metrics, 'sinkSamples', { sink: 'strict' })).toBe(1);
+  });
+
+  it('keeps buffering while credentials are refused, and delivers once they work', async () => {
+    let allowed = false;
+    const sink = new ScriptedSink('secure', () =>
+      allowed ? { kind: 'ok' } : { kind: 'auth', reason: 'HTTP 401' },
+    );
+    const { log, metrics, forwarder, append } = await setup(sink);
+    await forwarder.start();
+    await append([sample(1)]);
+    await until(async () => (await counter(metrics, 'sinkErrors', { sink: 'secure', kind: 'auth' })) >= 2);
+    expect(log.position('secure')).toBe(0);
+    allowed = true;
+    await until(() => log.position('secure') === 1);
+    expect(sink.writes.at(-1)).toEqual([sample(1)]);
+  });
+
+  it('after an outage sends the present first, then drains the backlog behind it at the set rate', async () => {
+    let now = 1_000_000;
+    let up = false;
+    const delivered: { value: StoredSample['value']; at: number }[] = [];
+    const sink = new ScriptedSink('influx', (batch) => {
+      if (!up) return { kind: 'retry', reason: 'down' };
+      for (const s of batch) delivered.push({ value: s.value, at: now });
+      return { kind: 'ok' };
+    });
+    const { log, forwarder, append } = await setup(
+      sink,
+      { liveWindowMs: 10_000, backlogRate: 2, batchMaxSamples: 1 },
+      () => now,
+    );
+    await forwarder.start();
+    for (let i = 0; i < 6; i++) {
+      await append([sample(i)]);
+      now += 60_000; // a record a minute while the sink is down
+    }
+    await append([sample(100)]);
+    up = true;
+    await until(() => {
+      now += 100;
+      return log.position('influx') === 7;
+    });
+    // The record being retried when the sink came back goes first, then the present, then the backlog.
+    expect(delivered.map((d) => d.value)).toEqual([0, 100, 1, 2, 3, 4, 5]);
+    const backlog = delivered.slice(2);
+    // Five backlog samples at 2/s: two at once (one second of burst), then one every 500 ms.
+    expect((backlog.at(-1)?.at ?? 0) - (backlog[0]?.at ?? 0)).toBeGreaterThanOrEqual(1500);
+  });
+
+  it('resumes after a restart without resending what was delivered, live ranges included', async () => {
+    const sink = new ScriptedSink('influx', () => ({ kind: 'ok' }));
+    const first = await setup(sink);
+    await first.forwarder.start();
+    await first.append([sample(1)]);
+    await first.append([sample(2)]);
+    await until(() => first.log.position('influx') === 2);
+    await first.forwarder.stop();
+    const written = sink.writes.length;
+    await first.append([sample(3)]);
+    await first.log.close();
+    const reopened = await DurableLog.open({
+      dir: first.dir,
+      maxBytes: 64 * 1024 * 1024,
+      maxAgeMs: 0,
+      segmentBytes: 1024 * 1024,
+      fsync: { mode: 'never' },
+      whenFull: 'drop-oldest',
+      log: silentLogger,
+    });
+    const again = new SinkForwarder(
+      reopened,
+      sink,
+      { ...DEFAULT_FORWARDER_OPTIONS, flushIntervalMs: 20 },
+      new GatewayMetrics(new Registry()),
+      silentLogger,
+    );
+    await again.start();
+    await until(() => reopened.position('influx') === 3);
+    expect(sink.writes.slice(written).flat()).toEqual([sample(3)]);
+    await again.stop();
+    await reopened.close();
+  });
+});

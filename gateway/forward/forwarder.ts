@@ -1,0 +1,301 @@
+/**
+ * Moves samples from the durable log to one sink: batching, retries with backoff, the outcome
+ * policy, and the backlog drain. The sink only writes and classifies (gateway/sinks/sink.ts).
+ *
+ * Live data goes first: after an outage (or a start with a backlog) the live cursor jumps to the
+ * last `liveWindowMs` of data, so a dashboard shows the present at once, and the older backlog
+ * drains behind it at `backlogRate` samples/s. Everything sent is acknowledged in the log by
+ * sequence range, so nothing is freed before the sink stored it and nothing is sent twice after a
+ * restart (a point that is sent twice anyway, after a crash mid-write, is the same point).
+ */
+import { ConditionLog } from '../../collector/conditions.ts';
+import type { Logger } from '../../core/log.ts';
+import type { DurableLog, LogRecord } from '../buffer/log.ts';
+import { decodeSamples } from '../buffer/sample-codec.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { Sink, StoredSample, WriteOutcome } from '../sinks/sink.ts';
+
+export interface ForwarderOptions {
+  /** Most samples in one write. */
+  batchMaxSamples: number;
+  /** Live data waits at most this long before it is written (ms). */
+  flushIntervalMs: number;
+  /** Backlog samples written per second, beside live data. */
+  backlogRate: number;
+  /** After an outage, data younger than this counts as live (ms). */
+  liveWindowMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Wait after 401/403 before trying again (ms). */
+  authRetryMs: number;
+}
+
+export const DEFAULT_FORWARDER_OPTIONS: ForwarderOptions = {
+  batchMaxSamples: 5000,
+  flushIntervalMs: 1000,
+  backlogRate: 20_000,
+  liveWindowMs: 10_000,
+  retryInitialMs: 1000,
+  retryMaxMs: 60_000,
+  authRetryMs: 60_000,
+};
+
+export class SinkForwarder {
+  private liveCursor: number;
+  private pendingLive = 0;
+  private failures = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private readonly conditions: ConditionLog;
+  private backlogTokens = 0;
+  private lastRefill: number;
+  private authBlocked = false;
+  private retryAfterMs: number | undefined;
+
+  constructor(
+    private readonly log: DurableLog,
+    private readonly sink: Sink,
+    private readonly options: ForwarderOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.conditions = new ConditionLog(logger);
+    this.liveCursor = 0;
+    this.lastRefill = now();
+  }
+
+  async start(): Promise<void> {
+    await this.log.addReader(this.sink.name);
+    this.jumpToPresent();
+    this.running = this.loop();
+  }
+
+  /** Tells the forwarder that `samples` new samples were appended. */
+  notify(samples: number): void {
+    this.pendingLive += samples;
+    if (this.pendingLive >= this.options.batchMaxSamples) this.wake?.();
+  }
+
+  /** Finishes the write in progress (or gives up its wait) and stops; unsent data stays in the log. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  /** Writes everything pending now, then resolves (for shutdown and tests). */
+  async drain(): Promise<void> {
+    await this.sendLive();
+    while (!this.stopped && this.log.position(this.sink.name) < this.liveCursor) {
+      this.backlogTokens = Number.POSITIVE_INFINITY;
+      if (!(await this.sendBacklog())) break;
+    }
+  }
+
+  private jumpToPresent(): void {
+    const next = this.log.position(this.sink.name);
+    const present = this.log.firstSeqSince(this.now() - this.options.liveWindowMs);
+    this.liveCursor = Math.max(this.liveCursor, next, present);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const delay = await this.cycle();
+      if (this.stopped) break;
+      await this.sleep(delay);
+    }
+  }
+
+  /** One round: live data, then a slice of backlog. Returns how long to wait before the next round. */
+  private async cycle(): Promise<number> {
+    try {
+      if (!(await this.sendLive())) return this.backoffDelay();
+      this.refillTokens();
+      while (
+        !this.stopped &&
+        this.backlogTokens >= 1 &&
+        this.log.position(this.sink.name) < this.liveCursor
+      ) {
+        if (!(await this.sendBacklog())) return this.backoffDelay();
+      }
+      this.updateBacklogGauges();
+      return this.log.position(this.sink.name) < this.liveCursor
+        ? Math.min(this.options.flushIntervalMs, 100)
+        : this.options.flushIntervalMs;
+    } catch (error) {
+      // A failure of our own (reading the log) must not kill the loop; it is logged and retried.
+      this.conditions.raise({ device: `sink:${this.sink.name}` }, 'forward_error', 'forwarding failed', {
+        err: (error as Error).message,
+      });
+      this.failures++;
+      return this.backoffDelay();
+    }
+  }
+
+  /** Sends all live records; false when a write must be retried later. */
+  private async sendLive(): Promise<boolean> {
+    this.pendingLive = 0;
+    for (;;) {
+      const records = await this.readBatch(this.liveCursor, Number.POSITIVE_INFINITY);
+      if (records.length === 0) return true;
+      if (!(await this.deliver(records))) return false;
+      this.liveCursor = Math.max(this.liveCursor, (records.at(-1) as LogRecord).seq + 1);
+    }
+  }
+
+  /** Sends one batch of backlog (below the live cursor); false when it must be retried later. */
+  private async sendBacklog(): Promise<boolean> {
+    const position = this.log.readerPosition(this.sink.name);
+    const end = Math.min(position.gapEnd, this.liveCursor);
+    const records = await this.readBatch(position.next, end);
+    if (records.length === 0) return true;
+    if (!(await this.deliver(records))) return false;
+    this.backlogTokens -= records.reduce((sum, r) => sum + r.count, 0);
+    return true;
+  }
+
+  /** Consecutive records from `from` (below `end`) holding at most batchMaxSamples (at least one record). */
+  private async readBatch(from: number, end: number): Promise<LogRecord[]> {
+    const candidates = await this.log.read(this.sink.name, 1024, from);
+    const batch: LogRecord[] = [];
+    let samples = 0;
+    for (const record of candidates) {
+      if (record.seq >= end) break;
+      if (
+        batch.length > 0 &&
+        (record.seq !== (batch.at(-1) as LogRecord).seq + 1 ||
+          samples + record.count > this.options.batchMaxSamples)
+      )
+        break;
+      batch.push(record);
+      samples += record.count;
+    }
+    return batch;
+  }
+
+  /** Writes records to the sink and acknowledges them; false when they must be retried. */
+  private async deliver(records: LogRecord[]): Promise<boolean> {
+    const samples = records.flatMap((r) => decodeSamples(r.payload));
+    const ok = await this.write(samples);
+    if (!ok) return false;
+    await this.log.ack(this.sink.name, (records[0] as LogRecord).seq, (records.at(-1) as LogRecord).seq + 1);
+    if (this.failures > 0) {
+      this.failures = 0;
+      this.conditions.clear({ device: `sink:${this.sink.name}` }, 'write_failed');
+      this.conditions.clear({ device: `sink:${this.sink.name}` }, 'auth_failed');
+      this.jumpToPresent();
+    }
+    return true;
+  }
+
+  /** Writes samples, splitting on 413; true when they are stored or dropped by policy. */
+  private async write(samples: StoredSample[]): Promise<boolean> {
+    if (samples.length === 0) return true;
+    const started = this.now();
+    const outcome = await this.sink
+      .write(samples)
+      .catch((error: Error): WriteOutcome => ({ kind: 'retry', reason: `sink failed: ${error.message}` }));
+    this.metrics.sinkWriteSeconds.observe({ sink: this.sink.name }, (this.now() - started) / 1000);
+    const subject = { device: `sink:${this.sink.name}` };
+    switch (outcome.kind) {
+      case 'ok':
+        this.metrics.sinkSamples.inc({ sink: this.sink.name }, samples.length);
+        return true;
+      case 'drop':
+        this.metrics.sinkSamples.inc({ sink: this.sink.name }, samples.length - outcome.rejected);
+        this.metrics.sinkDropped.inc({ sink: this.sink.name, reason: 'rejected' }, outcome.rejected);
+        this.logger.warn(
+          { sink: this.sink.name, rejected: outcome.rejected, reason: outcome.reason },
+          'sink rejected samples as bad data; dropped',
+        );
+        return true;
+      case 'split': {
+        this.metrics.sinkErrors.inc({ sink: this.sink.name, kind: 'split' });
+        if (samples.length === 1) {
+          this.metrics.sinkDropped.inc({ sink: this.sink.name, reason: 'too_large' }, 1);
+          this.logger.warn(
+            { sink: this.sink.name, device: samples[0]?.device, tag: samples[0]?.tag },
+            'a single sample is too large for the sink; dropped',
+          );
+          return true;
+        }
+        const half = Math.ceil(samples.length / 2);
+        return (await this.write(samples.slice(0, half))) && (await this.write(samples.slice(half)));
+      }
+      case 'auth':
+        this.metrics.sinkErrors.inc({ sink: this.sink.name, kind: 'auth' });
+        this.conditions.raise(
+          subject,
+          'auth_failed',
+          'sink refused the credentials; buffering until they work',
+          { reason: outcome.reason },
+        );
+        this.failures++;
+        this.authBlocked = true;
+        return false;
+      case 'retry':
+        this.metrics.sinkErrors.inc({ sink: this.sink.name, kind: 'retry' });
+        this.conditions.raise(subject, 'write_failed', 'sink write failed; buffering and retrying', {
+          reason: outcome.reason,
+        });
+        this.failures++;
+        this.retryAfterMs = outcome.retryAfterMs;
+        return false;
+    }
+  }
+
+  /** Exponential backoff with full jitter, at least the peer's Retry-After; the auth wait after 401/403. */
+  private backoffDelay(): number {
+    if (this.authBlocked) {
+      this.authBlocked = false;
+      return this.options.authRetryMs;
+    }
+    const ceiling = Math.min(
+      this.options.retryMaxMs,
+      this.options.retryInitialMs * 2 ** Math.min(this.failures - 1, 20),
+    );
+    const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
+    const retryAfter = this.retryAfterMs ?? 0;
+    this.retryAfterMs = undefined;
+    return Math.min(Math.max(jittered, retryAfter), Math.max(this.options.retryMaxMs, retryAfter));
+  }
+
+  private refillTokens(): void {
+    const now = this.now();
+    const elapsed = Math.max(0, now - this.lastRefill) / 1000;
+    this.lastRefill = now;
+    // At most one second of burst, so a long idle period does not turn into a flood.
+    this.backlogTokens = Math.min(
+      this.options.backlogRate,
+      this.backlogTokens + elapsed * this.options.backlogRate,
+    );
+  }
+
+  private updateBacklogGauges(): void {
+    const position = this.log.readerPosition(this.sink.name);
+    const stats = this.log.stats();
+    const labels = { sink: this.sink.name };
+    const oldest = position.next < stats.nextSeq ? this.log.recordTime(position.next) : undefined;
+    this.metrics.sinkBacklogAgeSeconds.set(
+      labels,
+      oldest === undefined ? 0 : Math.max(0, (this.now() - oldest) / 1000),
+    );
+    this.metrics.sinkBacklogSamples.set(labels, this.log.samplesAfter(position));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}

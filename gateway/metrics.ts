@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The gateway core's metrics (the collectors have theirs in collector/metrics.ts), on one registry. */
+export class GatewayMetrics {
+  readonly sinkSamples: Counter<'sink'>;
+  readonly sinkDropped: Counter<'sink' | 'reason'>;
+  readonly sinkErrors: Counter<'sink' | 'kind'>;
+  readonly sinkWriteSeconds: Histogram<'sink'>;
+  readonly sinkBacklogSamples: Gauge<'sink'>;
+  readonly sinkBacklogAgeSeconds: Gauge<'sink'>;
+  readonly bufferDropped: Counter<'reason'>;
+  readonly bufferBytes: Gauge;
+  readonly bufferCorruptTails: Gauge;
+
+  constructor(readonly registry: Registry) {
+    const registers = [registry];
+    this.sinkSamples = new Counter({
+      name: 'shugai_sink_samples_total',
+      help: 'Samples a sink stored',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.sinkDropped = new Counter({
+      name: 'shugai_sink_dropped_samples_total',
+      help: 'Samples a sink refused as bad data (400/422, NaN, too large) and the core dropped',
+      labelNames: ['sink', 'reason'],
+      registers,
+    });
+    this.sinkErrors = new Counter({
+      name: 'shugai_sink_errors_total',
+      help: 'Failed writes by kind: retry (network, 429, 5xx), auth (401/403), split (413)',
+      labelNames: ['sink', 'kind'],
+      registers,
+    });
+    this.sinkWriteSeconds = new Histogram({
+      name: 'shugai_sink_write_seconds',
+      help: 'Latency of one batch write',
+      labelNames: ['sink'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.sinkBacklogSamples = new Gauge({
+      name: 'shugai_sink_backlog_samples',
+      help: 'Samples in the buffer the sink has not stored yet',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.sinkBacklogAgeSeconds = new Gauge({
+      name: 'shugai_sink_backlog_age_seconds',
+      help: 'Age of the oldest sample the sink has not stored yet',
+      labelNames: ['sink'],
+      registers,
+    });
+    this.bufferDropped = new Counter({
+      name: 'shugai_buffer_dropped_samples_total',
+      help: 'Samples the buffer dropped by policy: full (drop-oldest), age, refused (refuse-new)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.bufferBytes = new Gauge({
+      name: 'shugai_buffer_bytes',
+      help: 'Bytes on disk in the buffer',
+      registers,
+    });
+    this.bufferCorruptTails = new Gauge({
+      name: 'shugai_buffer_corrupt_tails',
+      help: 'Corrupt tails found and set aside at start',
+      registers,
+    });
+  }
+}
