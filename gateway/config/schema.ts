@@ -2,8 +2,12 @@ import { z } from 'zod';
 import type { CollectorPlugin } from '../../collector/collector.ts';
 import { connectionIdSchema } from '../../collector/schema.ts';
 import type { Protocol } from '../../core/model.ts';
+import { DEFAULT_FORWARDER_OPTIONS } from '../forward/forwarder.ts';
+import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
+import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.ts';
 import { lineOf, type ParsedYaml, readYaml, zodIssues } from './load.ts';
+import { byteSize, duration } from './units.ts';
 
 export type AnyPlugin = CollectorPlugin<{ id: string; protocol: Protocol }>;
 
@@ -18,10 +22,78 @@ export const gatewaySectionSchema = z
   })
   .strict();
 
+export const bufferSchema = z
+  .object({
+    maxBytes: byteSize.default(1024 ** 3).describe('Disk space the buffer may use, e.g. 1GiB'),
+    maxAge: duration
+      .default(7 * 86_400_000)
+      .describe('Samples older than this are dropped and counted, e.g. 7d; 0 = no limit'),
+    segmentBytes: byteSize
+      .default(16 * 1024 ** 2)
+      .describe('Segment file size; drops happen a segment at a time'),
+    fsync: z
+      .union([z.enum(['always', 'never']), z.object({ intervalMs: z.number().int().positive() }).strict()])
+      .default('always')
+      .describe(
+        'always: a sample is on disk before it counts as accepted; {intervalMs}: up to that much may be lost in a power cut; never: the OS decides',
+      ),
+    whenFull: z
+      .enum(['drop-oldest', 'refuse-new'])
+      .default('drop-oldest')
+      .describe('What to do when maxBytes is reached; every drop is counted'),
+  })
+  .strict();
+
+export const sinkSchema = z.discriminatedUnion('type', [influxSinkSchema, embeddedSinkSchema]);
+
+export const forwardSchema = z
+  .object({
+    batchMaxSamples: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_FORWARDER_OPTIONS.batchMaxSamples)
+      .describe('Most samples in one write'),
+    flushInterval: duration
+      .default(DEFAULT_FORWARDER_OPTIONS.flushIntervalMs)
+      .describe('Live data waits at most this long, e.g. 1s'),
+    backlogRate: z
+      .number()
+      .positive()
+      .default(DEFAULT_FORWARDER_OPTIONS.backlogRate)
+      .describe('Backlog samples per second written beside live data after an outage'),
+    liveWindow: duration
+      .default(DEFAULT_FORWARDER_OPTIONS.liveWindowMs)
+      .describe('After an outage, data younger than this is sent first as live'),
+    retryInitial: duration.default(DEFAULT_FORWARDER_OPTIONS.retryInitialMs),
+    retryMax: duration.default(DEFAULT_FORWARDER_OPTIONS.retryMaxMs),
+    authRetry: duration
+      .default(DEFAULT_FORWARDER_OPTIONS.authRetryMs)
+      .describe('Wait after 401/403 before trying again'),
+  })
+  .strict();
+
+export const httpSchema = z
+  .object({
+    host: z
+      .string()
+      .default('127.0.0.1')
+      .describe('Address for /healthz, /readyz and /metrics; loopback by default'),
+    port: z.number().int().min(0).max(65535).default(9273),
+  })
+  .strict();
+
 /** The top level of plant.yaml; each connection is then validated by its protocol's own schema. */
 const topLevelSchema = z
   .object({
     gateway: gatewaySectionSchema,
+    buffer: bufferSchema.prefault({}).describe('The durable buffer on disk'),
+    sinks: z
+      .array(sinkSchema)
+      .default([{ name: 'embedded', type: 'embedded', file: 'samples.db' }])
+      .describe('Where samples go; the embedded store when none is given'),
+    forward: forwardSchema.prefault({}).describe('Batching, retries and backlog drain'),
+    http: httpSchema.prefault({}).describe('Health and metrics endpoint'),
     connections: z
       .array(z.looseObject({ id: connectionIdSchema, protocol: z.string() }))
       .default([])
@@ -31,9 +103,10 @@ const topLevelSchema = z
   })
   .strict();
 
-export interface GatewayConfig {
+export type TopLevelConfig = z.infer<typeof topLevelSchema>;
+
+export interface GatewayConfig extends Omit<TopLevelConfig, 'connections'> {
   file: string;
-  gateway: z.infer<typeof gatewaySectionSchema>;
   connections: { id: string; protocol: Protocol }[];
 }
 
@@ -70,7 +143,21 @@ export function validateGatewayConfig(parsed: ParsedYaml, plugins: readonly AnyP
   });
   if (issues.length === 0) issues.push(...duplicateIds(parsed, connections, plugins));
   if (issues.length > 0) throw new ConfigError(issues);
-  return { file: parsed.file, gateway: top.data.gateway, connections };
+  const sinkNames = new Set<string>();
+  top.data.sinks.forEach((sink, i) => {
+    if (sinkNames.has(sink.name)) {
+      const at = ['sinks', i, 'name'];
+      issues.push({
+        file: parsed.file,
+        line: lineOf(parsed, at),
+        path: formatPath(at),
+        message: `duplicate sink name "${sink.name}"`,
+      });
+    }
+    sinkNames.add(sink.name);
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { ...top.data, file: parsed.file, connections };
 }
 
 /** Connection ids and device ids are unique across the file; tag ids within a device. */

@@ -78,19 +78,24 @@ export class SinkForwarder {
     if (this.pendingLive >= this.options.batchMaxSamples) this.wake?.();
   }
 
-  /** Finishes the write in progress (or gives up its wait) and stops; unsent data stays in the log. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after the write in progress; with `flushUntil` (a time in ms) it then writes what it can
+   * until that deadline. Unsent data stays in the log for the next start.
+   */
+  async stop(options: { flushUntil?: number } = {}): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.running;
-  }
-
-  /** Writes everything pending now, then resolves (for shutdown and tests). */
-  async drain(): Promise<void> {
-    await this.sendLive();
-    while (!this.stopped && this.log.position(this.sink.name) < this.liveCursor) {
-      this.backlogTokens = Number.POSITIVE_INFINITY;
-      if (!(await this.sendBacklog())) break;
+    const deadline = options.flushUntil;
+    if (deadline === undefined) return;
+    this.backlogTokens = Number.POSITIVE_INFINITY;
+    try {
+      if (!(await this.sendLive(deadline))) return;
+      while (this.now() < deadline && this.log.position(this.sink.name) < this.liveCursor) {
+        if (!(await this.sendBacklog())) return;
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'final flush failed; samples stay in the buffer');
     }
   }
 
@@ -134,15 +139,16 @@ export class SinkForwarder {
     }
   }
 
-  /** Sends all live records; false when a write must be retried later. */
-  private async sendLive(): Promise<boolean> {
+  /** Sends all live records (until `deadline`); false when a write must be retried later. */
+  private async sendLive(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     this.pendingLive = 0;
-    for (;;) {
+    while (this.now() < deadline) {
       const records = await this.readBatch(this.liveCursor, Number.POSITIVE_INFINITY);
       if (records.length === 0) return true;
       if (!(await this.deliver(records))) return false;
       this.liveCursor = Math.max(this.liveCursor, (records.at(-1) as LogRecord).seq + 1);
     }
+    return true;
   }
 
   /** Sends one batch of backlog (below the live cursor); false when it must be retried later. */

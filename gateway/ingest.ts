@@ -1,0 +1,72 @@
+/**
+ * The entry of the pipeline: samples from collectors are typed, encoded and appended to the
+ * durable log, then the forwarders are told. Nothing reaches a sink without passing through here.
+ */
+import type { Logger } from '../core/log.ts';
+import type { DataType, Device, Sample } from '../core/model.ts';
+import type { DurableLog } from './buffer/log.ts';
+import { BufferFullError } from './buffer/log.ts';
+import { encodeSamples } from './buffer/sample-codec.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { StoredSample } from './sinks/sink.ts';
+
+export class Ingest {
+  private types = new Map<string, DataType>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly listeners: ((samples: number) => void)[] = [];
+
+  constructor(
+    private readonly log: DurableLog,
+    private readonly metrics: GatewayMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The declared type of every tag, so integers stay integers in the store. */
+  setDevices(devices: readonly Device[]): void {
+    this.types = new Map(
+      devices.flatMap((d) => d.tags.map((t) => [`${d.id}\u0000${t.id}`, t.type] as const)),
+    );
+  }
+
+  onAppended(listener: (samples: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Accepts samples from a collector; never throws (collectors must not be disturbed). */
+  accept = (samples: readonly Sample[]): void => {
+    if (samples.length === 0) return;
+    const typed: StoredSample[] = samples.map((s) => ({ ...s, type: this.typeOf(s) }));
+    const append = this.log
+      .append(encodeSamples(typed), typed.length)
+      .then(() => {
+        for (const listener of this.listeners) listener(typed.length);
+      })
+      .catch((error: Error) => {
+        // BufferFullError is counted by the log itself (refuse-new); anything else is a disk failure.
+        if (!(error instanceof BufferFullError)) {
+          this.metrics.bufferDropped.inc({ reason: 'write_error' }, typed.length);
+          this.logger.error(
+            { err: error.message, samples: typed.length },
+            'buffer append failed; samples dropped',
+          );
+        }
+      })
+      .finally(() => this.pending.delete(append));
+    this.pending.add(append);
+  };
+
+  /** Resolves when every accepted sample has been appended (or counted as dropped). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private typeOf(sample: Sample): DataType {
+    const declared = this.types.get(`${sample.device}\u0000${sample.tag}`);
+    if (declared) return declared;
+    return typeof sample.value === 'boolean'
+      ? 'boolean'
+      : typeof sample.value === 'string'
+        ? 'string'
+        : 'number';
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The gateway on the edge box: collectors → ingest → durable log → forwarders → sinks, plus the
+ * health endpoint. `shugai gateway --config plant.yaml` runs one of these.
+ */
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { Registry } from 'prom-client';
+import type { Collector } from '../collector/collector.ts';
+import { ConditionLog } from '../collector/conditions.ts';
+import { CollectorMetrics } from '../collector/metrics.ts';
+import type { Logger } from '../core/log.ts';
+import { DurableLog } from './buffer/log.ts';
+import type { AnyPlugin, GatewayConfig } from './config/schema.ts';
+import { SinkForwarder } from './forward/forwarder.ts';
+import { startHealthServer } from './http.ts';
+import { Ingest } from './ingest.ts';
+import { GatewayMetrics } from './metrics.ts';
+import { EmbeddedStore } from './sinks/embedded/store.ts';
+import { InfluxSink } from './sinks/influxdb/sink.ts';
+import type { Sink } from './sinks/sink.ts';
+
+type ConnectionConfig = GatewayConfig['connections'][number];
+type SinkConfig = GatewayConfig['sinks'][number];
+
+interface RunningSink {
+  config: SinkConfig;
+  sink: Sink;
+  forwarder: SinkForwarder;
+}
+
+export class Gateway {
+  readonly registry = new Registry();
+  readonly collectorMetrics = new CollectorMetrics(this.registry);
+  readonly metrics = new GatewayMetrics(this.registry);
+  private readonly collectors = new Map<string, { config: ConnectionConfig; collector: Collector }>();
+  private readonly sinks = new Map<string, RunningSink>();
+  private ingest!: Ingest;
+  private log!: DurableLog;
+  private server: Server | undefined;
+  private started = false;
+  httpPort = 0;
+
+  private constructor(
+    private config: GatewayConfig,
+    private readonly plugins: readonly AnyPlugin[],
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: GatewayConfig, plugins: readonly AnyPlugin[], logger: Logger): Promise<Gateway> {
+    const gateway = new Gateway(config, plugins, logger);
+    await gateway.open();
+    return gateway;
+  }
+
+  /** The folder for buffer, keys and embedded store: gateway.dataDir relative to the config file. */
+  get dataDir(): string {
+    return path.resolve(path.dirname(this.config.file), this.config.gateway.dataDir);
+  }
+
+  private async open(): Promise<void> {
+    const buffer = this.config.buffer;
+    this.log = await DurableLog.open({
+      dir: path.join(this.dataDir, 'buffer'),
+      maxBytes: buffer.maxBytes,
+      maxAgeMs: buffer.maxAge,
+      segmentBytes: buffer.segmentBytes,
+      fsync:
+        typeof buffer.fsync === 'string'
+          ? { mode: buffer.fsync }
+          : { mode: 'interval', intervalMs: buffer.fsync.intervalMs },
+      whenFull: buffer.whenFull,
+      log: this.logger.child({ component: 'buffer' }),
+      onDrop: (reason, samples) => this.metrics.bufferDropped.inc({ reason }, samples),
+    });
+    const stats = this.log.stats();
+    this.metrics.bufferCorruptTails.set(stats.corrupt.tails);
+    this.ingest = new Ingest(this.log, this.metrics, this.logger);
+    this.ingest.onAppended((n) => {
+      for (const running of this.sinks.values()) running.forwarder.notify(n);
+      this.metrics.bufferBytes.set(this.log.stats().bytes);
+    });
+    for (const sink of this.config.sinks) await this.startSink(sink);
+    this.ingest.setDevices(this.allDevices(this.config));
+    for (const connection of this.config.connections) await this.startCollector(connection);
+    const { server, port } = await startHealthServer(
+      this.config.http.host,
+      this.config.http.port,
+      this.registry,
+      () => this.health(),
+    );
+    this.server = server;
+    this.httpPort = port;
+    this.started = true;
+    this.logger.info(
+      {
+        gateway: this.config.gateway.id,
+        connections: this.collectors.size,
+        sinks: [...this.sinks.keys()],
+        http: `http://${this.config.http.host}:${port}`,
+        dataDir: this.dataDir,
+      },
+      'gateway started',
+    );
+  }
+
+  private allDevices(config: GatewayConfig) {
+    return config.connections.flatMap((c) => this.pluginFor(c).devices(c));
+  }
+
+  private pluginFor(connection: ConnectionConfig): AnyPlugin {
+    const plugin = this.plugins.find((p) => p.protocol === connection.protocol);
+    if (!plugin) throw new Error(`no collector for protocol ${connection.protocol}`);
+    return plugin;
+  }
+
+  private async startCollector(connection: ConnectionConfig): Promise<void> {
+    const log = this.logger.child({ connection: connection.id, protocol: connection.protocol });
+    const collector = this.pluginFor(connection).create(connection, {
+      log,
+      conditions: new ConditionLog(log),
+      metrics: this.collectorMetrics,
+      onSamples: this.ingest.accept,
+      now: Date.now,
+    });
+    this.collectors.set(connection.id, { config: connection, collector });
+    await collector.start();
+  }
+
+  private async startSink(config: SinkConfig): Promise<void> {
+    let sink: Sink;
+    if (config.type === 'influxdb') {
+      const influx = new InfluxSink(config, this.config.gateway.id);
+      await influx
+        .prepare()
+        .catch((error: Error) =>
+          this.logger.warn(
+            { sink: config.name, err: error.message },
+            'sink preparation failed; writes will retry',
+          ),
+        );
+      sink = influx;
+    } else {
+      sink = new EmbeddedStore(config.name, path.resolve(this.dataDir, config.file));
+    }
+    const f = this.config.forward;
+    const forwarder = new SinkForwarder(
+      this.log,
+      sink,
+      {
+        batchMaxSamples: f.batchMaxSamples,
+        flushIntervalMs: f.flushInterval,
+        backlogRate: f.backlogRate,
+        liveWindowMs: f.liveWindow,
+        retryInitialMs: f.retryInitial,
+        retryMaxMs: f.retryMax,
+        authRetryMs: f.authRetry,
+      },
+      this.metrics,
+      this.logger.child({ sink: config.name }),
+    );
+    await forwarder.start();
+    this.sinks.set(config.name, { config, sink, forwarder });
+  }
+
+  private async stopSink(name: string, flushUntil?: number): Promise<void> {
+    const running = this.sinks.get(name);
+    if (!running) return;
+    this.sinks.delete(name);
+    await running.forwarder.stop(flushUntil === undefined ? {} : { flushUntil });
+    await running.sink.close();
+  }
+
+  /**
+   * Applies a new, already validated config: only connections that changed are restarted, sinks
+   * that changed get a new forwarder (their buffer position is kept), the buffer is untouched.
+   */
+  async reload(next: GatewayConfig): Promise<{ restarted: string[]; added: string[]; removed: string[] }> {
+    const changes = { restarted: [] as string[], added: [] as string[], removed: [] as string[] };
+    if (
+      !isDeepStrictEqual(next.buffer, this.config.buffer) ||
+      next.gateway.dataDir !== this.config.gateway.dataDir ||
+      !isDeepStrictEqual(next.http, this.config.http)
+    ) {
+      this.logger.warn('buffer, dataDir and http settings take effect at the next start');
+    }
+    const previous = this.config;
+    this.config = {
+      ...next,
+      buffer: previous.buffer,
+      http: previous.http,
+      gateway: { ...next.gateway, dataDir: previous.gateway.dataDir },
+    };
+    this.ingest.setDevices(this.allDevices(next));
+    const wanted = new Map(next.connections.map((c) => [c.id, c]));
+    for (const [id, running] of [...this.collectors]) {
+      const replacement = wanted.get(id);
+      if (replacement && isDeepStrictEqual(replacement, running.config)) continue;
+      this.collectors.delete(id);
+      await running.collector.stop();
+      if (replacement) changes.restarted.push(id);
+      else changes.removed.push(id);
+    }
+    for (const connection of next.connections) {
+      if (this.collectors.has(connection.id)) continue;
+      if (!changes.restarted.includes(connection.id)) changes.added.push(connection.id);
+      await this.startCollector(connection);
+    }
+    const wantedSinks = new Map(next.sinks.map((s) => [s.name, s]));
+    for (const [name, running] of [...this.sinks]) {
+      if (
+        !isDeepStrictEqual(wantedSinks.get(name), running.config) ||
+        !isDeepStrictEqual(next.forward, previous.forward)
+      )
+        await this.stopSink(name);
+    }
+    for (const sink of next.sinks) if (!this.sinks.has(sink.name)) await this.startSink(sink);
+    this.logger.info(changes, 'config reloaded');
+    return changes;
+  }
+
+  health() {
+    const sinks = Object.fromEntries(
+      [...this.sinks.keys()].map((name) => [
+        name,
+        { backlogSamples: this.log.samplesAfter(this.log.readerPosition(name)) },
+      ]),
+    );
+    const stats = this.log.stats();
+    return {
+      ready: this.started,
+      gateway: this.config.gateway.id,
+      buffer: { bytes: stats.bytes, records: stats.records, dropped: stats.dropped, corrupt: stats.corrupt },
+      sinks,
+      connections: [...this.collectors.keys()],
+    };
+  }
+
+  /** Readers for tests and tools: the embedded store of a sink, if it is one. */
+  embeddedStore(name = 'embedded'): EmbeddedStore | undefined {
+    const sink = this.sinks.get(name)?.sink;
+    return sink instanceof EmbeddedStore ? sink : undefined;
+  }
+
+  /** Stops collectors, appends what they delivered, lets sinks write what they can, closes the log. */
+  async stop(flushTimeoutMs = 10_000): Promise<void> {
+    for (const { collector } of this.collectors.values()) await collector.stop();
+    this.collectors.clear();
+    await this.ingest.settle();
+    const flushUntil = Date.now() + flushTimeoutMs;
+    await Promise.all([...this.sinks.keys()].map((name) => this.stopSink(name, flushUntil)));
+    await this.log.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.logger.info('gateway stopped; unsent samples stay in the buffer');
+  }
+}
