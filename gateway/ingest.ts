@@ -14,6 +14,7 @@ export class Ingest {
   private types = new Map<string, DataType>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listeners: ((samples: number) => void)[] = [];
+  private readonly observers: ((samples: readonly Sample[]) => void)[] = [];
 
   constructor(
     private readonly log: DurableLog,
@@ -30,6 +31,11 @@ export class Ingest {
 
   onAppended(listener: (samples: number) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Sees every accepted sample (for derived data); runs synchronously, must not throw. */
+  onAccepted(observer: (samples: readonly Sample[]) => void): void {
+    this.observers.push(observer);
   }
 
   /** Accepts samples from a collector; never throws (collectors must not be disturbed). */
@@ -53,6 +59,7 @@ export class Ingest {
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
+    for (const observer of this.observers) observer(samples);
   };
 
   /** Resolves when every accepted sample has been appended (or counted as dropped). */

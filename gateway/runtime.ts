@@ -2,6 +2,7 @@
  * The gateway on the edge box: collectors → ingest → durable log → forwarders → sinks, plus the
  * health endpoint. `shugai gateway --config plant.yaml` runs one of these.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -11,7 +12,9 @@ import { ConditionLog } from '../collector/conditions.ts';
 import { CollectorMetrics } from '../collector/metrics.ts';
 import type { Logger } from '../core/log.ts';
 import { DurableLog } from './buffer/log.ts';
+import { writeFileAtomic } from './buffer/segment.ts';
 import type { AnyPlugin, GatewayConfig } from './config/schema.ts';
+import { DerivedEngine } from './derived/engine.ts';
 import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
 import { Ingest } from './ingest.ts';
@@ -38,6 +41,9 @@ export class Gateway {
   private ingest!: Ingest;
   private log!: DurableLog;
   private server: Server | undefined;
+  private derived!: DerivedEngine;
+  private ticker: NodeJS.Timeout | undefined;
+  private lastTotalsSave = 0;
   private started = false;
   httpPort = 0;
 
@@ -82,6 +88,9 @@ export class Gateway {
     });
     for (const sink of this.config.sinks) await this.startSink(sink);
     this.ingest.setDevices(this.allDevices(this.config));
+    this.derived = this.createDerived(this.config, this.loadTotals());
+    this.ingest.onAccepted((samples) => this.derived.observe(samples));
+    this.ticker = setInterval(() => this.tick(), 1000);
     for (const connection of this.config.connections) await this.startCollector(connection);
     const { server, port } = await startHealthServer(
       this.config.http.host,
@@ -102,6 +111,35 @@ export class Gateway {
       },
       'gateway started',
     );
+  }
+
+  private get totalsFile(): string {
+    return path.join(this.dataDir, 'derived-totals.json');
+  }
+
+  /** Counter totals survive restarts, so a running total never falls back to 0. */
+  private loadTotals(): Record<string, number> {
+    try {
+      return JSON.parse(readFileSync(this.totalsFile, 'utf8')) as Record<string, number>;
+    } catch {
+      return {};
+    }
+  }
+
+  private async saveTotals(): Promise<void> {
+    this.lastTotalsSave = Date.now();
+    await writeFileAtomic(this.totalsFile, JSON.stringify(this.derived.totals())).catch((error: Error) =>
+      this.logger.warn({ err: error.message }, 'could not save counter totals'),
+    );
+  }
+
+  private createDerived(config: GatewayConfig, totals: Record<string, number>): DerivedEngine {
+    return new DerivedEngine(config.derived, this.ingest.accept, Date.now, totals);
+  }
+
+  private tick(): void {
+    this.derived.tick();
+    if (Date.now() - this.lastTotalsSave >= 60_000) void this.saveTotals();
   }
 
   private allDevices(config: GatewayConfig) {
@@ -192,6 +230,8 @@ export class Gateway {
       gateway: { ...next.gateway, dataDir: previous.gateway.dataDir },
     };
     this.ingest.setDevices(this.allDevices(next));
+    if (!isDeepStrictEqual(next.derived, previous.derived))
+      this.derived = this.createDerived(next, this.derived.totals());
     const wanted = new Map(next.connections.map((c) => [c.id, c]));
     for (const [id, running] of [...this.collectors]) {
       const replacement = wanted.get(id);
@@ -244,8 +284,10 @@ export class Gateway {
 
   /** Stops collectors, appends what they delivered, lets sinks write what they can, closes the log. */
   async stop(flushTimeoutMs = 10_000): Promise<void> {
+    clearInterval(this.ticker);
     for (const { collector } of this.collectors.values()) await collector.stop();
     this.collectors.clear();
+    await this.saveTotals();
     await this.ingest.settle();
     const flushUntil = Date.now() + flushTimeoutMs;
     await Promise.all([...this.sinks.keys()].map((name) => this.stopSink(name, flushUntil)));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CollectorPlugin } from '../../collector/collector.ts';
 import { connectionIdSchema } from '../../collector/schema.ts';
 import type { Protocol } from '../../core/model.ts';
+import { derivedSchema } from '../derived/schema.ts';
 import { DEFAULT_FORWARDER_OPTIONS } from '../forward/forwarder.ts';
 import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
@@ -94,6 +95,9 @@ const topLevelSchema = z
       .describe('Where samples go; the embedded store when none is given'),
     forward: forwardSchema.prefault({}).describe('Batching, retries and backlog drain'),
     http: httpSchema.prefault({}).describe('Health and metrics endpoint'),
+    derived: derivedSchema
+      .prefault({})
+      .describe('Machine state, counter totals and OEE computed at the edge'),
     connections: z
       .array(z.looseObject({ id: connectionIdSchema, protocol: z.string() }))
       .default([])
@@ -142,6 +146,7 @@ export function validateGatewayConfig(parsed: ParsedYaml, plugins: readonly AnyP
     else issues.push(...zodIssues(parsed, result.error, ['connections', index]));
   });
   if (issues.length === 0) issues.push(...duplicateIds(parsed, connections, plugins));
+  if (issues.length === 0) issues.push(...derivedReferences(parsed, top.data.derived, connections, plugins));
   if (issues.length > 0) throw new ConfigError(issues);
   const sinkNames = new Set<string>();
   top.data.sinks.forEach((sink, i) => {
@@ -193,6 +198,38 @@ function duplicateIds(
       });
     });
   });
+  return issues;
+}
+
+/** Derived data must name devices (and raw tags) that the connections declare. */
+function derivedReferences(
+  parsed: ParsedYaml,
+  derived: TopLevelConfig['derived'],
+  connections: GatewayConfig['connections'],
+  plugins: readonly AnyPlugin[],
+): ConfigIssue[] {
+  const tags = new Map<string, Set<string>>();
+  for (const connection of connections) {
+    for (const device of plugins.find((p) => p.protocol === connection.protocol)?.devices(connection) ?? []) {
+      tags.set(device.id, new Set(device.tags.map((t) => t.id)));
+    }
+  }
+  const issues: ConfigIssue[] = [];
+  const check = (at: PropertyKey[], device: string, tag?: string) => {
+    const known = tags.get(device);
+    const problem = !known
+      ? `no device "${device}" in the connections`
+      : tag !== undefined && !known.has(tag)
+        ? `device "${device}" has no tag "${tag}"`
+        : undefined;
+    if (problem)
+      issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(at), message: problem });
+  };
+  derived.machineState.forEach((rule, i) => check(['derived', 'machineState', i, 'device'], rule.device));
+  derived.counters.forEach((counter, i) =>
+    check(['derived', 'counters', i, 'tag'], counter.device, counter.tag),
+  );
+  derived.oee.forEach((oee, i) => check(['derived', 'oee', i, 'device'], oee.device));
   return issues;
 }
 

@@ -1,0 +1,166 @@
+/**
+ * Derived data at the edge: machine state from rules on a device's tags, counter totals with resets
+ * and rollovers, and OEE per shift. Fed with every accepted sample; its own outputs are samples of
+ * the same device, written through the same buffer.
+ */
+import type { Quality, Sample, SampleValue } from '../../core/model.ts';
+import { holds } from './condition.ts';
+import { CounterTotal } from './counter.ts';
+import { type OeeFigures, OeeTracker } from './oee.ts';
+import type { DerivedConfig, MachineState } from './schema.ts';
+
+type StateRule = DerivedConfig['machineState'][number];
+
+interface DeviceState {
+  rule: StateRule;
+  latest: Map<string, SampleValue>;
+  lastGood: number | undefined;
+  state: MachineState | undefined;
+  startedAt: number;
+}
+
+const OEE_TAGS: Record<keyof OeeFigures, string> = {
+  availability: 'oee_availability',
+  performance: 'oee_performance',
+  quality: 'oee_quality',
+  oee: 'oee',
+};
+
+export class DerivedEngine {
+  private readonly states = new Map<string, DeviceState>();
+  private readonly counters = new Map<
+    string,
+    { config: DerivedConfig['counters'][number]; total: CounterTotal }
+  >();
+  private readonly oee = new Map<
+    string,
+    { tracker: OeeTracker; config: DerivedConfig['oee'][number]; lastEmit: number }
+  >();
+  private readonly outputs = new Set<string>();
+
+  constructor(
+    config: DerivedConfig,
+    private readonly emit: (samples: Sample[]) => void,
+    private readonly now: () => number,
+    totals: Record<string, number> = {},
+  ) {
+    const started = now();
+    for (const rule of config.machineState) {
+      this.states.set(rule.device, {
+        rule,
+        latest: new Map(),
+        lastGood: undefined,
+        state: undefined,
+        startedAt: started,
+      });
+      this.outputs.add(key(rule.device, rule.tag));
+    }
+    for (const counter of config.counters) {
+      const k = key(counter.device, counter.tag);
+      this.counters.set(k, {
+        config: counter,
+        total: new CounterTotal(totals[key(counter.device, counter.output)] ?? 0, counter.rollover),
+      });
+      this.outputs.add(key(counter.device, counter.output));
+    }
+    for (const oee of config.oee) {
+      const tracker = new OeeTracker(
+        { idealCycleTimeMs: oee.idealCycleTime, shifts: oee.shifts, timezone: oee.timezone },
+        (window, figures) => this.emitFigures(oee.device, figures, window.start, 'shift_'),
+      );
+      this.oee.set(oee.device, { tracker, config: oee, lastEmit: started });
+      for (const tag of [...Object.values(OEE_TAGS), ...Object.values(OEE_TAGS).map((t) => `shift_${t}`)])
+        this.outputs.add(key(oee.device, tag));
+    }
+  }
+
+  /** Feeds accepted samples (its own outputs are skipped). */
+  observe(samples: readonly Sample[]): void {
+    const out: Sample[] = [];
+    for (const sample of samples) {
+      if (this.outputs.has(key(sample.device, sample.tag))) continue;
+      const counter = this.counters.get(key(sample.device, sample.tag));
+      if (counter && sample.quality === 'good' && typeof sample.value === 'number') {
+        const delta = counter.total.observe(sample.value);
+        out.push(
+          derived(sample.device, counter.config.output, counter.total.total, sample.sourceTime, this.now()),
+        );
+        this.countParts(sample.device, counter.config.output, delta, sample.sourceTime);
+      }
+      const device = this.states.get(sample.device);
+      if (device && sample.quality === 'good') {
+        device.latest.set(sample.tag, sample.value);
+        device.lastGood = Math.max(device.lastGood ?? 0, sample.receivedAt);
+        const rule = device.rule.rules.find((r) => holds(r.when, device.latest));
+        this.setState(sample.device, device, rule?.state ?? device.rule.otherwise, sample.sourceTime, out);
+      }
+    }
+    if (out.length > 0) this.emit(out);
+  }
+
+  /** Periodic work: offline detection and the running OEE figures. */
+  tick(): void {
+    const now = this.now();
+    const out: Sample[] = [];
+    for (const [id, device] of this.states) {
+      const silentSince = device.lastGood ?? device.startedAt;
+      if (now - silentSince >= device.rule.offlineAfter)
+        this.setState(id, device, 'offline', silentSince + device.rule.offlineAfter, out);
+    }
+    if (out.length > 0) this.emit(out);
+    for (const [device, entry] of this.oee) {
+      const figures = entry.tracker.advance(now);
+      if (figures && now - entry.lastEmit >= entry.config.every) {
+        entry.lastEmit = now;
+        this.emitFigures(device, figures, now, '');
+      }
+    }
+  }
+
+  /** Counter totals by output tag, to persist across restarts. */
+  totals(): Record<string, number> {
+    return Object.fromEntries(
+      [...this.counters.values()].map(({ config, total }) => [
+        key(config.device, config.output),
+        total.total,
+      ]),
+    );
+  }
+
+  private setState(id: string, device: DeviceState, state: MachineState, time: number, out: Sample[]): void {
+    if (device.state === state) return;
+    device.state = state;
+    out.push(derived(id, device.rule.tag, state, time, this.now()));
+    this.oee.get(id)?.tracker.setState(state, time);
+  }
+
+  private countParts(deviceId: string, output: string, delta: number, time: number): void {
+    const entry = this.oee.get(deviceId);
+    if (!entry || delta <= 0) return;
+    if (output === entry.config.totalCount) entry.tracker.addParts(delta, 0, time);
+    else if (output === entry.config.scrapCount) entry.tracker.addParts(0, delta, time);
+  }
+
+  private emitFigures(device: string, figures: OeeFigures, time: number, prefix: string): void {
+    const now = this.now();
+    const samples = (Object.keys(OEE_TAGS) as (keyof OeeFigures)[])
+      .filter((k) => figures[k] !== undefined)
+      .map((k) => derived(device, `${prefix}${OEE_TAGS[k]}`, figures[k] as number, time, now));
+    if (samples.length > 0) this.emit(samples);
+  }
+}
+
+function key(device: string, tag: string): string {
+  return `${device}\u0000${tag}`;
+}
+
+function derived(
+  device: string,
+  tag: string,
+  value: SampleValue,
+  sourceTime: number,
+  receivedAt: number,
+  quality: Quality = 'good',
+): Sample {
+  return { device, tag, value, quality, statusCode: 0, sourceTime, receivedAt };
+}
