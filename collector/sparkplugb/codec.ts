@@ -182,12 +182,26 @@ function encodeMetric(metric: Metric): WireMetric {
     case DataType.Bytes:
       wire.bytes_value = value as Uint8Array;
       break;
+    case undefined:
+      // A DATA metric may omit its datatype (the birth declared it): pick the field from the value.
+      encodeUntyped(wire, value);
+      break;
     default:
       throw new TypeError(
         `cannot encode metric ${metric.name ?? metric.alias} with datatype ${metric.datatype}`,
       );
   }
   return wire;
+}
+
+function encodeUntyped(wire: WireMetric, value: Exclude<MetricValue, null>): void {
+  if (typeof value === 'boolean') wire.boolean_value = value;
+  else if (typeof value === 'string') wire.string_value = value;
+  else if (value instanceof Uint8Array) wire.bytes_value = value;
+  else if (typeof value === 'bigint') wire.long_value = BigInt.asUintN(64, value).toString();
+  else if (Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff) wire.int_value = value;
+  else if (Number.isSafeInteger(value)) wire.long_value = BigInt.asUintN(64, BigInt(value)).toString();
+  else wire.double_value = value;
 }
 
 function decodeMetric(wire: WireMetric): Metric {
@@ -231,4 +245,28 @@ function decodeValue(wire: WireMetric): MetricValue {
   if (wire.string_value !== undefined) return wire.string_value;
   if (wire.bytes_value !== undefined) return wire.bytes_value;
   return null;
+}
+
+/**
+ * A value decoded without a datatype (a DATA metric may omit it) read as `datatype`, the one its
+ * birth declared: the signed types arrive as their unsigned two's complement.
+ */
+export function reinterpret(value: MetricValue, datatype: number): MetricValue {
+  switch (datatype) {
+    case DataType.Int8:
+      return typeof value === 'number' ? (value << 24) >> 24 : value;
+    case DataType.Int16:
+      return typeof value === 'number' ? (value << 16) >> 16 : value;
+    case DataType.Int32:
+      return typeof value === 'number' ? value | 0 : value;
+    case DataType.Int64: {
+      if (typeof value !== 'number' && typeof value !== 'bigint') return value;
+      const big = BigInt.asIntN(64, BigInt(value));
+      return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number(big)
+        : big;
+    }
+    default:
+      return value;
+  }
 }

@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { requireBinary } from './binaries.ts';
 import { freePort, waitForPort } from './ports.ts';
@@ -31,6 +31,8 @@ export async function startMosquitto(extraConfig: readonly string[] = []): Promi
       'log_dest stderr',
       'log_type error',
       'log_type warning',
+      // Run as root, Mosquitto would drop to user "mosquitto", which cannot use our private temp folder.
+      `user ${userInfo().username}`,
       ...extraConfig,
       '',
     ].join('\n'),

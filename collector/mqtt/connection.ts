@@ -1,0 +1,313 @@
+/**
+ * The broker link shared by the MQTT and Sparkplug B collectors: config fields (URL, client id,
+ * credentials, TLS, backoff), and MqttLink, an mqtt.js client that reconnects with exponential
+ * backoff and jitter. mqtt.js only knows a fixed reconnectPeriod, so its own reconnect is switched
+ * off (reconnectPeriod 0) and every 'close' schedules the next attempt here.
+ */
+import { readFile } from 'node:fs/promises';
+import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { z } from 'zod';
+import type { Logger } from '../../core/log.ts';
+import type { ConditionLog } from '../conditions.ts';
+
+const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
+const TLS_SCHEMES = ['mqtts:', 'ssl:', 'wss:'];
+
+const brokerUrlSchema = z
+  .string()
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `not a URL: ${value}` });
+      return;
+    }
+    if (!URL_SCHEMES.includes(url.protocol)) {
+      ctx.addIssue({ code: 'custom', message: `broker URL scheme must be one of ${URL_SCHEMES.join(' ')}` });
+    }
+    // Credentials in a URL end up in logs and process listings.
+    if (url.username !== '' || url.password !== '') {
+      ctx.addIssue({ code: 'custom', message: 'put credentials in username/password, not in the URL' });
+    }
+  })
+  .describe('Broker URL: mqtt://host:1883, mqtts://host:8883 (TLS), ws:// or wss://');
+
+const tlsSchema = z
+  .object({
+    ca: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'PEM file with the CA certificate(s) the broker certificate must chain to; default: system CAs',
+      ),
+    cert: z.string().min(1).optional().describe('PEM file with the client certificate (mutual TLS)'),
+    key: z.string().min(1).optional().describe('PEM file with the client private key (mutual TLS)'),
+    rejectUnauthorized: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Refuse a broker certificate that does not verify; false is logged as a warning at every start',
+      ),
+    servername: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Host name to verify the broker certificate against, when it differs from the URL host'),
+  })
+  .refine((tls) => (tls.cert === undefined) === (tls.key === undefined), {
+    message: 'tls.cert and tls.key go together',
+  })
+  .describe('TLS settings; only with an mqtts://, ssl:// or wss:// URL');
+
+const reconnectSchema = z
+  .object({
+    initialDelayMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(1000)
+      .describe('Delay before the first reconnect attempt; doubles after every failed attempt'),
+    maxDelayMs: z.number().int().min(10).default(60_000).describe('Upper bound of the reconnect delay'),
+  })
+  .refine((r) => r.maxDelayMs >= r.initialDelayMs, { message: 'maxDelayMs must be >= initialDelayMs' })
+  .describe(
+    'Reconnect backoff: exponential from initialDelayMs to maxDelayMs, each delay jittered to 50–100%',
+  );
+
+/** The broker connection fields, spread into each collector's connection schema. */
+export const brokerFields = {
+  url: brokerUrlSchema,
+  clientId: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe(
+      'MQTT client id, stable across restarts and unique on the broker (two clients with one id evict each other)',
+    ),
+  username: z.string().min(1).optional().describe('MQTT user name'),
+  password: z.string().min(1).optional().describe('MQTT password (never logged)'),
+  tls: tlsSchema.optional(),
+  protocolVersion: z
+    .union([z.literal(4), z.literal(5)])
+    .default(5)
+    .describe('MQTT protocol version: 5 (MQTT 5.0) or 4 (MQTT 3.1.1)'),
+  keepaliveSeconds: z.number().int().min(5).max(3600).default(30).describe('MQTT keep-alive interval'),
+  connectTimeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('Give up a connection attempt after this long'),
+  reconnect: reconnectSchema.prefault({}),
+};
+
+const brokerSchema = z.object(brokerFields);
+export type BrokerConfig = z.infer<typeof brokerSchema>;
+
+/** Checks the cross-field rules of the broker fields; call from the collector schema's superRefine. */
+export function checkBrokerConfig(config: BrokerConfig, ctx: z.RefinementCtx): void {
+  if (config.tls !== undefined && !TLS_SCHEMES.some((s) => config.url.startsWith(s))) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls'],
+      message: 'tls settings need an mqtts://, ssl:// or wss:// URL',
+    });
+  }
+  if (config.password !== undefined && config.username === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['password'], message: 'a password needs a username' });
+  }
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered to 50–100%. */
+export function backoffDelay(
+  attempt: number,
+  settings: { initialDelayMs: number; maxDelayMs: number },
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(settings.maxDelayMs, settings.initialDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+export interface Will {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+}
+
+export interface LinkOptions {
+  /** The connection id, used as the subject of link conditions in logs. */
+  connectionId: string;
+  broker: BrokerConfig;
+  /** Overrides broker.clientId (a one-shot read must not take over the gateway's session). */
+  clientId?: string;
+  /** Persistent session: clean false, and with MQTT 5 this session expiry. */
+  session: { clean: true } | { clean: false; expirySeconds: number };
+  /** Built before every connection attempt, so a will can carry the attempt's timestamp. */
+  will?: () => Will;
+  log: Logger;
+  conditions: ConditionLog;
+  /** Every CONNACK; sessionPresent false means the broker holds no subscriptions for us. */
+  onConnect(sessionPresent: boolean): void;
+  onMessage(topic: string, payload: Buffer): void;
+  /** Every closed connection or failed attempt while running. */
+  onClose(): void;
+}
+
+/** One MQTT client that keeps reconnecting with backoff until stop(). */
+export class MqttLink {
+  private client: MqttClient | undefined;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: LinkOptions) {}
+
+  /** Reads the TLS files and starts connecting; resolves at once, whether the broker is up or not. */
+  async start(): Promise<void> {
+    const { broker, connectionId, log } = this.options;
+    const clientOptions: IClientOptions = {
+      clientId: this.options.clientId ?? broker.clientId,
+      protocolVersion: broker.protocolVersion,
+      keepalive: broker.keepaliveSeconds,
+      connectTimeout: broker.connectTimeoutMs,
+      clean: this.options.session.clean,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      // Stale QoS 0 messages (e.g. rebirth requests) must not pile up in memory while offline.
+      queueQoSZero: false,
+      ...(await tlsOptions(broker, connectionId)),
+    };
+    if (broker.username !== undefined) clientOptions.username = broker.username;
+    if (broker.password !== undefined) clientOptions.password = broker.password;
+    if (broker.protocolVersion === 5 && !this.options.session.clean) {
+      clientOptions.properties = { sessionExpiryInterval: this.options.session.expirySeconds };
+    }
+    if (broker.tls?.rejectUnauthorized === false) {
+      log.warn(
+        { connection: connectionId },
+        'TLS certificate verification is OFF (tls.rejectUnauthorized: false)',
+      );
+    }
+    if (this.options.will) clientOptions.will = this.options.will();
+    const client = connect(broker.url, clientOptions);
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.attempt = 0;
+      this.options.conditions.clear({ device: connectionId }, 'disconnected');
+      this.options.onConnect(connack.sessionPresent);
+    });
+    client.on('message', (topic, payload) => {
+      try {
+        this.options.onMessage(topic, payload);
+      } catch (error) {
+        // A bug in handling one message must not take the link (or the process) down.
+        this.options.conditions.raise({ device: connectionId }, 'handler_failed', 'message handling failed', {
+          topic,
+          error: (error as Error).message,
+        });
+      }
+    });
+    client.on('error', (error) => {
+      this.options.conditions.raise({ device: connectionId }, 'disconnected', 'MQTT broker link failed', {
+        url: broker.url,
+        error: error.message,
+      });
+    });
+    client.on('close', () => {
+      if (this.stopping) return;
+      this.options.conditions.raise({ device: connectionId }, 'disconnected', 'MQTT broker link closed', {
+        url: broker.url,
+      });
+      this.options.onClose();
+      this.scheduleReconnect(client);
+    });
+  }
+
+  /** Subscribes with the given filters; rejects when the broker refuses one (e.g. by ACL). */
+  async subscribe(filters: Record<string, { qos: 0 | 1 | 2; rh?: 0 | 1 | 2 }>): Promise<void> {
+    try {
+      await this.requireClient().subscribeAsync(filters);
+    } catch (error) {
+      throw new Error(`subscribing to ${Object.keys(filters).join(', ')}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Publishes; resolves once written (QoS 0) or acknowledged (QoS 1/2). */
+  async publish(
+    topic: string,
+    payload: Buffer | Uint8Array | string,
+    opts: IClientPublishOptions,
+  ): Promise<void> {
+    await this.requireClient().publishAsync(topic, Buffer.from(payload), opts);
+  }
+
+  /** Runs `beforeDisconnect` while still connected (bounded by 2 s), then disconnects; never throws. */
+  async stop(beforeDisconnect?: () => Promise<void>): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    const client = this.client;
+    if (!client) return;
+    if (beforeDisconnect && client.connected) {
+      await withTimeout(beforeDisconnect(), 2000).catch((error: unknown) => {
+        this.options.log.warn(
+          { connection: this.options.connectionId, error: (error as Error).message },
+          'final publish before disconnect failed',
+        );
+      });
+    }
+    await withTimeout(client.endAsync(), 2000).catch(() => client.end(true));
+  }
+
+  private scheduleReconnect(client: MqttClient): void {
+    if (this.timer !== undefined) return;
+    const delay = backoffDelay(this.attempt, this.options.broker.reconnect);
+    this.attempt += 1;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopping) return;
+      if (this.options.will) client.options.will = this.options.will();
+      // Keep the in-flight stores: reconnect() would otherwise start with empty ones.
+      client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+    }, delay);
+  }
+
+  private requireClient(): MqttClient {
+    if (!this.client) throw new Error(`MQTT connection "${this.options.connectionId}" is not started`);
+    return this.client;
+  }
+}
+
+async function tlsOptions(broker: BrokerConfig, connectionId: string): Promise<IClientOptions> {
+  const tls = broker.tls;
+  if (!tls) return {};
+  const read = async (field: 'ca' | 'cert' | 'key'): Promise<Buffer | undefined> => {
+    const file = tls[field];
+    if (file === undefined) return undefined;
+    try {
+      return await readFile(file);
+    } catch (error) {
+      throw new Error(
+        `MQTT connection "${connectionId}": cannot read tls.${field} ${file}: ${(error as Error).message}`,
+      );
+    }
+  };
+  const [ca, cert, key] = await Promise.all([read('ca'), read('cert'), read('key')]);
+  return {
+    rejectUnauthorized: tls.rejectUnauthorized,
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,92 @@
+/**
+ * The latest sample of every tag of a push collector (MQTT, Sparkplug B), for readOnce: a push
+ * protocol cannot be polled, so a one-shot read waits until each tag has been heard from.
+ * Also counts delivered samples in the collector metrics.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Counter } from 'prom-client';
+import type { Device, Sample } from '../../core/model.ts';
+import type { CollectorMetrics } from '../metrics.ts';
+
+/** The client id of a one-shot read: never the gateway's own, which would take over its session. */
+export function readClientId(clientId: string): string {
+  return `${clientId}-read-${randomBytes(4).toString('hex')}`;
+}
+
+export class LatestValues {
+  private readonly latest = new Map<string, Sample>();
+  private readonly waiters = new Set<() => void>();
+  private readonly counters = new Map<string, ReturnType<Counter<'device' | 'quality'>['labels']>>();
+
+  constructor(
+    private readonly devices: readonly Device[],
+    private readonly metrics: CollectorMetrics,
+  ) {}
+
+  /** Records delivered samples: counts them and keeps the newest per tag. */
+  record(samples: readonly Sample[]): void {
+    for (const sample of samples) {
+      this.counter(sample.device, sample.quality).inc();
+      const key = `${sample.device}\u0000${sample.tag}`;
+      const previous = this.latest.get(key);
+      if (previous === undefined || previous.sourceTime <= sample.sourceTime) this.latest.set(key, sample);
+    }
+    for (const waiter of this.waiters) waiter();
+  }
+
+  /**
+   * The latest sample of each tag (of one device, or all), once every tag has one or after
+   * timeoutMs, whichever comes first; tags never heard from are missing from the result.
+   */
+  async wait(deviceId: string | undefined, timeoutMs: number, connectionId: string): Promise<Sample[]> {
+    const devices = deviceId === undefined ? this.devices : this.devices.filter((d) => d.id === deviceId);
+    if (devices.length === 0) throw new Error(`connection ${connectionId} has no device ${deviceId}`);
+    const keys = devices.flatMap((d) => d.tags.map((t) => `${d.id}\u0000${t.id}`));
+    const complete = () => keys.every((k) => this.latest.has(k));
+    if (!complete()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(check);
+          resolve();
+        };
+        const check = () => {
+          if (complete()) done();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.waiters.add(check);
+      });
+    }
+    return keys.flatMap((k) => {
+      const sample = this.latest.get(k);
+      return sample ? [sample] : [];
+    });
+  }
+
+  /**
+   * readOnce of a push collector: the latest values, over `own` (a link of the read's own, started
+   * and stopped here) when the collector is not running.
+   */
+  async readOnce(
+    options: { deviceId?: string; timeoutMs?: number },
+    connectionId: string,
+    own: { start(): Promise<void>; stop(): Promise<void> } | undefined,
+  ): Promise<Sample[]> {
+    try {
+      await own?.start();
+      return await this.wait(options.deviceId, options.timeoutMs ?? 10_000, connectionId);
+    } finally {
+      await own?.stop();
+    }
+  }
+
+  private counter(device: string, quality: Sample['quality']) {
+    const key = `${device}\u0000${quality}`;
+    let counter = this.counters.get(key);
+    if (!counter) {
+      counter = this.metrics.samples.labels({ device, quality });
+      this.counters.set(key, counter);
+    }
+    return counter;
+  }
+}
