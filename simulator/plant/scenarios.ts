@@ -1,0 +1,18 @@
+/** The scenarios `shugai simulate --scenario` knows, by name. */
+
+import type { PlantDefinition } from './types.ts';
+import { validatePlant } from './validate.ts';
+import { YONGKANG_CUPS, YONGKANG_CUPS_BEFORE } from './yongkang-cups.ts';
+
+export const DEFAULT_SCENARIO = 'yongkang-cups';
+
+export const SCENARIOS: Readonly<Record<string, PlantDefinition>> = {
+  [YONGKANG_CUPS.scenario]: validatePlant(YONGKANG_CUPS),
+  [YONGKANG_CUPS_BEFORE.scenario]: validatePlant(YONGKANG_CUPS_BEFORE),
+};
+
+export function getScenario(name: string): PlantDefinition {
+  const plant = SCENARIOS[name];
+  if (!plant) throw new Error(`unknown scenario '${name}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
+  return plant;
+}
