@@ -38,6 +38,7 @@ export class Gateway {
   readonly metrics = new GatewayMetrics(this.registry);
   private readonly collectors = new Map<string, { config: ConnectionConfig; collector: Collector }>();
   private readonly sinks = new Map<string, RunningSink>();
+  // Set by open(); stop() also runs after a failed open, so it checks what exists.
   private ingest!: Ingest;
   private log!: DurableLog;
   private server: Server | undefined;
@@ -55,7 +56,12 @@ export class Gateway {
 
   static async start(config: GatewayConfig, plugins: readonly AnyPlugin[], logger: Logger): Promise<Gateway> {
     const gateway = new Gateway(config, plugins, logger);
-    await gateway.open();
+    try {
+      await gateway.open();
+    } catch (error) {
+      await gateway.stop(0).catch(() => undefined);
+      throw error;
+    }
     return gateway;
   }
 
@@ -287,11 +293,11 @@ export class Gateway {
     clearInterval(this.ticker);
     for (const { collector } of this.collectors.values()) await collector.stop();
     this.collectors.clear();
-    await this.saveTotals();
-    await this.ingest.settle();
+    if (this.derived) await this.saveTotals();
+    if (this.ingest) await this.ingest.settle();
     const flushUntil = Date.now() + flushTimeoutMs;
     await Promise.all([...this.sinks.keys()].map((name) => this.stopSink(name, flushUntil)));
-    await this.log.close();
+    if (this.log) await this.log.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.logger.info('gateway stopped; unsent samples stay in the buffer');
   }

@@ -175,10 +175,7 @@ describe.skipIf(!mosquittoBinary.available)('MQTT collector with a user name and
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'shugai-passwd-'));
     await run(passwd.path as string, ['-c', '-b', path.join(dir, 'passwd'), 'gw01', 's3cret-Pw']);
-    broker = await startMosquitto([
-      'allow_anonymous false',
-      `password_file ${path.join(dir, 'passwd')}`,
-    ]);
+    broker = await startMosquitto(['allow_anonymous false', `password_file ${path.join(dir, 'passwd')}`]);
   });
   afterAll(async () => {
     await broker?.stop();

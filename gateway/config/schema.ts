@@ -225,11 +225,11 @@ function derivedReferences(
     if (problem)
       issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(at), message: problem });
   };
-  derived.machineState.forEach((rule, i) => check(['derived', 'machineState', i, 'device'], rule.device));
-  derived.counters.forEach((counter, i) =>
-    check(['derived', 'counters', i, 'tag'], counter.device, counter.tag),
-  );
-  derived.oee.forEach((oee, i) => check(['derived', 'oee', i, 'device'], oee.device));
+  for (const [i, rule] of derived.machineState.entries())
+    check(['derived', 'machineState', i, 'device'], rule.device);
+  for (const [i, counter] of derived.counters.entries())
+    check(['derived', 'counters', i, 'tag'], counter.device, counter.tag);
+  for (const [i, oee] of derived.oee.entries()) check(['derived', 'oee', i, 'device'], oee.device);
   return issues;
 }
 

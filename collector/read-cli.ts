@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { silentLogger } from '../core/log.ts';
+import type { Sample } from '../core/model.ts';
+import { ConfigError } from '../gateway/config/errors.ts';
+import { loadGatewayConfig } from '../gateway/config/schema.ts';
+import { ConditionLog } from './conditions.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { PLUGINS } from './registry.ts';
+
+/** `shugai read`: every configured tag once, printed (like `telegraf --test`), for people setting up a box. */
+export function registerRead(program: Command): void {
+  program
+    .command('read')
+    .description(
+      'read every configured tag once and print the samples, to check a config against the machines',
+    )
+    .requiredOption('-c, --config <file>', 'the plant config (YAML)')
+    .option('-d, --device <id>', 'only this device')
+    .option('--once', 'read once and exit (the only mode; kept for the habit of telegraf --test)', true)
+    .option('-f, --format <format>', 'json or table', 'table')
+    .option('-t, --timeout <ms>', 'how long to wait for each connection', '10000')
+    .action(async (options: { config: string; device?: string; format: string; timeout: string }) => {
+      if (options.format !== 'json' && options.format !== 'table') {
+        throw Object.assign(new Error(`--format must be json or table, not "${options.format}"`), {
+          exitCode: 2,
+        });
+      }
+      let config: ReturnType<typeof loadGatewayConfig>;
+      try {
+        config = loadGatewayConfig(options.config, PLUGINS);
+      } catch (error) {
+        if (error instanceof ConfigError)
+          throw Object.assign(new Error(`configuration invalid:\n${error.message}`), { exitCode: 2 });
+        throw error;
+      }
+      const metrics = new CollectorMetrics();
+      const samples: Sample[] = [];
+      const problems: string[] = [];
+      const log = silentLogger;
+      const connections = config.connections.filter((c) => {
+        const plugin = PLUGINS.find((p) => p.protocol === c.protocol);
+        return options.device === undefined || plugin?.devices(c).some((d) => d.id === options.device);
+      });
+      if (options.device !== undefined && connections.length === 0) {
+        throw Object.assign(new Error(`no device "${options.device}" in ${options.config}`), { exitCode: 2 });
+      }
+      await Promise.all(
+        connections.map(async (connection) => {
+          const plugin = PLUGINS.find((p) => p.protocol === connection.protocol)!;
+          const collector = plugin.create(connection, {
+            log,
+            conditions: new ConditionLog(log),
+            metrics,
+            onSamples: () => {},
+            now: Date.now,
+          });
+          try {
+            const read = await collector.readOnce({
+              ...(options.device === undefined ? {} : { deviceId: options.device }),
+              timeoutMs: Number(options.timeout),
+            });
+            samples.push(...read);
+          } catch (error) {
+            problems.push(`${connection.id}: ${(error as Error).message}`);
+          } finally {
+            await collector.stop();
+          }
+        }),
+      );
+      samples.sort((a, b) =>
+        a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
+      );
+      if (options.format === 'json') console.log(JSON.stringify({ samples, problems }, null, 2));
+      else printTable(samples, problems);
+      if (problems.length > 0 || samples.some((s) => s.quality === 'bad')) process.exitCode = 1;
+    });
+}
+
+function printTable(samples: readonly Sample[], problems: readonly string[]): void {
+  const rows = samples.map((s) => [
+    s.device,
+    s.tag,
+    String(s.value),
+    s.quality,
+    s.statusCode === 0 ? '' : `0x${s.statusCode.toString(16)}`,
+    new Date(s.sourceTime).toISOString(),
+  ]);
+  const header = ['device', 'tag', 'value', 'quality', 'status', 'source time'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  for (const problem of problems) console.log(`! ${problem}`);
+}

@@ -1,0 +1,86 @@
+import { watch } from 'node:fs';
+import type { Command } from 'commander';
+import { PLUGINS } from '../collector/registry.ts';
+import { createLogger } from '../core/log.ts';
+import { ConfigError } from './config/errors.ts';
+import { gatewayConfigJsonSchema, loadGatewayConfig } from './config/schema.ts';
+import { Gateway } from './runtime.ts';
+
+/** A usage error: printed as is, exit code 2 (as for a bad config). */
+function usageError(message: string): Error {
+  return Object.assign(new Error(message), { exitCode: 2 });
+}
+
+function load(file: string) {
+  try {
+    return loadGatewayConfig(file, PLUGINS);
+  } catch (error) {
+    if (error instanceof ConfigError) throw usageError(`configuration invalid:\n${error.message}`);
+    throw error;
+  }
+}
+
+export function registerGatewayCommands(program: Command): void {
+  program
+    .command('gateway')
+    .description('run the edge gateway: read the machines in the config, buffer to disk, write to the sinks')
+    .requiredOption('-c, --config <file>', 'the plant config (YAML); see `shugai config schema`')
+    .action(async (options: { config: string }) => {
+      await runGateway(options.config);
+    });
+
+  const config = program
+    .command('config')
+    .description('check a gateway config, or print its JSON Schema for editors');
+  config
+    .command('check')
+    .description('validate a config file; errors name the file, line and path')
+    .argument('<file>', 'the plant config (YAML)')
+    .action((file: string) => {
+      const loaded = load(file);
+      const devices = loaded.connections.flatMap(
+        (c) => PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c) ?? [],
+      );
+      const tags = devices.reduce((n, d) => n + d.tags.length, 0);
+      console.log(
+        `${file}: ok — gateway ${loaded.gateway.id}, ${loaded.connections.length} connections, ${devices.length} devices, ${tags} tags, sinks: ${loaded.sinks.map((s) => s.name).join(', ')}`,
+      );
+    });
+  config
+    .command('schema')
+    .description('print the JSON Schema of the config file (with descriptions), for editors')
+    .action(() => {
+      console.log(JSON.stringify(gatewayConfigJsonSchema(PLUGINS), null, 2));
+    });
+}
+
+/** Runs until SIGINT/SIGTERM; SIGHUP or an edit of the file reloads it (an invalid edit is refused). */
+async function runGateway(file: string): Promise<void> {
+  const logger = createLogger('gateway');
+  const gateway = await Gateway.start(load(file), PLUGINS, logger);
+  let reloading = Promise.resolve();
+  const reload = (why: string) => {
+    reloading = reloading.then(async () => {
+      try {
+        await gateway.reload(loadGatewayConfig(file, PLUGINS));
+      } catch (error) {
+        logger.error({ why, err: (error as Error).message }, 'new config refused; the running one stays');
+      }
+    });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  let debounce: NodeJS.Timeout | undefined;
+  const watcher = watch(file, () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => reload('file changed'), 500);
+  });
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  watcher.close();
+  clearTimeout(debounce);
+  await reloading;
+  await gateway.stop();
+}
