@@ -276,7 +276,13 @@ export class Gateway {
     return {
       ready: this.started,
       gateway: this.config.gateway.id,
-      buffer: { bytes: stats.bytes, records: stats.records, dropped: stats.dropped, corrupt: stats.corrupt },
+      buffer: {
+        bytes: stats.bytes,
+        records: stats.records,
+        appended: stats.nextSeq,
+        dropped: stats.dropped,
+        corrupt: stats.corrupt,
+      },
       sinks,
       connections: [...this.collectors.keys()],
     };
