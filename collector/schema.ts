@@ -18,6 +18,21 @@ export const connectionIdSchema = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 characters: letters, digits, _ . - (not first)')
   .describe('Connection id, unique within the gateway');
 
+/** Reconnect backoff shared by the collectors that hold a connection (MQTT, OPC UA). */
+export const reconnectSchema = z
+  .object({
+    initialDelayMs: z
+      .number()
+      .int()
+      .min(10)
+      .default(1000)
+      .describe('Delay before the first reconnect attempt (ms); doubles after every failed attempt'),
+    maxDelayMs: z.number().int().min(10).default(60_000).describe('Upper bound of the reconnect delay (ms)'),
+  })
+  .strict()
+  .refine((r) => r.maxDelayMs >= r.initialDelayMs, { message: 'maxDelayMs must be >= initialDelayMs' })
+  .describe('Reconnect backoff: exponential from initialDelayMs to maxDelayMs, each delay jittered');
+
 type DeviceConfigLike = z.infer<typeof deviceConfigBase> & { tags: Tag[] };
 
 /** The shared-model view of the devices of a connection config. */

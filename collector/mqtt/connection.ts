@@ -9,6 +9,7 @@ import { connect, type IClientOptions, type IClientPublishOptions, type MqttClie
 import { z } from 'zod';
 import type { Logger } from '../../core/log.ts';
 import type { ConditionLog } from '../conditions.ts';
+import { reconnectSchema } from '../schema.ts';
 
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
 const TLS_SCHEMES = ['mqtts:', 'ssl:', 'wss:'];
@@ -60,21 +61,6 @@ const tlsSchema = z
     message: 'tls.cert and tls.key go together',
   })
   .describe('TLS settings; only with an mqtts://, ssl:// or wss:// URL');
-
-const reconnectSchema = z
-  .object({
-    initialDelayMs: z
-      .number()
-      .int()
-      .min(10)
-      .default(1000)
-      .describe('Delay before the first reconnect attempt; doubles after every failed attempt'),
-    maxDelayMs: z.number().int().min(10).default(60_000).describe('Upper bound of the reconnect delay'),
-  })
-  .refine((r) => r.maxDelayMs >= r.initialDelayMs, { message: 'maxDelayMs must be >= initialDelayMs' })
-  .describe(
-    'Reconnect backoff: exponential from initialDelayMs to maxDelayMs, each delay jittered to 50–100%',
-  );
 
 /** The broker connection fields, spread into each collector's connection schema. */
 export const brokerFields = {

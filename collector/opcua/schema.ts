@@ -4,7 +4,7 @@
  * feed the JSON Schema and the README's reference.
  */
 import { z } from 'zod';
-import { connectionIdSchema, deviceConfigBase, tagConfigBase } from '../schema.ts';
+import { connectionIdSchema, deviceConfigBase, reconnectSchema, tagConfigBase } from '../schema.ts';
 import { parseNodeAddress } from './node-id.ts';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
@@ -206,22 +206,7 @@ export const opcuaConnectionSchema = z
       .min(100)
       .default(10_000)
       .describe('Timeout of one request: connect, read, create items (ms)'),
-    reconnect: z
-      .object({
-        initialDelayMs: z
-          .number()
-          .int()
-          .min(10)
-          .default(1000)
-          .describe('First delay before reconnecting (ms)'),
-        maxDelayMs: z
-          .number()
-          .int()
-          .min(10)
-          .default(60_000)
-          .describe('Cap of the exponential backoff (ms); each delay is jittered (full jitter)'),
-      })
-      .strict()
+    reconnect: reconnectSchema
       .default({ initialDelayMs: 1000, maxDelayMs: 60_000 })
       .describe('Reconnect backoff after a lost connection, a failed connect or a silent subscription'),
     watchdog: z

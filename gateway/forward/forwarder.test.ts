@@ -42,9 +42,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: () => number = Date.now) {
-  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-'));
-  const log = await DurableLog.open({
+const openLog = (dir: string, now: () => number = Date.now) =>
+  DurableLog.open({
     dir,
     maxBytes: 64 * 1024 * 1024,
     maxAgeMs: 0,
@@ -54,6 +53,10 @@ async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: (
     log: silentLogger,
     now,
   });
+
+async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: () => number = Date.now) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-'));
+  const log = await openLog(dir, now);
   const metrics = new GatewayMetrics(new Registry());
   const forwarder = new SinkForwarder(
     log,
@@ -211,15 +214,7 @@ describe('sink forwarder', () => {
     const written = sink.writes.length;
     await first.append([sample(3)]);
     await first.log.close();
-    const reopened = await DurableLog.open({
-      dir: first.dir,
-      maxBytes: 64 * 1024 * 1024,
-      maxAgeMs: 0,
-      segmentBytes: 1024 * 1024,
-      fsync: { mode: 'never' },
-      whenFull: 'drop-oldest',
-      log: silentLogger,
-    });
+    const reopened = await openLog(first.dir);
     const again = new SinkForwarder(
       reopened,
       sink,
