@@ -62,13 +62,14 @@ describe('OPC UA security', () => {
     const collector = new OpcuaCollector(cfg, context);
     await collector.start();
     try {
-      await waitFor('rejected certificate', () =>
-        listCertificates(cfg.pkiDir).some((c) => c.status === 'rejected'),
-      );
       const errors = context.metrics.errors;
-      expect(
-        await context.metrics.count(errors, { device: 'press-1', kind: 'connect_failed' }),
-      ).toBeGreaterThan(0);
+      // The certificate lands in rejected/ a moment before the failed attempt is counted.
+      await waitFor(
+        'rejected certificate and the failed attempt counted',
+        async () =>
+          listCertificates(cfg.pkiDir).some((c) => c.status === 'rejected') &&
+          (await context.metrics.count(errors, { device: 'press-1', kind: 'connect_failed' })) > 0,
+      );
       expect(context.conditions.isActive({ device: 'press-1' }, 'connect_untrusted')).toBe(true);
       expect(context.samples).toHaveLength(0);
       const [rejected] = listCertificates(cfg.pkiDir);
