@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
+import pino from 'pino';
 import { silentLogger } from '../core/log.ts';
-import type { Sample } from '../core/model.ts';
+import type { Device, Sample } from '../core/model.ts';
 import { ConfigError } from '../gateway/config/errors.ts';
 import { loadGatewayConfig } from '../gateway/config/schema.ts';
 import { ConditionLog } from './conditions.ts';
 import { CollectorMetrics } from './metrics.ts';
-import { PLUGINS } from './registry.ts';
 
 /** `shugai read`: every configured tag once, printed (like `telegraf --test`), for people setting up a box. */
 export function registerRead(program: Command): void {
@@ -25,6 +25,8 @@ export function registerRead(program: Command): void {
           exitCode: 2,
         });
       }
+      // Loaded on demand: `shugai --help` must not wait for every driver.
+      const { PLUGINS } = await import('./registry.ts');
       let config: ReturnType<typeof loadGatewayConfig>;
       try {
         config = loadGatewayConfig(options.config, PLUGINS);
@@ -49,7 +51,8 @@ export function registerRead(program: Command): void {
           const plugin = PLUGINS.find((p) => p.protocol === connection.protocol)!;
           const collector = plugin.create(connection, {
             log,
-            conditions: new ConditionLog(log),
+            // What a collector logs as a bad condition (link down, refused session, …) says why.
+            conditions: new ConditionLog(conditionsAsProblems(connection.id, problems)),
             metrics,
             onSamples: () => {},
             now: Date.now,
@@ -60,6 +63,10 @@ export function registerRead(program: Command): void {
               timeoutMs: Number(options.timeout),
             });
             samples.push(...read);
+            const devices = plugin
+              .devices(connection)
+              .filter((d) => options.device === undefined || d.id === options.device);
+            problems.push(...unreadTags(connection.id, devices, read, options.timeout));
           } catch (error) {
             problems.push(`${connection.id}: ${(error as Error).message}`);
           } finally {
@@ -67,6 +74,7 @@ export function registerRead(program: Command): void {
           }
         }),
       );
+      problems.sort();
       samples.sort((a, b) =>
         a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
       );
@@ -74,6 +82,36 @@ export function registerRead(program: Command): void {
       else printTable(samples, problems);
       if (problems.length > 0 || samples.some((s) => s.quality === 'bad')) process.exitCode = 1;
     });
+}
+
+/** A logger that turns each raised condition (a warning with a `condition` field) into a problem line. */
+function conditionsAsProblems(connectionId: string, problems: string[]) {
+  const write = (line: string) => {
+    const entry = JSON.parse(line) as { device?: string; tag?: string; condition?: string; msg?: string };
+    if (entry.condition === undefined) return;
+    const subject = [entry.device === connectionId ? undefined : entry.device, entry.tag]
+      .filter(Boolean)
+      .join('/');
+    problems.push(`${connectionId}: ${subject ? `${subject}: ` : ''}${entry.msg}`);
+  };
+  return pino({ level: 'warn' }, { write });
+}
+
+/** Problem lines for devices with bad samples and for tags that gave no sample at all (push protocols). */
+function unreadTags(connectionId: string, devices: Device[], read: Sample[], timeout: string): string[] {
+  const lines: string[] = [];
+  for (const device of devices) {
+    const own = read.filter((s) => s.device === device.id);
+    const bad = own.filter((s) => s.quality === 'bad');
+    if (bad.length > 0) {
+      lines.push(`${connectionId}: ${device.id}: ${bad.length} of ${device.tags.length} tags bad`);
+    }
+    const missing = device.tags.filter((t) => !own.some((s) => s.tag === t.id)).map((t) => t.id);
+    if (missing.length > 0) {
+      lines.push(`${connectionId}: ${device.id}: no value within ${timeout} ms for ${missing.join(', ')}`);
+    }
+  }
+  return lines;
 }
 
 function printTable(samples: readonly Sample[], problems: readonly string[]): void {

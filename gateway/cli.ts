@@ -1,17 +1,19 @@
 import { watch } from 'node:fs';
 import type { Command } from 'commander';
-import { PLUGINS } from '../collector/registry.ts';
 import { createLogger } from '../core/log.ts';
 import { ConfigError } from './config/errors.ts';
 import { gatewayConfigJsonSchema, loadGatewayConfig } from './config/schema.ts';
-import { Gateway } from './runtime.ts';
 
 /** A usage error: printed as is, exit code 2 (as for a bad config). */
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { exitCode: 2 });
 }
 
-function load(file: string) {
+/** The collectors and the runtime load on demand: `shugai --help` must not wait for node-opcua. */
+const plugins = async () => (await import('../collector/registry.ts')).PLUGINS;
+
+async function load(file: string) {
+  const PLUGINS = await plugins();
   try {
     return loadGatewayConfig(file, PLUGINS);
   } catch (error) {
@@ -36,8 +38,9 @@ export function registerGatewayCommands(program: Command): void {
     .command('check')
     .description('validate a config file; errors name the file, line and path')
     .argument('<file>', 'the plant config (YAML)')
-    .action((file: string) => {
-      const loaded = load(file);
+    .action(async (file: string) => {
+      const PLUGINS = await plugins();
+      const loaded = await load(file);
       const devices = loaded.connections.flatMap(
         (c) => PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c) ?? [],
       );
@@ -49,15 +52,17 @@ export function registerGatewayCommands(program: Command): void {
   config
     .command('schema')
     .description('print the JSON Schema of the config file (with descriptions), for editors')
-    .action(() => {
-      console.log(JSON.stringify(gatewayConfigJsonSchema(PLUGINS), null, 2));
+    .action(async () => {
+      console.log(JSON.stringify(gatewayConfigJsonSchema(await plugins()), null, 2));
     });
 }
 
 /** Runs until SIGINT/SIGTERM; SIGHUP or an edit of the file reloads it (an invalid edit is refused). */
 async function runGateway(file: string): Promise<void> {
   const logger = createLogger('gateway');
-  const gateway = await Gateway.start(load(file), PLUGINS, logger);
+  const PLUGINS = await plugins();
+  const { Gateway } = await import('./runtime.ts');
+  const gateway = await Gateway.start(await load(file), PLUGINS, logger);
   let reloading = Promise.resolve();
   const reload = (why: string) => {
     reloading = reloading.then(async () => {

@@ -1,11 +1,19 @@
 /** `shugai browse` and `shugai pki`: the OPC UA commands. */
 import { type Command, Option } from 'commander';
 import { silentLogger } from '../../core/log.ts';
-import { browseTree, formatTree, toConfigYaml } from './browse.ts';
-import { quietOpcuaLogs } from './opcua-log.ts';
-import { fingerprint, listCertificates, openPki, rejectCertificate, trustCertificate } from './pki.ts';
 import { opcuaConnectionSchema, SECURITY_MODES, SECURITY_POLICIES } from './schema.ts';
-import { closeSession, openSession } from './session.ts';
+
+// node-opcua takes seconds to load on a small box: only the command that needs it loads it.
+const opcua = async () => {
+  const [browse, log, pki, session] = await Promise.all([
+    import('./browse.ts'),
+    import('./opcua-log.ts'),
+    import('./pki.ts'),
+    import('./session.ts'),
+  ]);
+  log.quietOpcuaLogs(silentLogger);
+  return { ...browse, ...pki, ...session };
+};
 
 const PKI_HELP = 'PKI folder of the gateway (own/, trusted/, rejected/)';
 
@@ -54,7 +62,7 @@ export function registerOpcuaCommands(program: Command): void {
     .option('--pki <dir>', PKI_HELP, './pki')
     .option('--fingerprint <sha>', 'pinned server certificate fingerprint (sha256:… or sha1:…)')
     .action(async (endpoint: string, options: BrowseOptions) => {
-      quietOpcuaLogs(silentLogger);
+      const { browseTree, closeSession, formatTree, openPki, openSession, toConfigYaml } = await opcua();
       const depth = Number(options.depth);
       if (!Number.isInteger(depth) || depth < 1 || depth > 20)
         throw new Error('--depth must be an integer 1–20');
@@ -104,7 +112,8 @@ export function registerOpcuaCommands(program: Command): void {
     .command('list')
     .description('List trusted and rejected server certificates with fingerprints and subjects')
     .option('--pki <dir>', PKI_HELP, './pki')
-    .action((options: { pki: string }) => {
+    .action(async (options: { pki: string }) => {
+      const { listCertificates } = await opcua();
       const unreadable: string[] = [];
       const entries = listCertificates(options.pki, unreadable);
       for (const entry of entries) {
@@ -120,13 +129,13 @@ export function registerOpcuaCommands(program: Command): void {
     [
       'trust',
       'trusted',
-      trustCertificate,
+      'trustCertificate',
       'Trust a server certificate: move it from rejected/ to trusted/ (or add a file)',
     ],
     [
       'reject',
       'rejected',
-      rejectCertificate,
+      'rejectCertificate',
       'Stop trusting a server certificate: move it from trusted/ to rejected/',
     ],
   ] as const;
@@ -137,9 +146,9 @@ export function registerOpcuaCommands(program: Command): void {
       .argument('<fingerprint-or-file>', 'sha256:…/sha1:… (or a unique hex prefix), or a certificate file')
       .option('--pki <dir>', PKI_HELP, './pki')
       .action(async (selector: string, options: { pki: string }) => {
-        quietOpcuaLogs(silentLogger);
-        const entry = await move(options.pki, selector);
-        process.stdout.write(`${done} ${fingerprint(entry.der)}\n`);
+        const lib = await opcua();
+        const entry = await lib[move](options.pki, selector);
+        process.stdout.write(`${done} ${lib.fingerprint(entry.der)}\n`);
       });
   }
 }
