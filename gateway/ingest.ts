@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../core/log.ts';
 import type { DataType, Device, Sample } from '../core/model.ts';
+import type { Attestor } from './attest/attestor.ts';
 import type { DurableLog } from './buffer/log.ts';
 import { BufferFullError } from './buffer/log.ts';
 import { encodeSamples } from './buffer/sample-codec.ts';
@@ -15,6 +16,9 @@ export class Ingest {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listeners: ((samples: number) => void)[] = [];
   private readonly observers: ((samples: readonly Sample[]) => void)[] = [];
+  /** Last source time and value per tag, to drop exact repeats (a cyclic read of an unchanged value). */
+  private readonly last = new Map<string, { time: number; value: Sample['value'] }>();
+  attestor: Attestor | undefined;
 
   constructor(
     private readonly log: DurableLog,
@@ -40,12 +44,24 @@ export class Ingest {
 
   /** Accepts samples from a collector; never throws (collectors must not be disturbed). */
   accept = (samples: readonly Sample[]): void => {
-    if (samples.length === 0) return;
-    const typed: StoredSample[] = samples.map((s) => ({ ...s, type: this.typeOf(s) }));
+    const typed: StoredSample[] = [];
+    for (const s of samples) {
+      const key = `${s.device}\u0000${s.tag}`;
+      const previous = this.last.get(key);
+      if (previous && previous.time === s.sourceTime && previous.value === s.value) {
+        this.metrics.ingestDuplicates.inc();
+        continue;
+      }
+      this.last.set(key, { time: s.sourceTime, value: s.value });
+      typed.push({ ...s, type: this.typeOf(s) });
+    }
+    if (typed.length === 0) return;
+    // The attestation rides in the same record as the samples it vouches for.
+    const record = this.attestor ? [...typed, this.attestor.attest(typed)] : typed;
     const append = this.log
-      .append(encodeSamples(typed), typed.length)
+      .append(encodeSamples(record), record.length)
       .then(() => {
-        for (const listener of this.listeners) listener(typed.length);
+        for (const listener of this.listeners) listener(record.length);
       })
       .catch((error: Error) => {
         // BufferFullError is counted by the log itself (refuse-new); anything else is a disk failure.
@@ -59,7 +75,7 @@ export class Ingest {
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
-    for (const observer of this.observers) observer(samples);
+    for (const observer of this.observers) observer(typed);
   };
 
   /** Resolves when every accepted sample has been appended (or counted as dropped). */

@@ -11,6 +11,7 @@ export class GatewayMetrics {
   readonly bufferDropped: Counter<'reason'>;
   readonly bufferBytes: Gauge;
   readonly bufferCorruptTails: Gauge;
+  readonly ingestDuplicates: Counter;
 
   constructor(readonly registry: Registry) {
     const registers = [registry];
@@ -60,6 +61,11 @@ export class GatewayMetrics {
     this.bufferBytes = new Gauge({
       name: 'shugai_buffer_bytes',
       help: 'Bytes on disk in the buffer',
+      registers,
+    });
+    this.ingestDuplicates = new Counter({
+      name: 'shugai_ingest_duplicate_samples_total',
+      help: 'Samples dropped at ingest as exact repeats of the previous sample of their tag (same source time and value)',
       registers,
     });
     this.bufferCorruptTails = new Gauge({

@@ -11,7 +11,11 @@ import type { Collector } from '../collector/collector.ts';
 import { ConditionLog } from '../collector/conditions.ts';
 import { CollectorMetrics } from '../collector/metrics.ts';
 import type { Logger } from '../core/log.ts';
+import { ATTESTATION_DEVICE, ATTESTATION_TAG, type Attestation } from './attest/attestation.ts';
+import { Attestor } from './attest/attestor.ts';
+import { identityFiles, initIdentity } from './attest/identity.ts';
 import { DurableLog } from './buffer/log.ts';
+import { decodeSamples } from './buffer/sample-codec.ts';
 import { writeFileAtomic } from './buffer/segment.ts';
 import type { AnyPlugin, GatewayConfig } from './config/schema.ts';
 import { DerivedEngine } from './derived/engine.ts';
@@ -83,11 +87,18 @@ export class Gateway {
           : { mode: 'interval', intervalMs: buffer.fsync.intervalMs },
       whenFull: buffer.whenFull,
       log: this.logger.child({ component: 'buffer' }),
-      onDrop: (reason, samples) => this.metrics.bufferDropped.inc({ reason }, samples),
+      onDrop: (reason, samples) => {
+        this.metrics.bufferDropped.inc({ reason }, samples);
+        this.ingest?.attestor?.noteDropped(reason, samples);
+      },
+      beforeRelease: async () => {
+        await this.ingest?.attestor?.save();
+      },
     });
     const stats = this.log.stats();
     this.metrics.bufferCorruptTails.set(stats.corrupt.tails);
     this.ingest = new Ingest(this.log, this.metrics, this.logger);
+    if (this.config.gateway.attest) this.ingest.attestor = await this.openAttestor();
     this.ingest.onAppended((n) => {
       for (const running of this.sinks.values()) running.forwarder.notify(n);
       this.metrics.bufferBytes.set(this.log.stats().bytes);
@@ -117,6 +128,34 @@ export class Gateway {
       },
       'gateway started',
     );
+  }
+
+  /**
+   * The signing side of the evidence chain: the key is made on first start (`shugai gateway init`
+   * prints it for registration); the chain resumes from the newest attestation in the buffer, or
+   * from the head saved before the buffer last freed records.
+   */
+  private async openAttestor(): Promise<Attestor> {
+    const { identity, created } = initIdentity(this.dataDir);
+    if (created) {
+      this.logger.warn(
+        { fingerprint: identity.fingerprint, publicKey: identityFiles(this.dataDir).publicKey },
+        'gateway identity created: register this public key with the bureau',
+      );
+    }
+    const attestor = new Attestor(
+      identity,
+      this.config.gateway.id,
+      path.join(identityFiles(this.dataDir).dir, 'chain.json'),
+    );
+    const last = await this.log.lastRecord();
+    const carried = last
+      ? decodeSamples(last.payload).findLast(
+          (s) => s.device === ATTESTATION_DEVICE && s.tag === ATTESTATION_TAG,
+        )
+      : undefined;
+    if (carried) attestor.resumeFrom(JSON.parse(String(carried.value)) as Attestation, carried.sourceTime);
+    return attestor;
   }
 
   private get totalsFile(): string {
@@ -301,6 +340,7 @@ export class Gateway {
     this.collectors.clear();
     if (this.derived) await this.saveTotals();
     if (this.ingest) await this.ingest.settle();
+    await this.ingest?.attestor?.save();
     const flushUntil = Date.now() + flushTimeoutMs;
     await Promise.all([...this.sinks.keys()].map((name) => this.stopSink(name, flushUntil)));
     if (this.log) await this.log.close();

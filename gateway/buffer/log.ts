@@ -29,6 +29,8 @@ export interface LogOptions {
   now?: () => number;
   /** Called for every drop, with the samples lost for the reader most behind. */
   onDrop?: (reason: DropReason, samples: number) => void;
+  /** Called before acknowledged segments are deleted (to persist state that those records carried). */
+  beforeRelease?: () => Promise<void>;
 }
 
 export interface LogRecord {
@@ -389,6 +391,32 @@ export class DurableLog {
     await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
   }
 
+  /** The newest record the log holds, if any. */
+  async lastRecord(): Promise<LogRecord | undefined> {
+    const segment = [...this.segments].reverse().find((s) => s.records > 0);
+    if (!segment) return undefined;
+    const seq = segment.seqs.at(-1) as number;
+    const [record] = await this.exclusive(async () => {
+      const from = segment.offsets.at(-1) as number;
+      const bytes = Buffer.allocUnsafe(segment.size - from);
+      const handle = await open(segment.file, 'r');
+      try {
+        await handle.read(bytes, 0, bytes.length, from);
+      } finally {
+        await handle.close();
+      }
+      return [
+        {
+          seq,
+          count: segment.counts.at(-1) as number,
+          time: segment.times.at(-1) as number,
+          payload: bytes.subarray(HEADER_BYTES),
+        },
+      ];
+    });
+    return record;
+  }
+
   /** When the record `seq` was appended, if the log still holds it. */
   recordTime(seq: number): number | undefined {
     const segment = this.segments.find((s) => seq >= s.firstSeq && seq < s.endSeq);
@@ -426,6 +454,8 @@ export class DurableLog {
   private async release(): Promise<void> {
     const min = Math.min(...[...this.positions.values()].map((p) => p.next));
     const active = this.segments.at(-1) as Segment;
+    if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0)
+      await this.options.beforeRelease?.();
     if (active.records > 0 && active.endSeq <= min) await this.rotate();
     while (this.segments.length > 1 && (this.segments[0] as Segment).endSeq <= min) {
       const done = this.segments.shift() as Segment;

@@ -20,6 +20,12 @@ export const gatewaySectionSchema = z
       .string()
       .default('./data')
       .describe('Folder for the buffer, keys and embedded store (relative to the config file)'),
+    attest: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Sign a hash-chained attestation of every batch with the gateway key, so a bureau can verify the store (shugai verify)',
+      ),
   })
   .strict();
 

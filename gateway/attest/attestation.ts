@@ -1,0 +1,85 @@
+/**
+ * Attestations: for every batch the gateway accepts, a signed record of what it holds, chained to
+ * the previous one. They travel through the buffer and the sinks as samples of the reserved device
+ * `_gateway` (tag `attestation`), so they land in the same store as the data they vouch for.
+ */
+import { type KeyObject, sign, verify } from 'node:crypto';
+import type { StoredSample } from '../sinks/sink.ts';
+import { addHashes, canonicalJson, hashHex, pointHash, sha256Hex } from './canonical.ts';
+
+/** Configured device ids start with a letter or digit, so this one cannot clash with a machine. */
+export const ATTESTATION_DEVICE = '_gateway';
+export const ATTESTATION_TAG = 'attestation';
+export const GENESIS = '0'.repeat(64);
+
+export interface DeviceShare {
+  device: string;
+  count: number;
+  /** Earliest and latest source time of the device's points in the batch (ms). */
+  from: number;
+  to: number;
+  /** Multiset hash of the device's points (canonical.ts), hex. */
+  digest: string;
+}
+
+export interface Attestation {
+  v: 1;
+  gateway: string;
+  seq: number;
+  /** SHA-256 of the previous attestation's canonical JSON, signature included. */
+  prev: string;
+  /** The gateway's clock when it attested (ms); deliberately not smoothed, so clock jumps show. */
+  time: number;
+  devices: DeviceShare[];
+  /** Samples the buffer dropped by policy so far (full, age, refused): explains chain gaps. */
+  dropped: { full: number; age: number; refused: number };
+  /** Ed25519 signature (base64) of the canonical JSON without this field. */
+  sig: string;
+}
+
+export function deviceShares(samples: readonly StoredSample[]): DeviceShare[] {
+  const byDevice = new Map<string, { count: number; from: number; to: number; hash: bigint }>();
+  for (const s of samples) {
+    const entry = byDevice.get(s.device) ?? { count: 0, from: s.sourceTime, to: s.sourceTime, hash: 0n };
+    entry.count += 1;
+    entry.from = Math.min(entry.from, s.sourceTime);
+    entry.to = Math.max(entry.to, s.sourceTime);
+    entry.hash = addHashes(entry.hash, pointHash(s));
+    byDevice.set(s.device, entry);
+  }
+  return [...byDevice.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: hashHex(e.hash) }));
+}
+
+export function signAttestation(unsigned: Omit<Attestation, 'sig'>, privateKey: KeyObject): Attestation {
+  const sig = sign(null, Buffer.from(canonicalJson(unsigned)), privateKey).toString('base64');
+  return { ...unsigned, sig };
+}
+
+export function signatureValid(attestation: Attestation, publicKey: KeyObject): boolean {
+  const { sig, ...unsigned } = attestation;
+  try {
+    return verify(null, Buffer.from(canonicalJson(unsigned)), publicKey, Buffer.from(sig, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+export function attestationHash(attestation: Attestation): string {
+  return sha256Hex(canonicalJson(attestation));
+}
+
+/** The sample that carries an attestation; `stamp` is its unique, increasing store timestamp. */
+export function attestationSample(attestation: Attestation, stamp: number): StoredSample {
+  return {
+    device: ATTESTATION_DEVICE,
+    tag: ATTESTATION_TAG,
+    type: 'string',
+    value: JSON.stringify(attestation),
+    quality: 'good',
+    statusCode: 0,
+    sourceTime: stamp,
+    receivedAt: attestation.time,
+  };
+}

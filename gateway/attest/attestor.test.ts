@@ -1,0 +1,78 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StoredSample } from '../sinks/sink.ts';
+import { type Attestation, attestationHash, GENESIS, signatureValid } from './attestation.ts';
+import { Attestor } from './attestor.ts';
+import { addHashes, hashHex, pointHash } from './canonical.ts';
+import { initIdentity } from './identity.ts';
+
+const s = (device: string, tag: string, t: number, value: number): StoredSample => ({
+  device,
+  tag,
+  type: 'number',
+  value,
+  quality: 'good',
+  statusCode: 0,
+  sourceTime: t,
+  receivedAt: t + 1,
+});
+
+describe('attestor', () => {
+  it('signs a hash chain of batches with per-device counts, spans and multiset digests', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-attest-'));
+    const { identity, created } = initIdentity(dir);
+    expect(created).toBe(true);
+    expect(initIdentity(dir).created).toBe(false); // never overwritten
+    expect(identity.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    let now = 1_000;
+    const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => now);
+    const batch = [
+      s('lathe-01', 'speed', 100, 1.5),
+      s('lathe-01', 'temp', 300, 40),
+      s('meter', 'kwh', 200, 7),
+    ];
+    const first = JSON.parse(String(attestor.attest(batch).value)) as Attestation;
+    expect(first).toMatchObject({
+      v: 1,
+      gateway: 'gw-01',
+      seq: 1,
+      prev: GENESIS,
+      time: 1_000,
+      dropped: { full: 0, age: 0, refused: 0 },
+    });
+    expect(first.devices).toEqual([
+      {
+        device: 'lathe-01',
+        count: 2,
+        from: 100,
+        to: 300,
+        digest: hashHex(addHashes(pointHash(batch[0]!), pointHash(batch[1]!))),
+      },
+      { device: 'meter', count: 1, from: 200, to: 200, digest: hashHex(pointHash(batch[2]!)) },
+    ]);
+    expect(signatureValid(first, identity.publicKey)).toBe(true);
+    expect(signatureValid({ ...first, time: 1_001 }, identity.publicKey)).toBe(false);
+    expect(signatureValid(first, generateKeyPairSync('ed25519').publicKey)).toBe(false);
+
+    // Same clock reading: the attestation keeps the raw time, its store timestamp moves on.
+    const secondSample = attestor.attest([s('meter', 'kwh', 900, 8)]);
+    const second = JSON.parse(String(secondSample.value)) as Attestation;
+    expect([second.seq, second.prev, second.time, secondSample.sourceTime]).toEqual([
+      2,
+      attestationHash(first),
+      1_000,
+      1_001,
+    ]);
+
+    // A restart continues the chain from the saved head.
+    attestor.noteDropped('full', 12);
+    await attestor.save();
+    now = 5_000;
+    const resumed = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => now);
+    const third = JSON.parse(String(resumed.attest([s('meter', 'kwh', 4_000, 9)]).value)) as Attestation;
+    expect([third.seq, third.prev, third.dropped.full]).toEqual([3, attestationHash(second), 12]);
+  });
+});
