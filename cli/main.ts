@@ -10,6 +10,7 @@ const program = new Command('shugai')
     '数改 shugai: read factory machines, keep their data safe, assess digital levels, compute subsidies',
   )
   .showHelpAfterError('(run with --help for usage)')
+  .enablePositionalOptions()
   .configureHelp({ sortSubcommands: false });
 
 registerCommands(program);

@@ -1,6 +1,8 @@
 import { watch } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../core/log.ts';
+import { printIdentity } from './attest/cli.ts';
 import { ConfigError } from './config/errors.ts';
 import { gatewayConfigJsonSchema, loadGatewayConfig } from './config/schema.ts';
 
@@ -23,12 +25,24 @@ async function load(file: string) {
 }
 
 export function registerGatewayCommands(program: Command): void {
-  program
+  const gateway = program
     .command('gateway')
     .description('run the edge gateway: read the machines in the config, buffer to disk, write to the sinks')
-    .requiredOption('-c, --config <file>', 'the plant config (YAML); see `shugai config schema`')
-    .action(async (options: { config: string }) => {
+    .enablePositionalOptions()
+    .option('-c, --config <file>', 'the plant config (YAML); see `shugai config schema`')
+    .action(async (options: { config?: string }) => {
+      if (!options.config) throw usageError('give --config plant.yaml (or a subcommand: init)');
       await runGateway(options.config);
+    });
+  gateway
+    .command('init')
+    .description(
+      "create the gateway's Ed25519 key pair (once) and print the public key and fingerprint to register",
+    )
+    .requiredOption('-c, --config <file>', 'the plant config: the key goes into its gateway.dataDir/identity')
+    .action(async (options: { config: string }) => {
+      const config = await load(options.config);
+      printIdentity(path.resolve(path.dirname(config.file), config.gateway.dataDir), config.gateway.id);
     });
 
   const config = program

@@ -34,17 +34,23 @@ export class EmbeddedStore implements Sink, SampleReader {
   constructor(
     readonly name: string,
     file: string,
+    options: { readonly?: boolean } = {},
   ) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: a committed batch survives a power cut, since the buffer frees it right after.
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS samples (
-      device TEXT NOT NULL, tag TEXT NOT NULL, ts INTEGER NOT NULL,
-      type TEXT NOT NULL, value, quality INTEGER NOT NULL, status INTEGER NOT NULL, received INTEGER NOT NULL,
-      PRIMARY KEY (device, tag, ts)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS samples_by_time ON samples (ts);`);
+    if (options.readonly) {
+      // For verifiers and tools: never create or change the file.
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+    } else {
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a committed batch survives a power cut, since the buffer frees it right after.
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(`CREATE TABLE IF NOT EXISTS samples (
+        device TEXT NOT NULL, tag TEXT NOT NULL, ts INTEGER NOT NULL,
+        type TEXT NOT NULL, value, quality INTEGER NOT NULL, status INTEGER NOT NULL, received INTEGER NOT NULL,
+        PRIMARY KEY (device, tag, ts)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS samples_by_time ON samples (ts);`);
+    }
     this.insert = this.db.prepare(
       'INSERT OR REPLACE INTO samples (device, tag, ts, type, value, quality, status, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );

@@ -1,0 +1,265 @@
+// One test per tamper case, against a real InfluxDB 1.x: each is found and named (device, window, kind).
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InfluxDB, influxdBinary, startInfluxDB } from '../../test/services/influxdb.ts';
+import { InfluxReader } from '../sinks/influxdb/reader.ts';
+import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
+import { InfluxSink } from '../sinks/influxdb/sink.ts';
+import type { StoredSample } from '../sinks/sink.ts';
+import { Attestor } from './attestor.ts';
+import { type Identity, initIdentity } from './identity.ts';
+import { verifyStore } from './verify.ts';
+
+const T0 = Date.UTC(2026, 10, 2, 0, 0);
+const MIN = 60_000;
+const WINDOW = { from: T0, to: T0 + 20 * MIN };
+
+/** 20 minutes of a plant: every 10 s a batch from a lathe and a meter, values varying as machines do. */
+function plant(
+  minutes = 20,
+  speed = (i: number) => 1200 + Math.round(Math.sin(i * 1.3) * 500) / 10,
+  kw = (i: number) => 30 + Math.round(Math.cos(i * 0.7) * 40) / 10,
+): StoredSample[][] {
+  const batches: StoredSample[][] = [];
+  for (let t = T0; t < T0 + minutes * MIN; t += 10_000) {
+    const i = (t - T0) / 10_000;
+    const s = (
+      device: string,
+      tag: string,
+      value: number,
+      type: StoredSample['type'] = 'number',
+    ): StoredSample => ({
+      device,
+      tag,
+      type,
+      value,
+      quality: 'good',
+      statusCode: 0,
+      sourceTime: t,
+      receivedAt: t + 20,
+    });
+    batches.push([
+      s('lathe-01', 'speed', speed(i)),
+      s('lathe-01', 'parts', i, 'integer'),
+      s('meter-01', 'kw', kw(i)),
+    ]);
+  }
+  return batches;
+}
+
+async function record(
+  influx: InfluxDB,
+  db: string,
+  identity: Identity,
+  batches: StoredSample[][],
+  clock: (i: number) => number,
+) {
+  const sink = new InfluxSink(
+    influxSinkSchema.parse({ name: 'influx', type: 'influxdb', version: 1, url: influx.url, database: db }),
+    'gw-01',
+  );
+  await sink.prepare();
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-chain-'));
+  let i = 0;
+  const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => clock(i));
+  const all: StoredSample[] = [];
+  for (; i < batches.length; i++) {
+    const batch = batches[i] as StoredSample[];
+    all.push(...batch, attestor.attest(batch));
+  }
+  expect(await sink.write(all)).toEqual({ kind: 'ok' });
+  return {
+    reader: new InfluxReader({ url: influx.url, database: db }),
+    attestations: all.filter((s) => s.device === '_gateway'),
+  };
+}
+
+describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
+  let influx: InfluxDB;
+  let identity: Identity;
+  let other: Identity;
+  const write = (db: string, lines: string) =>
+    fetch(`${influx.url}/write?db=${db}&precision=ms`, { method: 'POST', body: lines });
+  const query = (db: string, q: string) => influx.query(q, db);
+  const run = (reader: InfluxReader) =>
+    verifyStore({
+      reader,
+      publicKey: identity.publicKey,
+      gatewayId: 'gw-01',
+      window: WINDOW,
+      now: () => T0 + 30 * MIN,
+    });
+  const normalClock = (i: number) => T0 + i * 10_000 + 50;
+
+  beforeAll(async () => {
+    influx = await startInfluxDB();
+    identity = initIdentity(await mkdtemp(path.join(tmpdir(), 'shugai-id-'))).identity;
+    other = initIdentity(await mkdtemp(path.join(tmpdir(), 'shugai-id-'))).identity;
+  });
+  afterAll(async () => {
+    await influx?.stop();
+  });
+
+  it('finds clean data clean, with full coverage per device', async () => {
+    const { reader } = await record(influx, 'clean', identity, plant(), normalClock);
+    const report = await run(reader);
+    expect(report.findings).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.attestations).toEqual({ valid: 120, firstSeq: 1, lastSeq: 120 });
+    expect(report.devices.map((d) => [d.device, d.attestedPoints, d.coveragePercent, d.gaps])).toEqual([
+      ['lathe-01', 240, 100, []],
+      ['meter-01', 120, 100, []],
+    ]);
+    expect(report.flags).toEqual([]);
+  });
+
+  it('flags signals that look made up: constant, or repeating an exact pattern', async () => {
+    const { reader } = await record(
+      influx,
+      'flags',
+      identity,
+      plant(
+        20,
+        () => 1200,
+        (i) => 30 + (i % 7),
+      ),
+      normalClock,
+    );
+    const report = await run(reader);
+    expect(report.clean).toBe(true); // flags are not verdicts
+    expect(report.flags.map((f) => f.message)).toEqual([
+      'lathe-01/speed: all 120 samples are exactly 1200',
+      'meter-01/kw: the last 120 samples repeat exactly every 7 samples',
+    ]);
+  });
+
+  it('finds points inserted directly into InfluxDB: inside an attested span, and outside every span', async () => {
+    const { reader } = await record(influx, 'inserted', identity, plant(), normalClock);
+    await write(
+      'inserted',
+      `samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=extra value=1,received=${T0 + 30_020}i ${T0 + 30_000}`,
+    );
+    await write(
+      'inserted',
+      `samples,device=press-9,gateway=gw-01,quality=good,tag_id=strokes value_int=500i,received=${T0 + 95_000}i ${T0 + 95_000}`,
+    );
+    const report = await run(reader);
+    expect(report.clean).toBe(false);
+    expect(report.findings.map((f) => [f.kind, f.device, f.from, f.to])).toEqual([
+      ['inserted', 'lathe-01', T0 + 30_000, T0 + 30_000],
+      ['unattested', 'press-9', T0 + 95_000, T0 + 95_000],
+    ]);
+    expect(report.findings[0]?.message).toContain('lathe-01, 2026-11-02T00:00:30.000Z');
+  });
+
+  it('finds points deleted from the store', async () => {
+    const { reader } = await record(influx, 'deleted', identity, plant(), normalClock);
+    await query(
+      'deleted',
+      `DELETE FROM samples WHERE "device" = 'meter-01' AND time >= ${T0 + 5 * MIN}ms AND time <= ${T0 + 6 * MIN}ms`,
+    );
+    const report = await run(reader);
+    expect(report.findings.map((f) => [f.kind, f.device])).toEqual(Array(7).fill(['deleted', 'meter-01']));
+    expect(report.findings[0]).toMatchObject({ from: T0 + 5 * MIN, to: T0 + 5 * MIN });
+    expect(report.devices.find((d) => d.device === 'meter-01')?.attestedPoints).toBe(113);
+  });
+
+  it('finds a value altered in place', async () => {
+    const { reader } = await record(influx, 'altered', identity, plant(), normalClock);
+    await write(
+      'altered',
+      `samples,device=lathe-01,gateway=gw-01,quality=good,tag_id=speed value=9999,received=${T0 + 120_020}i ${T0 + 120_000}`,
+    );
+    const report = await run(reader);
+    expect(report.findings.map((f) => [f.kind, f.device, f.from, f.to])).toEqual([
+      ['altered', 'lathe-01', T0 + 120_000, T0 + 120_000],
+    ]);
+  });
+
+  it('finds an attestation removed: a hole in the chain, and the points it covered unattested', async () => {
+    const { reader, attestations } = await record(influx, 'removed', identity, plant(), normalClock);
+    const victim = attestations[30] as StoredSample;
+    await query(
+      'removed',
+      `DELETE FROM samples WHERE "device" = '_gateway' AND time = ${victim.sourceTime}ms`,
+    );
+    const report = await run(reader);
+    expect(report.findings.map((f) => f.kind).sort()).toEqual([
+      'missing_attestations',
+      'unattested',
+      'unattested',
+    ]);
+    expect(report.findings.find((f) => f.kind === 'missing_attestations')?.message).toContain(
+      'attestations 31–31 (1) are missing',
+    );
+    expect(report.findings.filter((f) => f.kind === 'unattested').map((f) => [f.device, f.from])).toEqual([
+      ['lathe-01', T0 + 300_000],
+      ['meter-01', T0 + 300_000],
+    ]);
+  });
+
+  it('finds attestations reordered in the store', async () => {
+    const { reader, attestations } = await record(influx, 'reordered', identity, plant(), normalClock);
+    const [a, b] = [attestations[10] as StoredSample, attestations[11] as StoredSample];
+    await query(
+      'reordered',
+      `DELETE FROM samples WHERE "device" = '_gateway' AND (time = ${a.sourceTime}ms OR time = ${b.sourceTime}ms)`,
+    );
+    const line = (s: StoredSample, at: number) =>
+      `samples,device=_gateway,gateway=gw-01,quality=good,tag_id=attestation value_str=${JSON.stringify(String(s.value))},received=${s.receivedAt}i ${at}`;
+    await write('reordered', `${line(a, b.sourceTime)}\n${line(b, a.sourceTime)}`);
+    const report = await run(reader);
+    expect(report.findings.map((f) => f.kind)).toEqual(['reordered']);
+    expect(report.findings[0]?.message).toContain('attestation seq 11 is stored at');
+  });
+
+  it("finds an attestation signed with another gateway's key", async () => {
+    const { reader } = await record(influx, 'forged', identity, plant(), normalClock);
+    // Someone types in a day's extra output and signs it with a key of their own.
+    const fake: StoredSample = {
+      device: 'lathe-01',
+      tag: 'parts',
+      type: 'integer',
+      value: 5000,
+      quality: 'good',
+      statusCode: 0,
+      sourceTime: T0 + 15 * MIN + 5000,
+      receivedAt: T0 + 15 * MIN + 5000,
+    };
+    const forger = new Attestor(
+      other,
+      'gw-01',
+      path.join(await mkdtemp(path.join(tmpdir(), 'forger-')), 'chain.json'),
+      () => T0 + 15 * MIN + 6000,
+    );
+    const sink = new InfluxSink(
+      influxSinkSchema.parse({
+        name: 'x',
+        type: 'influxdb',
+        version: 1,
+        url: influx.url,
+        database: 'forged',
+      }),
+      'gw-01',
+    );
+    expect(await sink.write([fake, forger.attest([fake])])).toEqual({ kind: 'ok' });
+    const report = await run(reader);
+    expect(report.findings.map((f) => [f.kind, f.device ?? null])).toEqual([
+      ['bad_signature', null],
+      ['unattested', 'lathe-01'],
+    ]);
+    expect(report.findings[0]?.message).toContain('not signed by the registered key');
+  });
+
+  it('finds a gateway clock that jumped back an hour', async () => {
+    const jumped = (i: number) => normalClock(i) - (i >= 60 ? 60 * MIN : 0);
+    const { reader } = await record(influx, 'clock', identity, plant(), jumped);
+    const report = await run(reader);
+    expect(report.findings.map((f) => f.kind)).toEqual(['clock_jump']);
+    expect(report.findings[0]?.message).toMatch(
+      /clock ran backwards by 3590 s between attestations 60 .* and 61/,
+    );
+  });
+});
