@@ -5,7 +5,7 @@
  */
 import { type KeyObject, sign, verify } from 'node:crypto';
 import type { StoredSample } from '../sinks/sink.ts';
-import { addHashes, canonicalJson, hashHex, pointHash, sha256Hex } from './canonical.ts';
+import { canonicalJson, MultisetHash, pointDigest, sha256Hex } from './canonical.ts';
 
 /** Configured device ids start with a letter or digit, so this one cannot clash with a machine. */
 export const ATTESTATION_DEVICE = '_gateway';
@@ -38,18 +38,23 @@ export interface Attestation {
 }
 
 export function deviceShares(samples: readonly StoredSample[]): DeviceShare[] {
-  const byDevice = new Map<string, { count: number; from: number; to: number; hash: bigint }>();
+  const byDevice = new Map<string, { count: number; from: number; to: number; hash: MultisetHash }>();
   for (const s of samples) {
-    const entry = byDevice.get(s.device) ?? { count: 0, from: s.sourceTime, to: s.sourceTime, hash: 0n };
+    const entry = byDevice.get(s.device) ?? {
+      count: 0,
+      from: s.sourceTime,
+      to: s.sourceTime,
+      hash: new MultisetHash(),
+    };
     entry.count += 1;
     entry.from = Math.min(entry.from, s.sourceTime);
     entry.to = Math.max(entry.to, s.sourceTime);
-    entry.hash = addHashes(entry.hash, pointHash(s));
+    entry.hash.add(pointDigest(s));
     byDevice.set(s.device, entry);
   }
   return [...byDevice.entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: hashHex(e.hash) }));
+    .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: e.hash.hex() }));
 }
 
 export function signAttestation(unsigned: Omit<Attestation, 'sig'>, privateKey: KeyObject): Attestation {

@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { StoredSample } from '../sinks/sink.ts';
 import { type Attestation, attestationHash, GENESIS, signatureValid } from './attestation.ts';
 import { Attestor } from './attestor.ts';
-import { addHashes, hashHex, pointHash } from './canonical.ts';
+import { MultisetHash, pointDigest } from './canonical.ts';
 import { initIdentity } from './identity.ts';
+
+/** The multiset digest by big-integer arithmetic, as a reference for the word-wise sum. */
+const sumHex = (...points: StoredSample[]) =>
+  (points.reduce((sum, p) => sum + BigInt(`0x${pointDigest(p).toString('hex')}`), 0n) % (1n << 256n))
+    .toString(16)
+    .padStart(64, '0');
 
 const s = (device: string, tag: string, t: number, value: number): StoredSample => ({
   device,
@@ -21,6 +27,18 @@ const s = (device: string, tag: string, t: number, value: number): StoredSample 
 });
 
 describe('attestor', () => {
+  it('sums digests modulo 2^256 exactly, carries included', () => {
+    const top = new Uint8Array(32).fill(0xff);
+    const one = new Uint8Array(32);
+    one[31] = 1;
+    expect(new MultisetHash().add(top).add(one).hex()).toBe('0'.repeat(64));
+    expect(new MultisetHash().add(top).add(top).hex()).toBe(`${'f'.repeat(63)}e`);
+    const points = Array.from({ length: 50 }, (_, i) => s('d', `t${i}`, i, i * 1.5));
+    const sum = new MultisetHash();
+    for (const p of points) sum.add(pointDigest(p));
+    expect(sum.hex()).toBe(sumHex(...points));
+  });
+
   it('signs a hash chain of batches with per-device counts, spans and multiset digests', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'shugai-attest-'));
     const { identity, created } = initIdentity(dir);
@@ -49,9 +67,9 @@ describe('attestor', () => {
         count: 2,
         from: 100,
         to: 300,
-        digest: hashHex(addHashes(pointHash(batch[0]!), pointHash(batch[1]!))),
+        digest: sumHex(batch[0]!, batch[1]!),
       },
-      { device: 'meter', count: 1, from: 200, to: 200, digest: hashHex(pointHash(batch[2]!)) },
+      { device: 'meter', count: 1, from: 200, to: 200, digest: sumHex(batch[2]!) },
     ]);
     expect(signatureValid(first, identity.publicKey)).toBe(true);
     expect(signatureValid({ ...first, time: 1_001 }, identity.publicKey)).toBe(false);

@@ -10,8 +10,6 @@
 import { createHash } from 'node:crypto';
 import type { StoredSample } from '../sinks/sink.ts';
 
-const MOD = 1n << 256n;
-
 export function canonicalPoint(s: StoredSample): string {
   const value =
     s.type === 'number' || s.type === 'integer'
@@ -22,20 +20,50 @@ export function canonicalPoint(s: StoredSample): string {
   return JSON.stringify([s.device, s.tag, s.type, Math.trunc(s.sourceTime), value, s.quality, s.statusCode]);
 }
 
-export function pointHash(s: StoredSample): bigint {
-  return BigInt(`0x${createHash('sha256').update(canonicalPoint(s)).digest('hex')}`);
+/** SHA-256 of the canonical point: one element of a multiset hash. */
+export function pointDigest(s: StoredSample): Buffer {
+  return createHash('sha256').update(canonicalPoint(s)).digest();
 }
 
-export function addHashes(a: bigint, b: bigint): bigint {
-  return (a + b) % MOD;
-}
+/**
+ * A 256-bit sum modulo 2^256 of digests (big-endian), kept as eight 32-bit words so a verifier can
+ * add millions of points without big-integer arithmetic.
+ */
+export class MultisetHash {
+  /** Little-endian 32-bit words. */
+  private readonly words = new Uint32Array(8);
 
-export function hashHex(h: bigint): string {
-  return h.toString(16).padStart(64, '0');
-}
+  /** Adds a 32-byte big-endian digest. */
+  add(digest: Uint8Array): this {
+    let carry = 0;
+    for (let i = 0; i < 8; i++) {
+      const at = 28 - 4 * i;
+      const word =
+        ((digest[at] as number) * 0x1000000 +
+          ((digest[at + 1] as number) << 16) +
+          ((digest[at + 2] as number) << 8) +
+          (digest[at + 3] as number)) >>>
+        0;
+      const sum = (this.words[i] as number) + word + carry;
+      this.words[i] = sum >>> 0;
+      carry = sum > 0xffffffff ? 1 : 0;
+    }
+    return this;
+  }
 
-export function parseHashHex(hex: string): bigint {
-  return BigInt(`0x${hex}`);
+  addHex(hex: string): this {
+    return this.add(Buffer.from(hex.padStart(64, '0'), 'hex'));
+  }
+
+  equals(other: MultisetHash): boolean {
+    return this.words.every((word, i) => word === other.words[i]);
+  }
+
+  hex(): string {
+    let out = '';
+    for (let i = 7; i >= 0; i--) out += (this.words[i] as number).toString(16).padStart(8, '0');
+    return out;
+  }
 }
 
 /** JSON with object keys sorted, so a signature does not depend on key order. */

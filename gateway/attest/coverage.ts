@@ -5,16 +5,16 @@
  */
 import type { StoredSample } from '../sinks/sink.ts';
 import type { DeviceShare } from './attestation.ts';
-import { addHashes, parseHashHex, pointHash } from './canonical.ts';
+import { MultisetHash, pointDigest } from './canonical.ts';
 import type { Finding } from './findings.ts';
 
 export interface Cluster {
   from: number;
   to: number;
   count: number;
-  digest: bigint;
+  digest: MultisetHash;
   seen: number;
-  seenDigest: bigint;
+  seenDigest: MultisetHash;
 }
 
 /** Merges a device's attested shares into disjoint clusters (inclusive bounds), sorted by time. */
@@ -26,15 +26,15 @@ export function clusters(shares: readonly DeviceShare[]): Cluster[] {
     if (last && share.from <= last.to) {
       last.to = Math.max(last.to, share.to);
       last.count += share.count;
-      last.digest = addHashes(last.digest, parseHashHex(share.digest));
+      last.digest.addHex(share.digest);
     } else {
       out.push({
         from: share.from,
         to: share.to,
         count: share.count,
-        digest: parseHashHex(share.digest),
+        digest: new MultisetHash().addHex(share.digest),
         seen: 0,
-        seenDigest: 0n,
+        seenDigest: new MultisetHash(),
       });
     }
   }
@@ -59,7 +59,7 @@ export class DeviceCoverage {
     const cluster = this.clusters[this.index];
     if (cluster && cluster.from <= t) {
       cluster.seen += 1;
-      cluster.seenDigest = addHashes(cluster.seenDigest, pointHash(sample));
+      cluster.seenDigest.add(pointDigest(sample));
       this.inRun = false;
       return true;
     }
@@ -94,7 +94,7 @@ export class DeviceCoverage {
           ...span,
           message: `${where}: the store holds ${c.seen - c.count} points more than the ${c.count} attested (inserted)`,
         });
-      else if (c.seenDigest !== c.digest)
+      else if (!c.seenDigest.equals(c.digest))
         out.push({
           kind: 'altered',
           ...span,

@@ -33,7 +33,8 @@ export class SignalWatch {
     this.constant.set(key, first === value ? value : Number.NaN);
     const recent = this.values.get(key) ?? [];
     recent.push(value);
-    if (recent.length > PERIOD_WINDOW) recent.shift();
+    // Trimmed in chunks: shifting one element per sample would copy the array every time.
+    if (recent.length > 2 * PERIOD_WINDOW) recent.splice(0, recent.length - PERIOD_WINDOW);
     this.values.set(key, recent);
   }
 
@@ -52,7 +53,7 @@ export class SignalWatch {
         });
         continue;
       }
-      const period = exactPeriod(this.values.get(key) ?? []);
+      const period = exactPeriod((this.values.get(key) ?? []).slice(-PERIOD_WINDOW));
       if (period !== undefined) {
         out.push({
           kind: 'periodic',
