@@ -38,6 +38,9 @@ export function registerRead(program: Command): void {
       const metrics = new CollectorMetrics();
       const samples: Sample[] = [];
       const problems: string[] = [];
+      // Exit 1 only for a failed read (an error, a bad sample, a tag without a value); other problem
+      // lines, such as messages from devices the config does not have, are reported but not failures.
+      let failed = false;
       const log = silentLogger;
       const connections = config.connections.filter((c) => {
         const plugin = PLUGINS.find((p) => p.protocol === c.protocol);
@@ -66,8 +69,11 @@ export function registerRead(program: Command): void {
             const devices = plugin
               .devices(connection)
               .filter((d) => options.device === undefined || d.id === options.device);
-            problems.push(...unreadTags(connection.id, devices, read, options.timeout));
+            const failures = readFailures(connection.id, devices, read, options.timeout);
+            if (failures.length > 0) failed = true;
+            problems.push(...failures);
           } catch (error) {
+            failed = true;
             problems.push(`${connection.id}: ${(error as Error).message}`);
           } finally {
             await collector.stop();
@@ -80,7 +86,7 @@ export function registerRead(program: Command): void {
       );
       if (options.format === 'json') console.log(JSON.stringify({ samples, problems }, null, 2));
       else printTable(samples, problems);
-      if (problems.length > 0 || samples.some((s) => s.quality === 'bad')) process.exitCode = 1;
+      if (failed) process.exitCode = 1;
     });
 }
 
@@ -98,7 +104,7 @@ function conditionsAsProblems(connectionId: string, problems: string[]) {
 }
 
 /** Problem lines for devices with bad samples and for tags that gave no sample at all (push protocols). */
-function unreadTags(connectionId: string, devices: Device[], read: Sample[], timeout: string): string[] {
+function readFailures(connectionId: string, devices: Device[], read: Sample[], timeout: string): string[] {
   const lines: string[] = [];
   for (const device of devices) {
     const own = read.filter((s) => s.device === device.id);

@@ -166,6 +166,16 @@ export async function openSession(
   settings: SecuritySettings,
   pki: OPCUACertificateManager,
 ): Promise<SessionHandle> {
+  let identity: UserIdentityInfo;
+  try {
+    // Read the user certificate and key before any network traffic: a missing file is a local error.
+    identity = userIdentity(settings.auth);
+  } catch (error) {
+    throw new OpcuaConnectError(
+      'auth',
+      `cannot read the user certificate or key for ${settings.endpoint}: ${(error as Error).message}`,
+    );
+  }
   await pki.reloadCertificates();
   const endpoints = await discoverEndpoints(settings, pki);
   const endpoint = selectEndpoint(endpoints, settings);
@@ -200,11 +210,7 @@ export async function openSession(
   }
   let session: ClientSession;
   try {
-    session = await withTimeout(
-      client.createSession(userIdentity(settings.auth)),
-      settings.requestTimeoutMs,
-      'CreateSession',
-    );
+    session = await withTimeout(client.createSession(identity), settings.requestTimeoutMs, 'CreateSession');
   } catch (error) {
     await client.disconnect().catch(() => undefined);
     const message = (error as Error).message;

@@ -44,6 +44,11 @@ export interface TestServerOptions {
   otherNamespaceFirst?: boolean;
   /** Number of Bulk.<n> Double variables (for batching and the bench). */
   bulk?: number;
+  /**
+   * PKI folder of the X.509 users the server accepts (trusted/certs); unknown user certificates are
+   * refused. Without it node-opcua uses a shared default folder outside the test's temp dir.
+   */
+  userPkiDir?: string;
 }
 
 /** The scalar variables every test server has, by browse name: [data type, initial value]. */
@@ -83,6 +88,14 @@ export class TestServer {
       automaticallyAcceptUnknownCertificate: true,
     });
     await certificateManager.initialize();
+    let userCertificateManager: OPCUACertificateManager | undefined;
+    if (options.userPkiDir) {
+      userCertificateManager = new OPCUACertificateManager({
+        rootFolder: options.userPkiDir,
+        automaticallyAcceptUnknownCertificate: false,
+      });
+      await userCertificateManager.initialize();
+    }
     const users = options.users ?? {};
     const server = new OPCUAServer({
       port: options.port,
@@ -95,6 +108,7 @@ export class TestServer {
       securityPolicies: options.securityPolicies ?? [SecurityPolicy.None],
       allowAnonymous: options.allowAnonymous ?? true,
       userManager: { isValidUser: (user: string, password: string) => users[user] === password },
+      ...(userCertificateManager ? { userCertificateManager } : {}),
       serverCapabilities: {
         maxMonitoredItemsQueueSize: 1000,
         operationLimits: { maxMonitoredItemsPerCall: options.maxMonitoredItemsPerCall ?? 0 },
