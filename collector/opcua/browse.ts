@@ -16,7 +16,8 @@ import {
 } from 'node-opcua-client';
 import { stringify } from 'yaml';
 import type { DataType as TagType } from '../../core/model.ts';
-import { formatNodeId, parseNodeAddress, resolveNodeId } from './node-id.ts';
+import { parseNodeAddress } from './node-address.ts';
+import { formatNodeId, resolveNodeId } from './node-id.ts';
 
 export interface BrowsedNode {
   name: string;

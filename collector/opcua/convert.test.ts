@@ -1,7 +1,8 @@
 import { DataType, VariantArrayType } from 'node-opcua-client';
 import { describe, expect, it } from 'vitest';
 import { convertValue, hasOverflow, qualityOf, sampleTime } from './convert.ts';
-import { formatNodeId, parseNodeAddress, resolveNodeId } from './node-id.ts';
+import { parseNodeAddress } from './node-address.ts';
+import { formatNodeId, resolveNodeId } from './node-id.ts';
 import { backoffDelay } from './opcua-collector.ts';
 import { dataChangeFilter, monitoredItemBatches, type PlannedTag } from './plan.ts';
 

@@ -4,7 +4,7 @@
  * per session.
  */
 import type { DataType as TagType } from '../../core/model.ts';
-import { type NodeAddress, parseNodeAddress } from './node-id.ts';
+import { type NodeAddress, parseNodeAddress } from './node-address.ts';
 import type { Deadband, OpcuaConnectionConfig, OpcuaGroupConfig, TimestampSource } from './schema.ts';
 
 export interface PlannedTag {

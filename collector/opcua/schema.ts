@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { connectionIdSchema, deviceConfigBase, reconnectSchema, tagConfigBase } from '../schema.ts';
-import { parseNodeAddress } from './node-id.ts';
+import { parseNodeAddress } from './node-address.ts';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export const SECURITY_POLICIES = [
