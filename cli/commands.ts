@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { registerOpcuaCommands } from '../collector/opcua/cli.ts';
 import { registerRead } from '../collector/read-cli.ts';
+import { registerVerify } from '../gateway/attest/cli.ts';
 import { registerGatewayCommands } from '../gateway/cli.ts';
+import { registerPolicyCommands } from '../policies/cli.ts';
 import { registerSimulate } from '../simulator/cli.ts';
+import { registerDemo } from './demo.ts';
 
 /** Every subcommand, in the order `shugai --help` lists them. */
 export function registerCommands(program: Command): void {
   registerGatewayCommands(program);
   registerRead(program);
+  registerVerify(program);
   registerOpcuaCommands(program);
   registerSimulate(program);
+  registerPolicyCommands(program);
+  registerDemo(program);
 }
