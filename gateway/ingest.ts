@@ -26,11 +26,15 @@ export class Ingest {
     private readonly logger: Logger,
   ) {}
 
-  /** The declared type of every tag, so integers stay integers in the store. */
-  setDevices(devices: readonly Device[]): void {
-    this.types = new Map(
-      devices.flatMap((d) => d.tags.map((t) => [`${d.id}\u0000${t.id}`, t.type] as const)),
-    );
+  /** The declared type of every tag (and of derived tags), so integers stay integers in the store. */
+  setTypes(
+    devices: readonly Device[],
+    derived: readonly [device: string, tag: string, type: DataType][] = [],
+  ): void {
+    this.types = new Map([
+      ...devices.flatMap((d) => d.tags.map((t) => [`${d.id}\u0000${t.id}`, t.type] as const)),
+      ...derived.map(([device, tag, type]) => [`${device}\u0000${tag}`, type] as const),
+    ]);
   }
 
   onAppended(listener: (samples: number) => void): void {

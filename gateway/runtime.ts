@@ -18,7 +18,7 @@ import { DurableLog } from './buffer/log.ts';
 import { decodeSamples } from './buffer/sample-codec.ts';
 import { writeFileAtomic } from './buffer/segment.ts';
 import type { AnyPlugin, GatewayConfig } from './config/schema.ts';
-import { DerivedEngine } from './derived/engine.ts';
+import { DerivedEngine, derivedTypes } from './derived/engine.ts';
 import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
 import { Ingest } from './ingest.ts';
@@ -104,7 +104,7 @@ export class Gateway {
       this.metrics.bufferBytes.set(this.log.stats().bytes);
     });
     for (const sink of this.config.sinks) await this.startSink(sink);
-    this.ingest.setDevices(this.allDevices(this.config));
+    this.setTypes(this.config);
     this.derived = this.createDerived(this.config, this.loadTotals());
     this.ingest.onAccepted((samples) => this.derived.observe(samples));
     this.ticker = setInterval(() => this.tick(), 1000);
@@ -185,6 +185,11 @@ export class Gateway {
   private tick(): void {
     this.derived.tick();
     if (Date.now() - this.lastTotalsSave >= 60_000) void this.saveTotals();
+  }
+
+  private setTypes(config: GatewayConfig): void {
+    const devices = this.allDevices(config);
+    this.ingest.setTypes(devices, derivedTypes(config.derived, devices));
   }
 
   private allDevices(config: GatewayConfig) {
@@ -274,7 +279,7 @@ export class Gateway {
       http: previous.http,
       gateway: { ...next.gateway, dataDir: previous.gateway.dataDir },
     };
-    this.ingest.setDevices(this.allDevices(next));
+    this.setTypes(next);
     if (!isDeepStrictEqual(next.derived, previous.derived))
       this.derived = this.createDerived(next, this.derived.totals());
     const wanted = new Map(next.connections.map((c) => [c.id, c]));

@@ -328,7 +328,6 @@ function derived(definition: PlantDefinition, devices: readonly SimDevice[]): Pl
     const idealSeconds = machine.cycleSeconds / machine.partsPerCycle;
     oee.push({
       device: device.id,
-      stateTag: STATE_OUTPUT,
       totalCount: totalOf(parts),
       ...(scrap ? { scrapCount: totalOf(scrap) } : {}),
       idealCycleTime: `${Number(idealSeconds.toFixed(3))}s`,

@@ -197,6 +197,8 @@ export class MqttLink {
       }
     });
     client.on('error', (error) => {
+      // A write cut short by our own stop() is not a broker failure.
+      if (this.stopping) return;
       this.options.conditions.raise({ device: connectionId }, 'disconnected', 'MQTT broker link failed', {
         url: broker.url,
         error: error.message,

@@ -93,4 +93,14 @@ describe('attestor', () => {
     const third = JSON.parse(String(resumed.attest([s('meter', 'kwh', 4_000, 9)]).value)) as Attestation;
     expect([third.seq, third.prev, third.dropped.full]).toEqual([3, attestationHash(second), 12]);
   });
+
+  it('survives saving the chain head from several places at once', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-attest-'));
+    const { identity } = initIdentity(dir);
+    const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'));
+    attestor.attest([s('d', 't', 1, 1)]);
+    await Promise.all(Array.from({ length: 20 }, () => attestor.save()));
+    const resumed = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'));
+    expect((JSON.parse(String(resumed.attest([s('d', 't', 2, 2)]).value)) as Attestation).seq).toBe(2);
+  });
 });

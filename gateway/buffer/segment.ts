@@ -121,9 +121,15 @@ export async function scanSegment(file: string, corruptDir: string): Promise<Sca
   return { segment, corruptBytes, ...(reason === undefined ? {} : { corruptReason: reason }) };
 }
 
-/** Writes a small file atomically: temp file, fsync, rename. */
+let tempCounter = 0;
+
+/**
+ * Writes a small file atomically: temp file, fsync, rename. Each write has its own temp name, so
+ * two writes of one file at once never rename each other's temp away; the last rename wins.
+ */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  const temp = `${file}.tmp`;
+  tempCounter += 1;
+  const temp = `${file}.${process.pid}.${tempCounter}.tmp`;
   const handle = await open(temp, 'w');
   try {
     await handle.writeFile(data);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CollectorPlugin } from '../../collector/collector.ts';
 import { connectionIdSchema } from '../../collector/schema.ts';
 import type { Protocol } from '../../core/model.ts';
+import { derivedOutputs } from '../derived/engine.ts';
 import { derivedSchema } from '../derived/schema.ts';
 import { DEFAULT_FORWARDER_OPTIONS } from '../forward/forwarder.ts';
 import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
@@ -207,7 +208,10 @@ function duplicateIds(
   return issues;
 }
 
-/** Derived data must name devices (and raw tags) that the connections declare. */
+/**
+ * Derived data must name devices (and raw tags) that the connections declare, must not write a tag
+ * the device reads (both would share one series), and OEE needs the device's machine state.
+ */
 function derivedReferences(
   parsed: ParsedYaml,
   derived: TopLevelConfig['derived'],
@@ -221,21 +225,34 @@ function derivedReferences(
     }
   }
   const issues: ConfigIssue[] = [];
+  const report = (at: PropertyKey[], message: string) =>
+    issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(at), message });
   const check = (at: PropertyKey[], device: string, tag?: string) => {
     const known = tags.get(device);
-    const problem = !known
-      ? `no device "${device}" in the connections`
-      : tag !== undefined && !known.has(tag)
-        ? `device "${device}" has no tag "${tag}"`
-        : undefined;
-    if (problem)
-      issues.push({ file: parsed.file, line: lineOf(parsed, at), path: formatPath(at), message: problem });
+    if (!known) report(at, `no device "${device}" in the connections`);
+    else if (tag !== undefined && !known.has(tag)) report(at, `device "${device}" has no tag "${tag}"`);
   };
   for (const [i, rule] of derived.machineState.entries())
     check(['derived', 'machineState', i, 'device'], rule.device);
   for (const [i, counter] of derived.counters.entries())
     check(['derived', 'counters', i, 'tag'], counter.device, counter.tag);
-  for (const [i, oee] of derived.oee.entries()) check(['derived', 'oee', i, 'device'], oee.device);
+  for (const [i, oee] of derived.oee.entries()) {
+    check(['derived', 'oee', i, 'device'], oee.device);
+    if (!derived.machineState.some((m) => m.device === oee.device)) {
+      report(
+        ['derived', 'oee', i, 'device'],
+        `OEE of "${oee.device}" needs a derived.machineState entry for it`,
+      );
+    }
+  }
+  for (const output of derivedOutputs(derived)) {
+    if (tags.get(output.device)?.has(output.tag)) {
+      report(
+        output.at,
+        `derived tag "${output.tag}" is also a tag device "${output.device}" reads; choose another name`,
+      );
+    }
+  }
   return issues;
 }
 

@@ -69,9 +69,8 @@ describe('derived data engine', () => {
     derived.observe([good('spindle_speed', 1210, t0 + 1000)]);
     derived.observe([good('alarm', true, t0 + 2000)]);
     derived.observe([{ ...good('alarm', false, t0 + 3000), quality: 'bad' }]); // bad: ignored
-    expect(out.filter((s) => s.tag === 'state').map((s) => [s.value, s.sourceTime])).toEqual([
-      ['idle', t0], // speed known, alarm not yet: no rule holds
-      ['running', t0],
+    expect(out.filter((s) => s.tag === 'machine_state').map((s) => [s.value, s.sourceTime])).toEqual([
+      ['running', t0], // decided once on the whole first batch, never a passing 'idle'
       ['fault', t0 + 2000],
     ]);
   });
@@ -84,7 +83,7 @@ describe('derived data engine', () => {
     expect(out.at(-1)?.value).toBe('running');
     setNow(t0 + 31_000);
     derived.tick();
-    expect(out.filter((s) => s.tag === 'state').at(-1)).toMatchObject({
+    expect(out.filter((s) => s.tag === 'machine_state').at(-1)).toMatchObject({
       value: 'offline',
       sourceTime: t0 + 30_000,
     });

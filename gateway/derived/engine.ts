@@ -3,7 +3,7 @@
  * and rollovers, and OEE per shift. Fed with every accepted sample; its own outputs are samples of
  * the same device, written through the same buffer.
  */
-import type { Quality, Sample, SampleValue } from '../../core/model.ts';
+import type { DataType, Device, Quality, Sample, SampleValue } from '../../core/model.ts';
 import { holds } from './condition.ts';
 import { CounterTotal } from './counter.ts';
 import { type OeeFigures, OeeTracker } from './oee.ts';
@@ -77,6 +77,8 @@ export class DerivedEngine {
   /** Feeds accepted samples (its own outputs are skipped). */
   observe(samples: readonly Sample[]): void {
     const out: Sample[] = [];
+    // A batch is one reading of a device: its state is decided once, on all of its values.
+    const touched = new Map<string, number>();
     for (const sample of samples) {
       if (this.outputs.has(key(sample.device, sample.tag))) continue;
       const counter = this.counters.get(key(sample.device, sample.tag));
@@ -91,9 +93,13 @@ export class DerivedEngine {
       if (device && sample.quality === 'good') {
         device.latest.set(sample.tag, sample.value);
         device.lastGood = Math.max(device.lastGood ?? 0, sample.receivedAt);
-        const rule = device.rule.rules.find((r) => holds(r.when, device.latest));
-        this.setState(sample.device, device, rule?.state ?? device.rule.otherwise, sample.sourceTime, out);
+        touched.set(sample.device, Math.max(touched.get(sample.device) ?? 0, sample.sourceTime));
       }
+    }
+    for (const [id, time] of touched) {
+      const device = this.states.get(id) as DeviceState;
+      const rule = device.rule.rules.find((r) => holds(r.when, device.latest));
+      this.setState(id, device, rule?.state ?? device.rule.otherwise, time, out);
     }
     if (out.length > 0) this.emit(out);
   }
@@ -148,6 +154,55 @@ export class DerivedEngine {
       .map((k) => derived(device, `${prefix}${OEE_TAGS[k]}`, figures[k] as number, time, now));
     if (samples.length > 0) this.emit(samples);
   }
+}
+
+/**
+ * The stored type of every derived tag, so integers stay integers: a counter total has its raw
+ * counter's type, a state is a string, OEE figures are numbers.
+ */
+export function derivedTypes(
+  config: DerivedConfig,
+  devices: readonly Device[],
+): [device: string, tag: string, type: DataType][] {
+  const rawType = (device: string, tag: string) =>
+    devices.find((d) => d.id === device)?.tags.find((t) => t.id === tag)?.type;
+  return [
+    ...config.machineState.map((m): [string, string, DataType] => [m.device, m.tag, 'string']),
+    ...config.counters.map((c): [string, string, DataType] => [
+      c.device,
+      c.output,
+      rawType(c.device, c.tag) === 'integer' ? 'integer' : 'number',
+    ]),
+    ...config.oee.flatMap((o) =>
+      Object.values(OEE_TAGS).flatMap((tag): [string, string, DataType][] => [
+        [o.device, tag, 'number'],
+        [o.device, `shift_${tag}`, 'number'],
+      ]),
+    ),
+  ];
+}
+
+/** Every tag name derived data writes, per device (to refuse names that clash with read tags). */
+export function derivedOutputs(
+  config: DerivedConfig,
+): { device: string; tag: string; at: (string | number)[] }[] {
+  return [
+    ...config.machineState.map((m, i) => ({
+      device: m.device,
+      tag: m.tag,
+      at: ['derived', 'machineState', i, 'tag'],
+    })),
+    ...config.counters.map((c, i) => ({
+      device: c.device,
+      tag: c.output,
+      at: ['derived', 'counters', i, 'output'],
+    })),
+    ...config.oee.flatMap((o, i) =>
+      Object.values(OEE_TAGS).flatMap((tag) =>
+        [tag, `shift_${tag}`].map((t) => ({ device: o.device, tag: t, at: ['derived', 'oee', i, 'device'] })),
+      ),
+    ),
+  ];
 }
 
 function key(device: string, tag: string): string {

@@ -29,8 +29,10 @@ export const machineStateSchema = z
     device: z.string().describe('The device whose state is derived'),
     tag: z
       .string()
-      .default('state')
-      .describe('The derived tag written (a string: running, idle, planned_stop, fault, offline)'),
+      .default('machine_state')
+      .describe(
+        'The derived tag written (a string: running, idle, planned_stop, fault, offline); must not be a tag the device reads',
+      ),
     rules: z
       .array(z.object({ state: z.enum(MACHINE_STATES), when: conditionSchema }).strict())
       .min(1)
@@ -66,7 +68,6 @@ export const shiftSchema = z
 export const oeeSchema = z
   .object({
     device: z.string(),
-    stateTag: z.string().default('state').describe('The derived machine-state tag of the device'),
     totalCount: z.string().describe('Derived counter tag of all parts made (good and scrap)'),
     scrapCount: z.string().optional().describe('Derived counter tag of scrap parts'),
     idealCycleTime: duration.describe('Ideal time for one part, e.g. 30s'),

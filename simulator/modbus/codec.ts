@@ -4,6 +4,8 @@
  * CDAB word-swapped, BADC byte-swapped, DCBA little-endian. A 64-bit value applies the same two
  * rules to its four words (CDAB → GHEFCDAB, BADC → BADCFEHG, DCBA → HGFEDCBA).
  */
+
+import { applyScale } from '../../collector/modbus/codec.ts';
 import type { ModbusAddress, ModbusType, WordOrder } from '../plant/types.ts';
 
 const RANGES: Partial<Record<ModbusType, readonly [number, number]>> = {
@@ -28,9 +30,9 @@ export function toRaw(address: Pick<ModbusAddress, 'type' | 'scale'>, value: num
   return Math.min(high, Math.max(low, Math.round(scaled)));
 }
 
-/** What a correct client decodes from the raw value: raw × scale. */
+/** What a correct client decodes from the raw value: raw × scale, in decimal as the collector does. */
 export function fromRaw(address: Pick<ModbusAddress, 'scale'>, raw: number): number {
-  return address.scale === 1 ? raw : raw * address.scale;
+  return address.scale === 1 ? raw : applyScale(raw, address.scale, 0);
 }
 
 const swapsBytes = (order: WordOrder) => order === 'BADC' || order === 'DCBA';

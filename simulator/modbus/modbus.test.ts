@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyScale } from '../../collector/modbus/codec.ts';
 import { requireBinary } from '../../test/services/binaries.ts';
 import { freePort } from '../../test/services/ports.ts';
 import { type RunningSimulator, startSimulator } from '../index.ts';
@@ -93,12 +94,12 @@ describe.skipIf(!mbpollBinary.available)('Modbus TCP server read by mbpoll', () 
 
   it('serves unit 2 as scaled integers in input registers, 32-bit word-swapped', async () => {
     const poll = await mbpoll(port, ['-a', '2', '-r', '0', '-c', '6', '-t', '3']);
-    expect(Number(poll.values.get(0)) * 0.1).toBe(value('meter-furnace', 'voltage_a'));
-    expect(Number(poll.values.get(5)) * 0.1).toBe(value('meter-furnace', 'current_c'));
+    expect(applyScale(Number(poll.values.get(0)), 0.1, 0)).toBe(value('meter-furnace', 'voltage_a'));
+    expect(applyScale(Number(poll.values.get(5)), 0.1, 0)).toBe(value('meter-furnace', 'current_c'));
     const power = await mbpoll(port, ['-a', '2', '-r', '6', '-c', '1', '-t', '3:int']);
-    expect(Number(power.values.get(6)) * 0.001).toBe(value('meter-furnace', 'power_kw'));
+    expect(applyScale(Number(power.values.get(6)), 0.001, 0)).toBe(value('meter-furnace', 'power_kw'));
     const energy = await mbpoll(port, ['-a', '2', '-r', '10', '-c', '1', '-t', '3:int']);
-    expect(Number(energy.values.get(10)) * 0.01).toBe(value('meter-furnace', 'energy_kwh'));
+    expect(applyScale(Number(energy.values.get(10)), 0.01, 0)).toBe(value('meter-furnace', 'energy_kwh'));
   });
 
   it('serves the furnace PLC (unit 11) in BADC, DCBA, ABCD and CDAB orders, plus coils', async () => {
@@ -111,7 +112,7 @@ describe.skipIf(!mbpollBinary.available)('Modbus TCP server read by mbpoll', () 
     // DCBA: registers [DC, BA] are the value little-endian.
     expect(at(4, 5).readFloatLE(0)).toBe(value('furnace-01', 'vacuum'));
     expect(at(6, 7).readUInt32BE(0)).toBe(value('furnace-01', 'batch'));
-    expect(at(8).readInt16BE(0) * 0.1).toBe(value('furnace-01', 'power_kw'));
+    expect(applyScale(at(8).readInt16BE(0), 0.1, 0)).toBe(value('furnace-01', 'power_kw'));
     // CDAB on 64 bits: registers [GH, EF, CD, AB].
     expect(at(13, 12, 11, 10).readDoubleBE(0)).toBe(value('furnace-01', 'energy_kwh'));
     const coil = await mbpoll(port, ['-a', '11', '-r', '0', '-c', '1', '-t', '0']);
@@ -124,8 +125,8 @@ describe.skipIf(!mbpollBinary.available)('Modbus TCP server read by mbpoll', () 
 
   it('serves the press PLC (unit 21): signed scaled int16, CDAB uint32 and DCBA float64', async () => {
     const poll = await mbpoll(port, ['-a', '21', '-r', '0', '-c', '13', '-t', '4']);
-    expect(Number(poll.values.get(2)) * 0.1).toBe(value('press-01', 'oil_temperature'));
-    expect(Number(poll.values.get(3)) * 0.01).toBe(value('press-01', 'pressure'));
+    expect(applyScale(Number(poll.values.get(2)), 0.1, 0)).toBe(value('press-01', 'oil_temperature'));
+    expect(applyScale(Number(poll.values.get(3)), 0.01, 0)).toBe(value('press-01', 'pressure'));
     expect(Number(poll.values.get(12))).toBe(value('press-01', 'part_count'));
     const strokes = await mbpoll(port, ['-a', '21', '-r', '4', '-c', '1', '-t', '4:int']);
     expect(Number(strokes.values.get(4))).toBe(value('press-01', 'stroke_count') | 0);

@@ -217,9 +217,9 @@ describe.skipIf(!influxdBinary.available || !mosquittoBinary.available)(
         quality: 'good',
         gateway: GATEWAY,
       });
-      // The first reading of a counter starts its total (at 0 without a saved total). Derived tags are
-      // not declared, so the ingest types their numbers as floats: the total is in `value`.
-      await expectAtSourceTime('lathe-01', 'part_total', 'value', 0);
+      // The first reading of a counter starts its total (at 0 without a saved total); the total of an
+      // integer counter is an integer.
+      await expectAtSourceTime('lathe-01', 'part_total', 'value_int', 0);
     });
   },
 );
