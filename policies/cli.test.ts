@@ -1,0 +1,262 @@
+/**
+ * The command-line contract as a script sees it: `node bin/shugai.mjs policy list --json` and
+ * `payout … --json` / text / HTML / --batch, with exit 0 when computed and 2 for an invalid case, a
+ * missing parameter or an ambiguous claim.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+const BIN = path.resolve(import.meta.dirname, '../bin/shugai.mjs');
+// Each run starts the whole CLI (every subcommand's imports); on a loaded machine that takes seconds.
+vi.setConfig({ testTimeout: 90_000 });
+const dir = mkdtempSync(path.join(tmpdir(), 'shugai-policies-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function shugai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function file(name: string, content: unknown): string {
+  const p = path.join(dir, name);
+  writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+  return p;
+}
+
+const yongkangCase = {
+  asOf: '2024-03-01',
+  enterprise: {
+    name: '永康某保温杯有限公司',
+    region: '永康市',
+    industry: '保温杯',
+    aboveScale: true,
+    sme: true,
+  },
+  investment: { total: '800000' },
+};
+
+describe('shugai policy list', () => {
+  it('prints every measure as {id, document, article, title, validFrom, validTo}', async () => {
+    const { code, stdout } = await shugai(['policy', 'list', '--json']);
+    expect(code).toBe(0);
+    const list = JSON.parse(stdout) as Record<string, unknown>[];
+    expect(list.length).toBe(34);
+    expect(list[0]).toEqual({
+      id: 'yongkang.nx-renovation',
+      document: '永政办发〔2023〕40号',
+      article: '二(一)',
+      title: '学样仿样推广法“N+X”数字化改造补助',
+      validFrom: '2023-09-25',
+      validTo: null,
+    });
+    expect(list.find((m) => m.id === 'fuyang.factory-iot')).toMatchObject({
+      document: '杭州市富阳区关于深入推进制造业数字化改造加快建设“未来工厂”的实施意见',
+      article: '三(三)',
+      validFrom: '2021-11-20',
+      validTo: '2025-12-31',
+    });
+    // The seed does not date Hebi's plan: no invented dates, the parameter that gives them is named.
+    expect(list.find((m) => m.id === 'hebi.renovation')).toMatchObject({
+      document: '鹤壁市中小企业数字化转型城市试点工作方案',
+      article: '19',
+      validFrom: null,
+      validTo: null,
+      validityParameter: 'hebi.publishedOn',
+    });
+  });
+
+  it('gives Hebi dates once its publication date is passed (two years, Civil Code 201–202)', async () => {
+    const { code, stdout } = await shugai([
+      'policy',
+      'list',
+      '--json',
+      '--param',
+      'hebi.publishedOn=2024-11-15',
+    ]);
+    expect(code).toBe(0);
+    const hebi = (JSON.parse(stdout) as Record<string, unknown>[]).find((m) => m.id === 'hebi.renovation');
+    expect(hebi).toEqual({
+      id: 'hebi.renovation',
+      document: '鹤壁市中小企业数字化转型城市试点工作方案',
+      article: '19',
+      title: '试点企业数字化改造补助',
+      validFrom: '2024-11-15',
+      validTo: '2026-11-15',
+    });
+  });
+});
+
+describe('shugai payout --case', () => {
+  it('computes a payout as JSON with its trace, exit 0', async () => {
+    const { code, stdout } = await shugai([
+      'payout',
+      '--measure',
+      'yongkang.nx-renovation',
+      '--case',
+      file('yk.json', yongkangCase),
+      '--param',
+      'yongkang.generalItProjectRate=0.15',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(Object.keys(result)).toEqual(['measure', 'eligible', 'amount', 'reasons', 'split', 'trace']);
+    expect(result).toMatchObject({
+      measure: 'yongkang.nx-renovation',
+      eligible: true,
+      amount: '245000.00',
+      reasons: [],
+      split: null,
+    });
+    expect(result.trace.parameters).toContainEqual(
+      expect.objectContaining({ name: 'yongkang.generalItProjectRate', value: '0.15', source: 'param' }),
+    );
+    expect(result.trace.steps.map((s: { kind: string }) => s.kind)).toContain('rounding');
+  });
+
+  it('stops with exit 2 and names the missing parameter as it is passed', async () => {
+    const { code, stderr, stdout } = await shugai([
+      'payout',
+      '-m',
+      'yongkang.nx-renovation',
+      '-c',
+      file('yk2.json', yongkangCase),
+      '--json',
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('--param yongkang.generalItProjectRate=RATE');
+    expect(stderr).toContain('四(一)');
+  });
+
+  it('exits 0 for a case that is not eligible and prints the 计算说明 with the reasons and articles', async () => {
+    const c = { ...yongkangCase, investment: { total: '299999.99' } };
+    const { code, stdout } = await shugai([
+      'payout',
+      '-m',
+      'yongkang.nx-renovation',
+      '-c',
+      file('low.json', c),
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^计算说明\n/);
+    expect(stdout).toContain('不符合条件,金额 0.00 元');
+    expect(stdout).toContain(
+      '不符合:投入总额为 299999.99 元,不满足“改造投入30万元(含)以上”〔永政办发〔2023〕40号 二(一)〕',
+    );
+  });
+
+  it('exits 2 for an invalid case and names the field', async () => {
+    const c = { ...yongkangCase, enterprise: { ...yongkangCase.enterprise, employees: 5 } };
+    const { code, stderr } = await shugai([
+      'payout',
+      '-m',
+      'yongkang.nx-renovation',
+      '-c',
+      file('bad.json', c),
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('employees');
+  });
+
+  it('prints the 计算说明 as an HTML page with --html', async () => {
+    const args = [
+      'payout',
+      '-m',
+      'yongkang.nx-renovation',
+      '-c',
+      file('yk3.json', yongkangCase),
+      '-p',
+      'yongkang.generalItProjectRate=15%',
+    ];
+    const { code, stdout } = await shugai([...args, '--html']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^<!doctype html>/);
+    expect(stdout).toContain('300000 元 × 15% = 45000 元');
+    expect(stdout).toContain('符合条件,计算金额 245000.00 元');
+  });
+
+  it('refuses to choose between two measures that claim one case (exit 2)', async () => {
+    const c = {
+      asOf: '2024-04-01',
+      enterprise: { name: '富阳某五金有限公司', region: '富阳区' },
+      investment: { total: '2000000' },
+    };
+    const { code, stderr } = await shugai(['payout', '-c', file('amb.json', c)]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('2 measures claim this case: fuyang.automation-project');
+  });
+});
+
+describe('shugai payout --batch', () => {
+  it('writes one JSON result per JSON line, errors included, and exits 2 when a line failed', async () => {
+    const lines = [
+      JSON.stringify({
+        measure: 'yongkang.nx-renovation',
+        case: yongkangCase,
+        params: { 'yongkang.generalItProjectRate': '0.15' },
+      }),
+      '',
+      JSON.stringify({
+        measure: 'yongkang.nx-renovation',
+        case: { ...yongkangCase, investment: { total: '1000' } },
+      }),
+      JSON.stringify({ measure: 'yongkang.nx-renovation', case: yongkangCase }),
+      '{not json',
+    ];
+    const { code, stdout } = await shugai([
+      'payout',
+      '--batch',
+      file('cases.jsonl', lines.join('\n')),
+      '--no-trace',
+    ]);
+    expect(code).toBe(2);
+    const out = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out.map((o) => [o.line, o.amount ?? o.error.code])).toEqual([
+      [1, '245000.00'],
+      [3, '0.00'],
+      [4, 'SHUGAI_PARAMETER_MISSING'],
+      [5, 'SHUGAI_CASE_INVALID'],
+    ]);
+    expect(out[0].trace).toBeNull();
+  });
+
+  it('reads CSV with a header, parameters per column, quoted JSON for earlier payouts; exit 0', async () => {
+    const csv = [
+      'measure,asOf,enterprise.name,enterprise.region,investment.revenue,priorPayouts,param.hebi.publishedOn,recognition.name,levelAfter,batch,investment.total,enterprise.industry,enterprise.sme',
+      `fuyang.digital-engineering-provider,2024-12-01,杭州某服务商,富阳区,20000000,"[{""measure"":""fuyang.digital-engineering-provider"",""amount"":""600000"",""date"":""2024-03-01""}]",,,,,,,`,
+      'hebi.renovation,2025-09-01,鹤壁某电器有限公司,鹤壁市,,,2024-11-15,,2,1,800000,智能电器电子信息制造,true',
+    ].join('\r\n');
+    const { code, stdout } = await shugai(['payout', '--batch', file('cases.csv', csv)]);
+    expect(code).toBe(0);
+    const out = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out.map((o) => [o.line, o.measure, o.eligible, o.amount])).toEqual([
+      [2, 'fuyang.digital-engineering-provider', true, '400000.00'],
+      [3, 'hebi.renovation', true, '400000.00'],
+    ]);
+    expect(out[1].trace.document.validTo).toBe('2026-11-15');
+  });
+
+  it('rejects an unknown CSV column before computing anything', async () => {
+    const { code, stderr, stdout } = await shugai([
+      'payout',
+      '--batch',
+      file('bad.csv', 'measure,asOf,employees\nx,2024-01-01,3\n'),
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('unknown column "employees"');
+  });
+});
