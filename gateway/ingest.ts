@@ -11,6 +11,9 @@ import { encodeSamples } from './buffer/sample-codec.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { StoredSample } from './sinks/sink.ts';
 
+/** A turn's batch is appended at once beyond this many samples, to bound record size and memory. */
+const MAX_RECORD_SAMPLES = 20_000;
+
 export class Ingest {
   private types = new Map<string, DataType>();
   private readonly pending = new Set<Promise<unknown>>();
@@ -19,6 +22,9 @@ export class Ingest {
   /** Last source time and value per tag, to drop exact repeats (a cyclic read of an unchanged value). */
   private readonly last = new Map<string, { time: number; value: Sample['value'] }>();
   attestor: Attestor | undefined;
+  /** Samples accepted in this turn of the event loop, appended together. */
+  private batch: StoredSample[] = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly log: DurableLog,
@@ -60,6 +66,22 @@ export class Ingest {
       typed.push({ ...s, type: this.typeOf(s) });
     }
     if (typed.length === 0) return;
+    for (const s of typed) this.batch.push(s);
+    // Everything accepted in one turn of the event loop becomes one record with one attestation:
+    // an MQTT flood of one-value messages must not cost a record and a signature per message.
+    if (this.batch.length >= MAX_RECORD_SAMPLES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    for (const observer of this.observers) observer(typed);
+  };
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const typed = this.batch;
+    if (typed.length === 0) return;
+    this.batch = [];
     // The attestation rides in the same record as the samples it vouches for.
     const record = this.attestor ? [...typed, this.attestor.attest(typed)] : typed;
     const append = this.log
@@ -70,20 +92,19 @@ export class Ingest {
       .catch((error: Error) => {
         // BufferFullError is counted by the log itself (refuse-new); anything else is a disk failure.
         if (!(error instanceof BufferFullError)) {
-          this.metrics.bufferDropped.inc({ reason: 'write_error' }, typed.length);
+          this.metrics.bufferDropped.inc({ reason: 'write_error' }, record.length);
           this.logger.error(
-            { err: error.message, samples: typed.length },
+            { err: error.message, samples: record.length },
             'buffer append failed; samples dropped',
           );
         }
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
-    for (const observer of this.observers) observer(typed);
-  };
+  }
 
-  /** Resolves when every accepted sample has been appended (or counted as dropped). */
   async settle(): Promise<void> {
+    this.flush();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 

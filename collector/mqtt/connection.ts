@@ -180,6 +180,14 @@ export class MqttLink {
     if (this.options.will) clientOptions.will = this.options.will();
     const client = connect(broker.url, clientOptions);
     this.client = client;
+    // mqtt.js works through a backlog of packets in one process.nextTick chain, which starves timers
+    // and disk writes for seconds after a reconnect; yield to the event loop every 64 messages.
+    let handled = 0;
+    client.handleMessage = (_packet, callback) => {
+      handled += 1;
+      if (handled % 64 === 0) setImmediate(callback);
+      else callback();
+    };
     client.on('connect', (connack) => {
       this.attempt = 0;
       this.options.conditions.clear({ device: connectionId }, 'disconnected');

@@ -1,6 +1,6 @@
 /** Resolving and formatting node ids against a server's NamespaceArray (loads node-opcua). */
 import { NodeId, NodeIdType } from 'node-opcua-nodeid';
-import { type NodeAddress, UA_NAMESPACE } from './node-address.ts';
+import type { NodeAddress } from './node-address.ts';
 
 const TYPES = { i: NodeIdType.NUMERIC, s: NodeIdType.STRING, g: NodeIdType.GUID, b: NodeIdType.BYTESTRING };
 

@@ -198,7 +198,8 @@ export class DurableLog {
       return meta;
     });
     await segment.openForAppend();
-    await segment.handle!.writev(buffers);
+    // One buffer, one write: writev with two buffers per record cost more than the copy.
+    await segment.handle!.write(Buffer.concat(buffers));
     let offset = segment.size;
     metas.forEach((meta, i) => {
       segment.index(meta, offset);

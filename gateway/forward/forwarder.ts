@@ -124,6 +124,8 @@ export class SinkForwarder {
         this.log.position(this.sink.name) < this.liveCursor
       ) {
         if (!(await this.sendBacklog())) return this.backoffDelay();
+        // Live data keeps priority between backlog batches, whatever the backlog rate.
+        if (!(await this.sendLive())) return this.backoffDelay();
       }
       this.updateBacklogGauges();
       return this.log.position(this.sink.name) < this.liveCursor
