@@ -332,11 +332,6 @@ export class Gateway {
     };
   }
 
-  /** Readers for tests and tools: the embedded store of a sink, if it is one. */
-  embeddedStore(name = 'embedded'): EmbeddedStore | undefined {
-    const sink = this.sinks.get(name)?.sink;
-    return sink instanceof EmbeddedStore ? sink : undefined;
-  }
 
   /** Stops collectors, appends what they delivered, lets sinks write what they can, closes the log. */
   async stop(flushTimeoutMs = 10_000): Promise<void> {
