@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAssess } from '../assessment/cli.ts';
 import { registerOpcuaCommands } from '../collector/opcua/cli.ts';
 import { registerRead } from '../collector/read-cli.ts';
 import { registerVerify } from '../gateway/attest/cli.ts';
@@ -15,5 +16,6 @@ export function registerCommands(program: Command): void {
   registerOpcuaCommands(program);
   registerSimulate(program);
   registerPolicyCommands(program);
+  registerAssess(program);
   registerDemo(program);
 }

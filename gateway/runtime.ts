@@ -332,7 +332,6 @@ export class Gateway {
     };
   }
 
-
   /** Stops collectors, appends what they delivered, lets sinks write what they can, closes the log. */
   async stop(flushTimeoutMs = 10_000): Promise<void> {
     clearInterval(this.ticker);
