@@ -1,0 +1,125 @@
+/**
+ * `shugai assess` as a script sees it (a child process): JSON with level, gap, evidence and flags,
+ * exit 0; an HTML report in Chinese; exit 2 with the path of the bad field for an invalid answers file.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
+import { fortyPoints } from './fixtures.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../bin/shugai.mjs');
+// Each run starts the whole CLI; on a loaded machine that takes seconds.
+vi.setConfig({ testTimeout: 90_000 });
+const dir = mkdtempSync(path.join(tmpdir(), 'shugai-assess-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function shugai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, 'assess', ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const answers = fortyPoints();
+for (const s of ['产品设计', '营销管理', '生产管控', '工艺设计', '售后服务', '计划排程'])
+  answers.scenes[s] = 2;
+
+const CONFIG = `
+gateway: { id: test-gw }
+connections:
+  - id: plc
+    protocol: modbus
+    transport: tcp
+    host: 127.0.0.1
+    port: 502
+    addressBase: 0
+    devices:
+      - id: press-1
+        unitId: 1
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+      - id: press-2
+        unitId: 2
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+`;
+
+beforeAll(async () => {
+  const store = new EmbeddedStore('s', path.join(dir, 'samples.db'));
+  const at = Date.parse('2024-10-01T08:00:00+08:00');
+  await store.write([
+    {
+      device: 'press-1',
+      tag: 'count',
+      value: 5,
+      type: 'integer',
+      quality: 'good',
+      statusCode: 0,
+      sourceTime: at,
+      receivedAt: at,
+    },
+  ]);
+  await store.close();
+});
+
+describe('shugai assess', () => {
+  it('prints the result as JSON and flags a networking claim above the data (1/2 = 50%)', async () => {
+    const r = await shugai([
+      '--answers',
+      file('a.yaml', stringify(answers)),
+      '--config',
+      file('plant.yaml', CONFIG),
+      '--store',
+      path.join(dir, 'samples.db'),
+      '--window',
+      '2024-10-01..2024-10-02',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect([out.level, out.score, out.gap.target]).toEqual([2, '40', 3]);
+    expect(out.evidence.networking).toMatchObject({ numerator: 1, denominator: 2, percent: '50' });
+    expect(out.evidence.window).toEqual({ from: '2024-09-30T16:00:00.000Z', to: '2024-10-01T16:00:00.000Z' });
+    expect(out.flags.map((f: { item: string }) => f.item)).toEqual(['device-networking']);
+    expect(out.items.find((i: { id: string }) => i.id === 'device-networking').points).toBe('6');
+  });
+
+  it('renders the Chinese HTML report', async () => {
+    const r = await shugai(['--answers', file('b.json', JSON.stringify(answers)), '--format', 'html']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('<h2>评测结果: 二级</h2>');
+    expect(r.stdout).toContain(
+      '总分 S = 40 分；距三级: 还差 20 分；还需 8 个场景达到三级及以上；还需 5 个约束性(★)场景达到三级及以上',
+    );
+  });
+
+  it('exits 2 naming the bad field of an invalid answers file', async () => {
+    const bad = { ...answers, items: { ...answers.items, talent: { options: ['chess'] } } };
+    const r = await shugai(['--answers', file('c.yaml', stringify(bad))]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('items.talent.options[0]: unknown option "chess"');
+    const partial = await shugai(['--answers', file('d.yaml', stringify(answers)), '--store', 'x.db']);
+    expect([partial.code, partial.stderr.trim()]).toEqual([
+      2,
+      'shugai: evidence needs all of --config FILE, --store FILE and --window FROM..TO',
+    ]);
+    const old = await shugai(['--answers', file('e.yaml', stringify({ ...answers, edition: '2022' }))]);
+    expect([old.code, old.stderr]).toEqual([
+      2,
+      `shugai: answers ${path.join(dir, 'e.yaml')}: edition 2022 has only its level bands in the catalogue; its items were not found\n`,
+    ]);
+  });
+});

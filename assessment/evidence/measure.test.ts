@@ -1,0 +1,154 @@
+/**
+ * Rates and links measured exactly from a seeded embedded store (a temp file): devices that never
+ * reported, devices with bad-quality samples only, samples outside the window, a non-production meter
+ * excluded from the rates but counted for its link; a claim above the data is flagged, not changed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Device, Quality } from '../../core/model.ts';
+import { EmbeddedStore } from '../../gateway/sinks/embedded/store.ts';
+import type { StoredSample } from '../../gateway/sinks/sink.ts';
+import { parseAnswers } from '../answers.ts';
+import { loadCatalogue } from '../catalogue/load.ts';
+import { fortyPoints } from '../fixtures.ts';
+import { score } from '../score.ts';
+import { crossCheck, measureEvidence } from './measure.ts';
+
+const c = loadCatalogue('2024');
+const T0 = Date.UTC(2024, 9, 1);
+const window = { from: T0, to: T0 + 3_600_000 };
+
+const device = (id: string, production: boolean, tags: string[], extra: Partial<Device> = {}): Device => ({
+  id,
+  protocol: 'modbus',
+  production,
+  businessLinks: ['生产管控', '设备管理'],
+  tags: tags.map((t) => ({ id: t, type: 'number' })),
+  ...extra,
+});
+
+const DEVICES: Device[] = [
+  device('press-1', true, ['count', 'temp']),
+  device('press-2', true, ['count']),
+  {
+    ...device('inspect-3', true, []),
+    tags: [{ id: 'verdict', type: 'boolean', businessLinks: ['质量管理'] }],
+  },
+  device('press-4', true, ['count']), // bad and uncertain samples only
+  device('press-5', true, ['count']), // reported before the window, never in it
+  device('manual-6', true, []), // no digital interface
+  device('meter-1', false, ['kwh'], { businessLinks: ['能耗管理'] }),
+];
+
+function sample(dev: string, tag: string, at: number, quality: Quality): StoredSample {
+  return {
+    device: dev,
+    tag,
+    value: 1,
+    type: 'number',
+    quality,
+    statusCode: quality === 'good' ? 0 : 1,
+    sourceTime: at,
+    receivedAt: at,
+  };
+}
+
+let dir: string;
+let store: EmbeddedStore;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'shugai-evidence-'));
+  store = new EmbeddedStore('local', path.join(dir, 'samples.db'));
+  const outcome = await store.write([
+    sample('press-1', 'temp', T0, 'good'),
+    sample('press-1', 'count', T0 + 1000, 'bad'),
+    sample('press-2', 'count', window.to - 1, 'good'), // last millisecond: inside
+    sample('inspect-3', 'verdict', T0 + 5000, 'good'),
+    sample('press-4', 'count', T0 + 1000, 'bad'),
+    sample('press-4', 'count', T0 + 2000, 'uncertain'),
+    sample('press-5', 'count', T0 - 1, 'good'), // before the window
+    sample('press-5', 'count', window.to, 'good'), // the end is exclusive
+    sample('meter-1', 'kwh', T0 + 1000, 'good'),
+    sample('ghost-9', 'x', T0 + 1000, 'good'), // not in the config: ignored
+  ]);
+  expect(outcome).toEqual({ kind: 'ok' });
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('evidence from the store', () => {
+  it('measures the networking and digitization rates of production devices only', async () => {
+    const e = await measureEvidence(c, DEVICES, store, window, 'local');
+    expect(e.productionDevices).toHaveLength(6);
+    expect(e.excluded).toEqual([{ device: 'meter-1', reason: 'not a production device' }]);
+    expect(e.networking).toMatchObject({
+      item: 'device-networking',
+      numerator: 3,
+      denominator: 6,
+      percent: '50',
+      band: { id: 'band-3', text: '(40%,60%]', points: '4.5' },
+      counted: ['press-1', 'press-2', 'inspect-3'],
+      notCounted: [
+        { device: 'press-4', reason: 'only bad or uncertain samples in the window' },
+        { device: 'press-5', reason: 'no samples in the window' },
+        { device: 'manual-6', reason: 'no samples in the window' },
+      ],
+    });
+    expect(e.digitization).toMatchObject({
+      numerator: 5,
+      denominator: 6,
+      percent: '83.3333',
+      band: { id: 'band-4' },
+    });
+    expect(e.query).toEqual({
+      store: 'local',
+      call: 'summarize',
+      window: { from: '2024-10-01T00:00:00.000Z', to: '2024-10-01T01:00:00.000Z' },
+    });
+  });
+
+  it('gives 3/4 = 75% exactly for the four reporting-or-failing presses', async () => {
+    const e = await measureEvidence(c, DEVICES.slice(0, 4), store, window, 'local');
+    expect([e.networking!.percent, e.networking!.band.id]).toEqual(['75', 'band-4']);
+  });
+
+  it('counts a link when a tag mapped to it delivered good data (tag links over device links)', async () => {
+    const e = await measureEvidence(c, DEVICES, store, window, 'local');
+    expect(e.links).toEqual([
+      { link: '生产管控', tags: ['press-1/temp', 'press-2/count'] },
+      { link: '质量管理', tags: ['inspect-3/verdict'] },
+      { link: '设备管理', tags: ['press-1/temp', 'press-2/count'] },
+      { link: '能耗管理', tags: ['meter-1/kwh'] },
+    ]);
+    expect(e.sceneSignals.map((s) => [s.scene, s.tags.length])).toEqual([
+      ['设备管理', 2],
+      ['能耗管理', 1],
+      ['生产管控', 2],
+      ['质量管理', 1],
+    ]);
+  });
+
+  it('flags an answer above the measured band and leaves the answer as it is', async () => {
+    const e = await measureEvidence(c, DEVICES, store, window, 'local');
+    const result = score(c, parseAnswers(fortyPoints(), c)); // both rates answered 10/10
+    expect(crossCheck(result, e)).toEqual([
+      {
+        item: 'device-networking',
+        answered: '(60%,100%]',
+        measured: '3/6 = 50% (40%,60%]',
+        message:
+          '设备联网: answered (60%,100%] (6 points), but the data of 2024-10-01T00:00:00.000Z..2024-10-01T01:00:00.000Z ' +
+          'shows 3/6 = 50%, band (40%,60%] (4.5 points)',
+      },
+    ]);
+    expect(result.items.find((i) => i.id === 'device-networking')!.points).toBe('6');
+  });
+
+  it('gives no rate when no production device is registered', async () => {
+    const e = await measureEvidence(c, DEVICES.slice(6), store, window, 'local');
+    expect([e.networking, e.digitization]).toEqual([null, null]);
+  });
+});

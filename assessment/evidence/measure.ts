@@ -1,0 +1,167 @@
+/**
+ * Evidence from machine data for one window: the networking and digitization rates of the
+ * production devices, the business links with automatically collected data, and the tags behind the
+ * level-3 signals of four scenes. Each figure names the item it supports, its window, its devices and
+ * the query it came from. The data never changes an answer: crossCheck only flags claims above it.
+ */
+import { Decimal } from 'decimal.js';
+import { type BusinessLink, type Device, tagBusinessLinks } from '../../core/model.ts';
+import type { SampleReader, TimeWindow } from '../../gateway/store/reader.ts';
+import { bandOf } from '../answers.ts';
+import type { Catalogue } from '../catalogue/load.ts';
+import type { ScoreResult } from '../score.ts';
+import { COLLECTION_ITEM, DATA_SCENES_L3, RATE_ITEMS } from './demonstrable.ts';
+
+export interface EvidenceQuery {
+  store: string;
+  call: 'summarize';
+  window: { from: string; to: string };
+}
+
+export interface RateFigure {
+  item: string;
+  numerator: number;
+  denominator: number;
+  percent: string;
+  band: { id: string; text: string; points: string };
+  counted: string[];
+  notCounted: { device: string; reason: string }[];
+}
+
+export interface LinkFigure {
+  link: BusinessLink;
+  /** `device/tag` of the tags mapped to the link that delivered good data in the window. */
+  tags: string[];
+}
+
+export interface Evidence {
+  window: { from: string; to: string };
+  query: EvidenceQuery;
+  /** Production devices registered in the gateway config. */
+  productionDevices: string[];
+  excluded: { device: string; reason: string }[];
+  /** Null when no production device is registered: a rate of 0/0 proves nothing. */
+  networking: RateFigure | null;
+  digitization: RateFigure | null;
+  links: LinkFigure[];
+  /** Level-3 signals: the scene's tags with good data, and what its L3 text asks beyond them. */
+  sceneSignals: { scene: BusinessLink; tags: string[]; stillToCheck: string }[];
+}
+
+const STILL_TO_CHECK: Record<string, string> = {
+  设备管理: '故障分析、远程诊断与OEE统计须现场核实',
+  能耗管理: '须覆盖水、电、气、液等能耗数据并用于监测分析与协同管控',
+  生产管控: '须包括生产工单信息与工艺参数, 并与其他系统协同',
+  质量管理: '检测结果须由系统自动判断和报警',
+};
+
+function rate(
+  catalogue: Catalogue,
+  item: string,
+  production: readonly Device[],
+  counts: (d: Device) => string | null,
+): RateFigure | null {
+  if (production.length === 0) return null;
+  const notCounted = production.flatMap((d) => {
+    const reason = counts(d);
+    return reason === null ? [] : [{ device: d.id, reason }];
+  });
+  const counted = production.filter((d) => !notCounted.some((n) => n.device === d.id)).map((d) => d.id);
+  const catalogueItem = catalogue.items.find((i) => i.id === item)!;
+  const ratio = { numerator: String(counted.length), denominator: String(production.length) };
+  const band = bandOf(catalogueItem, ratio);
+  return {
+    item,
+    numerator: counted.length,
+    denominator: production.length,
+    percent: new Decimal(counted.length).div(production.length).times(100).toDecimalPlaces(4).toFixed(),
+    band: { id: band.id, text: band.text, points: band.points },
+    counted,
+    notCounted,
+  };
+}
+
+export async function measureEvidence(
+  catalogue: Catalogue,
+  devices: readonly Device[],
+  reader: SampleReader,
+  window: TimeWindow,
+  storeName: string,
+): Promise<Evidence> {
+  const iso = { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
+  const summaries = await reader.summarize(window);
+  const count = (device: string, tag: string) =>
+    summaries.find((s) => s.device === device && s.tag === tag)?.counts ?? { good: 0, uncertain: 0, bad: 0 };
+  // Only configured tags count: a tag the config does not name has no business link and no owner.
+  const goodTags = (d: Device) => d.tags.filter((t) => count(d.id, t.id).good > 0);
+  const production = devices.filter((d) => d.production);
+
+  const networking = rate(catalogue, RATE_ITEMS.networking, production, (d) => {
+    if (goodTags(d).length > 0) return null;
+    const any = d.tags.some((t) => {
+      const c = count(d.id, t.id);
+      return c.bad + c.uncertain > 0;
+    });
+    return any ? 'only bad or uncertain samples in the window' : 'no samples in the window';
+  });
+  const digitization = rate(catalogue, RATE_ITEMS.digitization, production, (d) =>
+    d.tags.length > 0 ? null : 'no tag configured (no digital interface)',
+  );
+
+  const byLink = new Map<BusinessLink, string[]>();
+  for (const d of devices) {
+    for (const t of goodTags(d)) {
+      for (const link of tagBusinessLinks(d, t))
+        byLink.set(link, [...(byLink.get(link) ?? []), `${d.id}/${t.id}`]);
+    }
+  }
+  const order = catalogue.items.find((i) => i.id === COLLECTION_ITEM)!.options.map((o) => o.id);
+  const links = [...byLink]
+    .map(([link, tags]) => ({ link, tags }))
+    .sort((a, b) => order.indexOf(a.link) - order.indexOf(b.link));
+  return {
+    window: iso,
+    query: { store: storeName, call: 'summarize', window: iso },
+    productionDevices: production.map((d) => d.id),
+    excluded: devices
+      .filter((d) => !d.production)
+      .map((d) => ({ device: d.id, reason: 'not a production device' })),
+    networking,
+    digitization,
+    links,
+    sceneSignals: DATA_SCENES_L3.map((scene) => ({
+      scene,
+      tags: byLink.get(scene) ?? [],
+      stillToCheck: STILL_TO_CHECK[scene]!,
+    })),
+  };
+}
+
+export interface Flag {
+  item: string;
+  answered: string;
+  measured: string;
+  message: string;
+}
+
+/** Claims above what the data shows, for the assessor to look at; the answers stay as given. */
+export function crossCheck(result: ScoreResult, evidence: Evidence): Flag[] {
+  const flags: Flag[] = [];
+  for (const figure of [evidence.networking, evidence.digitization]) {
+    if (!figure) continue;
+    const answer = result.items.find((i) => i.id === figure.item)!;
+    const claimed = answer.chosen[0];
+    if (claimed && new Decimal(claimed.points).gt(figure.band.points)) {
+      flags.push({
+        item: figure.item,
+        answered: claimed.text,
+        measured: `${figure.numerator}/${figure.denominator} = ${figure.percent}% ${figure.band.text}`,
+        message:
+          `${answer.name}: answered ${claimed.text} (${claimed.points} points), but the data of ` +
+          `${evidence.window.from}..${evidence.window.to} shows ${figure.numerator}/${figure.denominator} = ` +
+          `${figure.percent}%, band ${figure.band.text} (${figure.band.points} points)`,
+      });
+    }
+  }
+  return flags;
+}
