@@ -93,15 +93,15 @@ async function launch(args: string[]): Promise<ServiceProcess> {
   return proc;
 }
 
-/** Starts a pymodbus Modbus TCP server on a free loopback port (or the given one). */
-export async function startPymodbusTcp(layout: PymodbusLayout, port?: number): Promise<PymodbusServer> {
-  const { dir, file } = await writeLayout(layout);
-  const tcpPort = port ?? (await freePort());
-  const args = ['--layout', file, '--tcp-port', String(tcpPort)];
+/** A running pymodbus process that can be killed and started again with the same arguments. */
+async function serve(
+  args: string[],
+  where: { port: number; path: string },
+  cleanup: () => Promise<void>,
+): Promise<PymodbusServer> {
   let proc = await launch(args);
   return {
-    port: tcpPort,
-    path: '',
+    ...where,
     get process() {
       return proc;
     },
@@ -114,9 +114,18 @@ export async function startPymodbusTcp(layout: PymodbusLayout, port?: number): P
     },
     async stop() {
       await proc.stop();
-      await rm(dir, { recursive: true, force: true });
+      await cleanup();
     },
   };
+}
+
+/** Starts a pymodbus Modbus TCP server on a free loopback port (or the given one). */
+export async function startPymodbusTcp(layout: PymodbusLayout, port?: number): Promise<PymodbusServer> {
+  const { dir, file } = await writeLayout(layout);
+  const tcpPort = port ?? (await freePort());
+  return serve(['--layout', file, '--tcp-port', String(tcpPort)], { port: tcpPort, path: '' }, () =>
+    rm(dir, { recursive: true, force: true }),
+  );
 }
 
 /** Starts a socat pty pair and a pymodbus RTU slave on one end; `path` is the other end, for the client. */
@@ -132,25 +141,12 @@ export async function startPymodbusRtu(layout: PymodbusLayout, baud = 19_200): P
     `pty,raw,echo=0,link=${clientEnd}`,
   ]);
   await socat.waitUntil(async () => existsSync(serverEnd) && existsSync(clientEnd), 5000);
-  const args = ['--layout', file, '--serial', serverEnd, '--baud', String(baud)];
-  let proc = await launch(args);
-  return {
-    port: 0,
-    path: clientEnd,
-    get process() {
-      return proc;
-    },
-    async halt() {
-      proc.signal('SIGKILL');
-      await proc.stop();
-    },
-    async restart() {
-      proc = await launch(args);
-    },
-    async stop() {
-      await proc.stop();
+  return serve(
+    ['--layout', file, '--serial', serverEnd, '--baud', String(baud)],
+    { port: 0, path: clientEnd },
+    async () => {
       await socat.stop();
       await rm(dir, { recursive: true, force: true });
     },
-  };
+  );
 }
