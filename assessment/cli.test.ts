@@ -106,6 +106,28 @@ describe('shugai assess', () => {
     );
   });
 
+  it('prints the same report to PDF with headless Chromium, its Chinese text intact', async () => {
+    const pdf = path.join(dir, 'report.pdf');
+    const r = await shugai([
+      '--answers',
+      file('p.json', JSON.stringify(answers)),
+      '--format',
+      'pdf',
+      '--out',
+      pdf,
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const text = await new Promise<string>((resolve, reject) =>
+      execFile('pdftotext', ['-layout', pdf, '-'], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      ),
+    );
+    expect(text).toContain('评测结果: 二级');
+    expect(text.replace(/\s+/g, '')).toContain('总分S=40分');
+    const missing = await shugai(['--answers', file('q.json', JSON.stringify(answers)), '--format', 'pdf']);
+    expect([missing.code, missing.stderr.trim()]).toEqual([2, 'shugai: --format pdf needs --out FILE']);
+  });
+
   it('exits 2 naming the bad field of an invalid answers file', async () => {
     const bad = { ...answers, items: { ...answers.items, talent: { options: ['chess'] } } };
     const r = await shugai(['--answers', file('c.yaml', stringify(bad))]);

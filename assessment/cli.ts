@@ -3,17 +3,18 @@
  * embedded store over a window. Exit 0 when a result is computed (with or without a level); 2 when
  * the answers or the arguments are invalid (the message names the field); 1 otherwise.
  */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { PLUGINS } from '../collector/registry.ts';
+import { openStore } from '../gateway/attest/cli.ts';
 import { ConfigError } from '../gateway/config/errors.ts';
 import { loadGatewayConfig } from '../gateway/config/schema.ts';
-import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
 import type { TimeWindow } from '../gateway/store/reader.ts';
 import { parseAnswers, readAnswersFile } from './answers.ts';
 import { loadCatalogue } from './catalogue/load.ts';
 import { AssessmentError } from './errors.ts';
 import { crossCheck, type Evidence, measureEvidence } from './evidence/measure.ts';
 import { analyseGap } from './gap.ts';
+import { htmlToPdf } from './pdf.ts';
 import { type AssessmentReport, renderHtml } from './report.ts';
 import { score } from './score.ts';
 
@@ -45,6 +46,8 @@ async function evidenceFrom(
   if (given !== 3)
     throw badArgument('evidence needs all of --config FILE, --store FILE and --window FROM..TO');
   const window = parseWindow(options.window!);
+  // The drivers load only when evidence is asked for.
+  const { PLUGINS } = await import('../collector/registry.ts');
   let config: ReturnType<typeof loadGatewayConfig>;
   try {
     config = loadGatewayConfig(options.config!, PLUGINS);
@@ -56,12 +59,8 @@ async function evidenceFrom(
   const devices = config.connections.flatMap((c) =>
     PLUGINS.find((p) => p.protocol === c.protocol)!.devices(c),
   );
-  let store: EmbeddedStore;
-  try {
-    store = new EmbeddedStore('store', options.store!, { readonly: true });
-  } catch (error) {
-    throw badArgument(`--store ${options.store}: ${(error as Error).message}`);
-  }
+  // samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x), as for `shugai verify`.
+  const store = await openStore(options.store!);
   try {
     return await measureEvidence(catalogue, devices, store, window, options.store!);
   } finally {
@@ -77,9 +76,17 @@ export function registerAssess(program: Command): void {
     )
     .requiredOption('-a, --answers <file>', 'the answers file (YAML or JSON, see assessment/README.md)')
     .option('--config <file>', 'the gateway config whose devices count (with --store and --window)')
-    .option('--store <file>', 'the embedded sample store (samples.db) to measure from')
+    .option(
+      '--store <url>',
+      'the store to measure from: samples.db (embedded) or http://host:8086/<database> (InfluxDB 1.x)',
+    )
     .option('--window <from..to>', 'the assessment window, e.g. 2024-10-01..2024-11-01 (dates in China time)')
-    .option('--format <format>', 'json or html', 'json')
+    .option(
+      '--format <format>',
+      'json, html or pdf (pdf needs --out; printed from the HTML by Chromium)',
+      'json',
+    )
+    .option('--out <file>', 'write the report to this file instead of standard output')
     .action(
       async (options: {
         answers: string;
@@ -87,9 +94,11 @@ export function registerAssess(program: Command): void {
         store?: string;
         window?: string;
         format: string;
+        out?: string;
       }) => {
-        if (options.format !== 'json' && options.format !== 'html')
-          throw badArgument(`--format: expected json or html, got "${options.format}"`);
+        if (!['json', 'html', 'pdf'].includes(options.format))
+          throw badArgument(`--format: expected json, html or pdf, got "${options.format}"`);
+        if (options.format === 'pdf' && !options.out) throw badArgument('--format pdf needs --out FILE');
         const input = readAnswersFile(options.answers);
         const edition = (input as { edition?: unknown } | null)?.edition;
         if (typeof edition !== 'string') {
@@ -114,9 +123,13 @@ export function registerAssess(program: Command): void {
           evidence,
           flags: evidence ? crossCheck(result, evidence) : [],
         };
-        process.stdout.write(
-          options.format === 'html' ? renderHtml(report) : `${JSON.stringify(report, null, 2)}\n`,
-        );
+        if (options.format === 'pdf') {
+          await htmlToPdf(renderHtml(report), options.out as string);
+          return;
+        }
+        const text = options.format === 'html' ? renderHtml(report) : `${JSON.stringify(report, null, 2)}\n`;
+        if (options.out) writeFileSync(options.out, text);
+        else process.stdout.write(text);
       },
     );
 }
