@@ -2,7 +2,6 @@
  * `shugai assess` as a script sees it (a child process): JSON with level, gap, evidence and flags,
  * exit 0; an HTML report in Chinese; exit 2 with the path of the bad field for an invalid answers file.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,20 +9,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
 import { fortyPoints } from './fixtures.ts';
+import { pdfText, shugaiAssess } from './test-cli.ts';
 
-const BIN = path.resolve(import.meta.dirname, '../bin/shugai.mjs');
 // Each run starts the whole CLI; on a loaded machine that takes seconds.
 vi.setConfig({ testTimeout: 90_000 });
 const dir = mkdtempSync(path.join(tmpdir(), 'shugai-assess-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function shugai(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, 'assess', ...args], (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const shugai = shugaiAssess;
 
 const file = (name: string, text: string) => {
   const p = path.join(dir, name);
@@ -117,15 +110,56 @@ describe('shugai assess', () => {
       pdf,
     ]);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const text = await new Promise<string>((resolve, reject) =>
-      execFile('pdftotext', ['-layout', pdf, '-'], (error, stdout) =>
-        error ? reject(error) : resolve(stdout),
-      ),
-    );
+    const text = await pdfText(pdf);
     expect(text).toContain('评测结果: 二级');
     expect(text.replace(/\s+/g, '')).toContain('总分S=40分');
     const missing = await shugai(['--answers', file('q.json', JSON.stringify(answers)), '--format', 'pdf']);
     expect([missing.code, missing.stderr.trim()]).toEqual([2, 'shugai: --format pdf needs --out FILE']);
+  });
+
+  it('attaches 绿色低碳/产品质量 from two windows with --outcomes, and refuses an unconfigured series', async () => {
+    const evidence = [
+      '--config',
+      file('plant2.yaml', CONFIG),
+      '--store',
+      path.join(dir, 'samples.db'),
+      '--window',
+      '2024-10-01..2024-10-02',
+    ];
+    const ok = await shugai([
+      '--answers',
+      file('o.yaml', stringify(answers)),
+      ...evidence,
+      '--outcomes',
+      file(
+        'outcomes.yaml',
+        'before: 2024-09-01..2024-09-02\nquality: { passed: [press-1/count], inspected: [press-2/count] }\n',
+      ),
+    ]);
+    expect([ok.code, ok.stderr]).toEqual([0, '']);
+    // press-2 never reported: no inspections in either window, so no direction and no flag.
+    expect(JSON.parse(ok.stdout).evidence.outcomes).toMatchObject([
+      {
+        item: 'pass-rate',
+        before: { window: { from: '2024-08-31T16:00:00.000Z', to: '2024-09-01T16:00:00.000Z' }, value: null },
+        after: { numerator: '0', denominator: '0', value: null },
+        option: null,
+      },
+    ]);
+    const bad = await shugai([
+      '--answers',
+      file('o2.yaml', stringify(answers)),
+      ...evidence,
+      '--outcomes',
+      file(
+        'outcomes2.yaml',
+        'before: 2024-09-01..2024-09-02\nenergy: { energy: [meter-9/kwh], output: [press-1/count] }\n',
+      ),
+    ]);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      `shugai: --outcomes ${path.join(dir, 'outcomes2.yaml')}: not a configured device/tag: meter-9/kwh`,
+    ]);
   });
 
   it('exits 2 naming the bad field of an invalid answers file', async () => {

@@ -3,14 +3,34 @@
  * level with its conditions, dimension scores, item table with points and evidence, scene table,
  * flags, gap analysis and the unverified catalogue entries the result rests on.
  */
-import type { Evidence, Flag } from './evidence/measure.ts';
-import type { GapAnalysis } from './gap.ts';
-import type { ScoreResult, Shortfall } from './score.ts';
+import type { Answers } from './answers.ts';
+import type { Catalogue } from './catalogue/load.ts';
+import { crossCheck, type Evidence, type Flag } from './evidence/measure.ts';
+import { analyseGap, type GapAnalysis } from './gap.ts';
+import { radarAxes, radarSvg } from './radar.ts';
+import type { Comparison } from './records/compare.ts';
+import { type AssessmentRecord, STAGE_NAMES } from './records/store.ts';
+import { type ScoreResult, type Shortfall, score } from './score.ts';
 
 export interface AssessmentReport extends ScoreResult {
   gap: GapAnalysis;
   evidence: Evidence | null;
   flags: Flag[];
+}
+
+/** Checked answers → the whole result: score, gap, evidence and the flags where answers exceed it. */
+export function buildReport(
+  catalogue: Catalogue,
+  answers: Answers,
+  evidence: Evidence | null,
+): AssessmentReport {
+  const result = score(catalogue, answers);
+  return {
+    ...result,
+    gap: analyseGap(catalogue, result),
+    evidence,
+    flags: evidence ? crossCheck(result, evidence) : [],
+  };
 }
 
 const esc = (text: string | number) => String(text).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -29,13 +49,26 @@ function itemEvidence(r: AssessmentReport, itemId: string): string {
   if (figure) {
     return `实测 ${figure.numerator}/${figure.denominator} = ${figure.percent}% ${esc(figure.band.text)}（${esc(e.window.from)} 至 ${esc(e.window.to)}）`;
   }
+  const outcome = e.outcomes.find((o) => o.item === itemId);
+  if (outcome) {
+    const side = (f: typeof outcome.before) =>
+      `${f.value ?? '无产出'}（${esc(f.numerator)}/${esc(f.denominator)}，${esc(f.window.from)} 至 ${esc(f.window.to)}）`;
+    return `实测 ${esc(outcome.measure)}: ${side(outcome.before)} → ${side(outcome.after)}${outcome.option ? `: ${esc(outcome.option.text)}` : ''}`;
+  }
   if (itemId === 'data-collection' && e.links.length > 0) {
     return `数据自动采集: ${e.links.map((l) => `${esc(l.link)}（${l.tags.map(esc).join(', ')}）`).join('; ')}`;
   }
   return '';
 }
 
-export function renderHtml(r: AssessmentReport): string {
+/** Where the report comes from when it is a recorded assessment, and what it is compared with. */
+export interface ReportContext {
+  record?: AssessmentRecord;
+  comparison?: Comparison;
+}
+
+export function renderHtml(r: AssessmentReport, context: ReportContext = {}): string {
+  const { record, comparison } = context;
   const level = r.level === null ? '未达到一级' : `${esc(r.levelName!)}`;
   const next =
     r.missing.length > 0 ? r.missing.map((s) => shortfallZh(s, (r.level ?? 0) + 1)).join('；') : '';
@@ -48,7 +81,7 @@ export function renderHtml(r: AssessmentReport): string {
       (i.rate ? `${esc(i.rate.numerator)}/${esc(i.rate.denominator)} = ${esc(i.rate.percent)}% → ` : '') +
         (i.chosen.map((o) => esc(o.text)).join('；') || '未选'),
       `${esc(i.points)} / ${esc(i.maxPoints)}`,
-      itemEvidence(r, i.id),
+      [itemEvidence(r, i.id), attachmentsOf(record, i.id)].filter(Boolean).join('<br>'),
     ]),
   );
   const scenes = rows(
@@ -74,16 +107,18 @@ export function renderHtml(r: AssessmentReport): string {
     .join('\n');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>数字化水平评测报告 — ${esc(r.enterprise.name)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;vertical-align:top}.flag{color:#a00}</style>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px 8px;vertical-align:top}.sign th{white-space:nowrap}.sign td{min-width:8em;height:2.2em}.flag{color:#a00}</style>
 </head><body>
 <h1>中小企业数字化水平评测报告</h1>
 <p>企业: ${esc(r.enterprise.name)}${r.enterprise.creditCode ? `（${esc(r.enterprise.creditCode)}）` : ''}<br>
 评测指标: ${esc(r.title)}</p>
 <h2>评测结果: ${level}</h2>
 <p>总分 S = ${esc(r.score)} 分${next ? `；距${LEVEL_NAMES[(r.level ?? 0) + 1]}: ${next}` : ''}</p>
+<p>${standing(record)}</p>
 <table><tr><th>维度</th><th>得分</th><th>满分</th></tr>
 ${rows(r.dimensions.map((d) => [esc(d.name), esc(d.points), esc(d.max)]))}
 </table>
+${radar(r, comparison)}
 <h2>评测题目</h2>
 <table><tr><th>题目</th><th>类型</th><th>选项</th><th>得分</th><th>设备数据</th></tr>
 ${items}
@@ -96,8 +131,92 @@ ${scenes}
 ${flags ? `<ul class="flag">${flags}</ul>` : '<p>无</p>'}
 <h2>差距分析${r.gap.target ? `（目标: ${LEVEL_NAMES[r.gap.target]}）` : ''}</h2>
 ${gapItems ? `<ul>${gapItems}</ul>` : ''}${gapScenes ? `<ul>${gapScenes}</ul>` : ''}${!gapItems && !gapScenes ? '<p>无</p>' : ''}
+${comparison ? beforeAfter(comparison) : ''}
 <h2>未经核实的指标数据</h2>
 <ul>${r.unverified.map((u) => `<li>${esc(u.entry)}: ${esc(u.note)}</li>`).join('\n')}</ul>
+${signatures(record)}
 </body></html>
 `;
+}
+
+const levelZh = (level: number | null) => (level === null ? '未达到一级' : LEVEL_NAMES[level]!);
+const signed = (n: number | string) => (Number(n) > 0 ? `+${n}` : String(n));
+
+/** Only a validated record carries the official level; everything else says it is not one. */
+function standing(record: AssessmentRecord | undefined): string {
+  if (!record) return '评测阶段: 未登记（本结果不是正式等级）';
+  const where = `评测编号 ${esc(record.id)} 第 ${record.version} 版`;
+  if (record.validation)
+    return `${where}；评测阶段: ${STAGE_NAMES.validated}；正式等级: ${levelZh(record.officialLevel)}`;
+  return `${where}；评测阶段: ${STAGE_NAMES[record.stage]}（未经审核，本结果不是正式等级）`;
+}
+
+function attachmentsOf(record: AssessmentRecord | undefined, itemId: string): string {
+  return (record?.attachments ?? [])
+    .filter((a) => a.item === itemId)
+    .map(
+      (a) =>
+        `附件: ${esc(a.file)}（${esc(a.description)}；生效日期 ${esc(a.effectiveDate)}；上传 ${esc(a.uploadedAt)}；sha256 ${esc(a.sha256.slice(0, 16))}…）`,
+    )
+    .join('<br>');
+}
+
+function radar(r: AssessmentReport, comparison: Comparison | undefined): string {
+  const after = {
+    title: '本次评测',
+    axes: radarAxes(
+      r.dimensions,
+      r.scenes.map((s) => s.level),
+    ),
+  };
+  if (!comparison) return radarSvg([after]);
+  const dimensions = r.dimensions.map((d) => ({
+    ...d,
+    points: comparison.dimensions.find((c) => c.id === d.id)?.before ?? '0',
+  }));
+  const before = {
+    title: `对比基准 ${comparison.before.id} 第 ${comparison.before.version} 版`,
+    axes: radarAxes(
+      dimensions,
+      comparison.scenes.map((s) => s.before),
+    ),
+  };
+  return radarSvg([before, after]);
+}
+
+function beforeAfter(c: Comparison): string {
+  const table = (head: string[], body: (string | number)[][]) =>
+    `<table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n${body
+      .map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`)
+      .join('\n')}\n</table>`;
+  const side = (s: Comparison['before']) =>
+    `${esc(s.id)} 第 ${s.version} 版（${esc(s.validatedBy)} 审核于 ${esc(s.validatedAt)}）: S = ${esc(s.score)} 分，${levelZh(s.level)}`;
+  return `<h2>评测前后对比</h2>
+<p>评测前: ${side(c.before)}<br>评测后: ${side(c.after)}<br>
+总分变化: ${esc(signed(c.score.delta))} 分；等级变化: ${levelZh(c.level.before)} → ${levelZh(c.level.after)}（${signed(c.level.change)}）</p>
+${table(
+  ['维度', '评测前', '评测后', '变化'],
+  c.dimensions.map((d) => [esc(d.name), esc(d.before), esc(d.after), esc(signed(d.delta))]),
+)}
+${table(
+  ['题目', '评测前', '评测后', '变化'],
+  c.items.map((i) => [esc(i.name), esc(i.before), esc(i.after), esc(signed(i.delta))]),
+)}
+${table(
+  ['场景', '评测前等级', '评测后等级', '变化'],
+  c.scenes.map((s) => [esc(s.name) + (s.constraining ? ' ★' : ''), s.before, s.after, signed(s.change)]),
+)}`;
+}
+
+/** Names and dates known from the record are printed; the lines stay open for the handwritten signatures. */
+function signatures(record: AssessmentRecord | undefined): string {
+  const day = (iso: string | undefined) => (iso ? esc(iso.slice(0, 10)) : '');
+  const row = (role: string, name: string | undefined, date: string) =>
+    `<tr><th>${role}</th><td>${esc(name ?? '')}</td><th>签字</th><td></td><th>日期</th><td>${date}</td></tr>`;
+  return `<h2>签字</h2>
+<table class="sign">
+${row('评测人员', record?.assessor, record?.assessor ? day(record.recordedAt) : '')}
+${row('审核人员', record?.validation?.by, day(record?.validation?.at))}
+${row('企业负责人', undefined, '')}
+</table>`;
 }

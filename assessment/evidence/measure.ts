@@ -11,6 +11,7 @@ import { bandOf } from '../answers.ts';
 import type { Catalogue } from '../catalogue/load.ts';
 import type { ScoreResult } from '../score.ts';
 import { COLLECTION_ITEM, DATA_SCENES_L3, RATE_ITEMS } from './demonstrable.ts';
+import { measureOutcomes, type OutcomeFigure, type OutcomeSpec } from './outcomes.ts';
 
 export interface EvidenceQuery {
   store: string;
@@ -46,6 +47,8 @@ export interface Evidence {
   links: LinkFigure[];
   /** Level-3 signals: the scene's tags with good data, and what its L3 text asks beyond them. */
   sceneSignals: { scene: BusinessLink; tags: string[]; stillToCheck: string }[];
+  /** 绿色低碳 and 产品质量, after against before, when their series and windows are given. */
+  outcomes: OutcomeFigure[];
 }
 
 const STILL_TO_CHECK: Record<string, string> = {
@@ -87,6 +90,7 @@ export async function measureEvidence(
   reader: SampleReader,
   window: TimeWindow,
   storeName: string,
+  outcomes?: OutcomeSpec,
 ): Promise<Evidence> {
   const iso = { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
   const summaries = await reader.summarize(window);
@@ -134,6 +138,7 @@ export async function measureEvidence(
       tags: byLink.get(scene) ?? [],
       stillToCheck: STILL_TO_CHECK[scene]!,
     })),
+    outcomes: outcomes ? await measureOutcomes(catalogue, outcomes, reader, storeName) : [],
   };
 }
 
@@ -162,6 +167,20 @@ export function crossCheck(result: ScoreResult, evidence: Evidence): Flag[] {
           `${figure.percent}%, band ${figure.band.text} (${figure.band.points} points)`,
       });
     }
+  }
+  for (const o of evidence.outcomes) {
+    const claimed = result.items.find((i) => i.id === o.item)!;
+    const answered = claimed.chosen[0];
+    if (!o.option || !answered || !new Decimal(answered.points).gt(o.option.points)) continue;
+    flags.push({
+      item: o.item,
+      answered: answered.text,
+      measured: `${o.measure}: ${o.before.value} → ${o.after.value} (${o.option.text})`,
+      message:
+        `${claimed.name}: answered ${answered.text} (${answered.points} points), but ${o.measure} went from ` +
+        `${o.before.value} (${o.before.window.from}..${o.before.window.to}) to ${o.after.value} ` +
+        `(${o.after.window.from}..${o.after.window.to}): ${o.option.text} (${o.option.points} points)`,
+    });
   }
   return flags;
 }

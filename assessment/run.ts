@@ -1,0 +1,163 @@
+/**
+ * What `shugai assess` and its record subcommands share: an answers file scored against its edition,
+ * with evidence from a gateway config and a store over a window when all three are given, and the
+ * report written as JSON, HTML or PDF.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import type { Device } from '../core/model.ts';
+import { openStore } from '../gateway/attest/cli.ts';
+import { ConfigError, formatPath } from '../gateway/config/errors.ts';
+import { loadGatewayConfig } from '../gateway/config/schema.ts';
+import type { TimeWindow } from '../gateway/store/reader.ts';
+import { type Answers, parseAnswers, readAnswersFile } from './answers.ts';
+import { loadCatalogue } from './catalogue/load.ts';
+import { AssessmentError } from './errors.ts';
+import { type Evidence, measureEvidence } from './evidence/measure.ts';
+import type { OutcomeSpec } from './evidence/outcomes.ts';
+import { htmlToPdf } from './pdf.ts';
+import { type AssessmentReport, buildReport } from './report.ts';
+
+export const badArgument = (message: string) => new AssessmentError('SHUGAI_EVIDENCE_INVALID', message);
+
+/** A date is midnight China Standard Time; a date-time must carry its offset (Z or ±hh:mm). */
+function parseInstant(text: string): number {
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00+08:00` : text;
+  const ms = /(Z|[+-]\d{2}:\d{2})$/.test(iso) ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw badArgument(`--window: "${text}" is not a date (YYYY-MM-DD) or a date-time with offset`);
+  return ms;
+}
+
+export function parseWindow(text: string): TimeWindow {
+  const parts = text.split('..');
+  if (parts.length !== 2) throw badArgument(`--window: expected FROM..TO, got "${text}"`);
+  const window = { from: parseInstant(parts[0]!), to: parseInstant(parts[1]!) };
+  if (window.to <= window.from) throw badArgument(`--window: ${text} ends before it starts`);
+  return window;
+}
+
+export interface EvidenceOptions {
+  config?: string;
+  store?: string;
+  window?: string;
+  outcomes?: string;
+}
+
+const seriesList = z.array(z.string().regex(/^[^/]+\/[^/]+$/, 'device/tag')).min(1);
+const outcomesSchema = z.strictObject({
+  /** The window before; the window after is --window. */
+  before: z.string(),
+  energy: z.strictObject({ energy: seriesList, output: seriesList }).optional(),
+  quality: z.strictObject({ passed: seriesList, inspected: seriesList }).optional(),
+});
+
+/** The --outcomes file: the window before, and the counters of energy, output, passed and inspected. */
+function readOutcomes(file: string, after: TimeWindow, devices: readonly Device[]): OutcomeSpec {
+  let data: unknown;
+  try {
+    const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
+    if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('; '));
+    data = doc.toJS();
+  } catch (error) {
+    throw badArgument(`--outcomes ${file}: ${(error as Error).message}`);
+  }
+  const parsed = outcomesSchema.safeParse(data);
+  if (!parsed.success)
+    throw badArgument(
+      `--outcomes ${file}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
+    );
+  const { before, ...series } = parsed.data;
+  const configured = new Set(devices.flatMap((d) => d.tags.map((t) => `${d.id}/${t.id}`)));
+  const unknown = Object.values(series)
+    .flatMap((group) => Object.values(group).flat())
+    .filter((s) => !configured.has(s));
+  if (unknown.length > 0)
+    throw badArgument(`--outcomes ${file}: not a configured device/tag: ${unknown.join(', ')}`);
+  return { before: parseWindow(before), after, ...series };
+}
+
+async function evidenceFrom(
+  catalogue: ReturnType<typeof loadCatalogue>,
+  options: EvidenceOptions,
+): Promise<Evidence | null> {
+  const given = [options.config, options.store, options.window].filter((o) => o !== undefined).length;
+  if (given === 0) {
+    if (options.outcomes)
+      throw badArgument('--outcomes needs --config, --store and --window (the window after)');
+    return null;
+  }
+  if (given !== 3)
+    throw badArgument('evidence needs all of --config FILE, --store FILE and --window FROM..TO');
+  const window = parseWindow(options.window!);
+  // The drivers load only when evidence is asked for.
+  const { PLUGINS } = await import('../collector/registry.ts');
+  let config: ReturnType<typeof loadGatewayConfig>;
+  try {
+    config = loadGatewayConfig(options.config!, PLUGINS);
+  } catch (error) {
+    // A bad --config is bad input like a bad answers file: exit 2, with the config's own message.
+    if (error instanceof ConfigError) throw badArgument(error.message);
+    throw error;
+  }
+  const devices = config.connections.flatMap((c) =>
+    PLUGINS.find((p) => p.protocol === c.protocol)!.devices(c),
+  );
+  // samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x), as for `shugai verify`.
+  const store = await openStore(options.store!);
+  try {
+    const outcomes = options.outcomes ? readOutcomes(options.outcomes, window, devices) : undefined;
+    return await measureEvidence(catalogue, devices, store, window, options.store!, outcomes);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Reads, checks and scores an answers file; exit 2 for anything wrong with it. */
+export async function assessFile(
+  file: string,
+  options: EvidenceOptions,
+): Promise<{ answers: Answers; report: AssessmentReport }> {
+  const input = readAnswersFile(file);
+  const edition = (input as { edition?: unknown } | null)?.edition;
+  if (typeof edition !== 'string') {
+    throw new AssessmentError(
+      'SHUGAI_ANSWERS_INVALID',
+      `answers ${file}: edition: expected a string, e.g. "2024"`,
+    );
+  }
+  const catalogue = loadCatalogue(edition);
+  if (!catalogue.scorable) {
+    throw new AssessmentError(
+      'SHUGAI_EDITION_UNKNOWN',
+      `answers ${file}: edition ${edition} has only its level bands in the catalogue; its items were not found`,
+    );
+  }
+  const answers = parseAnswers(input, catalogue, file);
+  return { answers, report: buildReport(catalogue, answers, await evidenceFrom(catalogue, options)) };
+}
+
+export const FORMAT_HELP = 'json, html or pdf (pdf needs --out; printed from the HTML by Chromium)';
+
+/** Checks --format and --out before any work is done. */
+export function checkFormat(options: { format: string; out?: string }): void {
+  if (!['json', 'html', 'pdf'].includes(options.format))
+    throw badArgument(`--format: expected json, html or pdf, got "${options.format}"`);
+  if (options.format === 'pdf' && !options.out) throw badArgument('--format pdf needs --out FILE');
+}
+
+/** Writes the JSON document, or the HTML (as PDF too), to --out or standard output. */
+export async function emit(
+  options: { format: string; out?: string },
+  json: unknown,
+  html: () => string,
+): Promise<void> {
+  if (options.format === 'pdf') {
+    await htmlToPdf(html(), options.out as string);
+    return;
+  }
+  const text = options.format === 'html' ? html() : `${JSON.stringify(json, null, 2)}\n`;
+  if (options.out) writeFileSync(options.out, text);
+  else process.stdout.write(text);
+}
