@@ -42,6 +42,21 @@ function shortfallZh(s: Shortfall, level: number): string {
   return `还需 ${s.needed} 个${star}场景达到${LEVEL_NAMES[level]}及以上`;
 }
 
+/** What the machine data shows for the level-3 text of the four data-backed scenes. */
+function sceneSignals(r: AssessmentReport): string {
+  if (!r.evidence) return '';
+  const rows = r.evidence.sceneSignals
+    .map(
+      (s) =>
+        `<tr><td>${esc(s.scene)}</td><td>${s.tags.length} 个采集点有有效数据</td><td>${s.shown.map(esc).join('<br>') || '—'}</td><td>${esc(s.stillToCheck)}</td></tr>`,
+    )
+    .join('\n');
+  return `<h2>设备数据对三级场景的支撑</h2>
+<table><tr><th>场景</th><th>自动采集</th><th>数据所见</th><th>仍需现场核实</th></tr>
+${rows}
+</table>`;
+}
+
 function itemEvidence(r: AssessmentReport, itemId: string): string {
   const e = r.evidence;
   if (!e) return '';
@@ -127,6 +142,7 @@ ${items}
 <table><tr><th>类别</th><th>场景</th><th>等级</th><th>等级描述</th></tr>
 ${scenes}
 </table>
+${sceneSignals(r)}
 <h2 class="flag">需评测人员核实</h2>
 ${flags ? `<ul class="flag">${flags}</ul>` : '<p>无</p>'}
 <h2>差距分析${r.gap.target ? `（目标: ${LEVEL_NAMES[r.gap.target]}）` : ''}</h2>

@@ -71,6 +71,8 @@ beforeAll(async () => {
     sample('press-5', 'count', window.to, 'good'), // the end is exclusive
     sample('meter-1', 'kwh', T0 + 1000, 'good'),
     sample('ghost-9', 'x', T0 + 1000, 'good'), // not in the config: ignored
+    sample('press-2', 'oee', T0 + 60_000, 'good'), // derived by the gateway: OEE is computed
+    sample('press-4', 'shift_oee', T0 + 60_000, 'bad'), // bad: shows nothing
   ]);
   expect(outcome).toEqual({ kind: 'ok' });
 });
@@ -123,11 +125,11 @@ describe('evidence from the store', () => {
       { link: '设备管理', tags: ['press-1/temp', 'press-2/count'] },
       { link: '能耗管理', tags: ['meter-1/kwh'] },
     ]);
-    expect(e.sceneSignals.map((s) => [s.scene, s.tags.length])).toEqual([
-      ['设备管理', 2],
-      ['能耗管理', 1],
-      ['生产管控', 2],
-      ['质量管理', 1],
+    expect(e.sceneSignals.map((s) => [s.scene, s.tags.length, s.shown])).toEqual([
+      ['设备管理', 2, ['OEE computed for press-2']],
+      ['能耗管理', 1, []],
+      ['生产管控', 2, []],
+      ['质量管理', 1, ['pass/fail judged by machine: inspect-3/verdict']],
     ]);
   });
 

@@ -6,7 +6,7 @@
  */
 import { Decimal } from 'decimal.js';
 import { type BusinessLink, type Device, tagBusinessLinks } from '../../core/model.ts';
-import type { SampleReader, TimeWindow } from '../../gateway/store/reader.ts';
+import type { SampleReader, SeriesSummary, TimeWindow } from '../../gateway/store/reader.ts';
 import { bandOf } from '../answers.ts';
 import type { Catalogue } from '../catalogue/load.ts';
 import type { ScoreResult } from '../score.ts';
@@ -45,8 +45,12 @@ export interface Evidence {
   networking: RateFigure | null;
   digitization: RateFigure | null;
   links: LinkFigure[];
-  /** Level-3 signals: the scene's tags with good data, and what its L3 text asks beyond them. */
-  sceneSignals: { scene: BusinessLink; tags: string[]; stillToCheck: string }[];
+  /**
+   * Level-3 signals: the scene's tags with good data, what the data shows beyond them (设备管理: the
+   * gateway computed OEE for these devices; 质量管理: these tags carry a pass/fail judged by a machine),
+   * and what its L3 text asks that only the assessor can check.
+   */
+  sceneSignals: { scene: BusinessLink; tags: string[]; shown: string[]; stillToCheck: string }[];
   /** 绿色低碳 and 产品质量, after against before, when their series and windows are given. */
   outcomes: OutcomeFigure[];
 }
@@ -136,10 +140,42 @@ export async function measureEvidence(
     sceneSignals: DATA_SCENES_L3.map((scene) => ({
       scene,
       tags: byLink.get(scene) ?? [],
+      shown: shownBeyondTags(scene, devices, summaries),
       stillToCheck: STILL_TO_CHECK[scene]!,
     })),
     outcomes: outcomes ? await measureOutcomes(catalogue, outcomes, reader, storeName) : [],
   };
+}
+
+/** Derived OEE tags the gateway writes (gateway/derived): their presence shows OEE is computed. */
+const OEE_TAGS = new Set(['oee', 'shift_oee']);
+
+function shownBeyondTags(
+  scene: BusinessLink,
+  devices: readonly Device[],
+  summaries: readonly SeriesSummary[],
+): string[] {
+  const good = (device: string, tag: string) =>
+    summaries.some((s) => s.device === device && s.tag === tag && s.counts.good > 0);
+  if (scene === '设备管理') {
+    return devices
+      .filter(
+        (d) =>
+          d.production &&
+          summaries.some((s) => s.device === d.id && OEE_TAGS.has(s.tag) && s.counts.good > 0),
+      )
+      .map((d) => `OEE computed for ${d.id}`);
+  }
+  if (scene === '质量管理') {
+    return devices.flatMap((d) =>
+      d.tags
+        .filter(
+          (t) => t.type === 'boolean' && tagBusinessLinks(d, t).includes('质量管理') && good(d.id, t.id),
+        )
+        .map((t) => `pass/fail judged by machine: ${d.id}/${t.id}`),
+    );
+  }
+  return [];
 }
 
 export interface Flag {
