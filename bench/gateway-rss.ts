@@ -225,8 +225,11 @@ async function bench(): Promise<void> {
       'stored in all / points in InfluxDB',
       `${fmt(stored.get('') ?? 0)} / ${fmt(inInflux)} (includes the gateway's own points, e.g. attestations)`,
     );
-    if (rate < TAGS * 0.5 || bad > 0) {
-      console.error('gateway-rss: the gateway stored far fewer samples than it reads, or read bad samples');
+    // The peer's registers change every second, so now and then two of them spell a NaN float, which
+    // the collector rightly stores as bad (0x104); broken is far fewer samples stored than read, or
+    // bad samples as more than 1 % of what was stored.
+    if (rate < TAGS * 0.5 || bad > (stored.get('') ?? 0) * 0.01) {
+      console.error('gateway-rss: the gateway stored far fewer samples than it reads, or more than 1 % were bad');
       broken = true;
     }
   } finally {
