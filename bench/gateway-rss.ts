@@ -229,7 +229,9 @@ async function bench(): Promise<void> {
     // the collector rightly stores as bad (0x104); broken is far fewer samples stored than read, or
     // bad samples as more than 1 % of what was stored.
     if (rate < TAGS * 0.5 || bad > (stored.get('') ?? 0) * 0.01) {
-      console.error('gateway-rss: the gateway stored far fewer samples than it reads, or more than 1 % were bad');
+      console.error(
+        'gateway-rss: the gateway stored far fewer samples than it reads, or more than 1 % were bad',
+      );
       broken = true;
     }
   } finally {
