@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { StoredSample } from '../sinks/sink.ts';
 import { type Attestation, attestationHash, GENESIS, signatureValid } from './attestation.ts';
 import { Attestor } from './attestor.ts';
-import { MultisetHash, pointDigest } from './canonical.ts';
+import { canonicalJson, MultisetHash, pointDigest } from './canonical.ts';
 import { initIdentity } from './identity.ts';
 
 /** The multiset digest by big-integer arithmetic, as a reference for the word-wise sum. */
@@ -27,6 +27,12 @@ const s = (device: string, tag: string, t: number, value: number): StoredSample 
 });
 
 describe('attestor', () => {
+  it('canonicalises JSON with sorted keys, undefined fields left out, arrays in order', () => {
+    expect(canonicalJson({ seq: 2, a: [{ z: 'x', d: undefined, b: null }, 1.5], é: true, Z: 'ü' })).toBe(
+      '{"Z":"ü","a":[{"b":null,"z":"x"},1.5],"seq":2,"é":true}',
+    );
+  });
+
   it('sums digests modulo 2^256 exactly, carries included', () => {
     const top = new Uint8Array(32).fill(0xff);
     const one = new Uint8Array(32);

@@ -7,7 +7,7 @@
  * attested points of a device over a time span with the points a store holds there, without knowing
  * which batch each point came from.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { StoredSample } from '../sinks/sink.ts';
 
 export function canonicalPoint(s: StoredSample): string {
@@ -22,7 +22,8 @@ export function canonicalPoint(s: StoredSample): string {
 
 /** SHA-256 of the canonical point: one element of a multiset hash. */
 export function pointDigest(s: StoredSample): Buffer {
-  return createHash('sha256').update(canonicalPoint(s)).digest();
+  // The one-shot form: no Hash object per point, which matters at millions of points.
+  return hash('sha256', canonicalPoint(s), 'buffer');
 }
 
 /**
@@ -51,6 +52,17 @@ export class MultisetHash {
     return this;
   }
 
+  /** Adds another sum: the multiset union. */
+  addSum(other: MultisetHash): this {
+    let carry = 0;
+    for (let i = 0; i < 8; i++) {
+      const sum = (this.words[i] as number) + (other.words[i] as number) + carry;
+      this.words[i] = sum >>> 0;
+      carry = sum > 0xffffffff ? 1 : 0;
+    }
+    return this;
+  }
+
   addHex(hex: string): this {
     return this.add(Buffer.from(hex.padStart(64, '0'), 'hex'));
   }
@@ -68,16 +80,25 @@ export class MultisetHash {
 
 /** JSON with object keys sorted, so a signature does not depend on key order. */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  // Loops rather than map/filter/sort chains: a verifier canonicalises every attestation of a week.
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    let out = '{';
+    for (const key of Object.keys(record).sort()) {
+      const v = record[key];
+      if (v === undefined) continue;
+      out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }

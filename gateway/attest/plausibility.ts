@@ -121,8 +121,8 @@ export function exactPeriod(values: readonly number[]): number | undefined {
 }
 
 /** Periods of at least `minGapMs` with no attestation at all: the gateway was off or cut off. */
-export function offlinePeriods(attestationTimes: readonly number[], minGapMs: number): [number, number][] {
-  const sorted = [...attestationTimes].sort((a, b) => a - b);
+export function offlinePeriods(attestationTimes: ArrayLike<number>, minGapMs: number): [number, number][] {
+  const sorted = Float64Array.from(attestationTimes).sort();
   const out: [number, number][] = [];
   for (let i = 1; i < sorted.length; i++) {
     const [a, b] = [sorted[i - 1] as number, sorted[i] as number];
