@@ -91,6 +91,7 @@ async function main(): Promise<void> {
       conditions: new ConditionLog(silentLogger),
       metrics,
       now: () => Date.now(),
+      baseDir: process.cwd(),
       onSamples: (batch: { quality: string }[]) => {
         samples += batch.length;
         for (const s of batch) if (s.quality !== 'good') bad += 1;

@@ -120,6 +120,7 @@ async function bench() {
         received += batch.length;
       },
       now: Date.now,
+      baseDir: process.cwd(),
     },
   );
   const subscribeStart = performance.now();

@@ -19,6 +19,8 @@ export interface CollectorContext {
   onSamples(samples: Sample[]): void;
   /** Current time in ms; injectable so tests can control timestamps. */
   now(): number;
+  /** The folder relative file paths in the connection's config are read from: the config file's. */
+  baseDir: string;
 }
 
 export interface Collector {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { silentLogger } from '../core/log.ts';
@@ -59,6 +60,7 @@ export function registerRead(program: Command): void {
             metrics,
             onSamples: () => {},
             now: Date.now,
+            baseDir: path.dirname(path.resolve(options.config)),
           });
           try {
             const read = await collector.readOnce({

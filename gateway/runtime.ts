@@ -210,6 +210,7 @@ export class Gateway {
       metrics: this.collectorMetrics,
       onSamples: this.ingest.accept,
       now: Date.now,
+      baseDir: path.resolve(path.dirname(this.config.file)),
     });
     this.collectors.set(connection.id, { config: connection, collector });
     await collector.start();

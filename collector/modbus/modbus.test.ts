@@ -28,6 +28,7 @@ function context(): CollectorContext & { samples: Sample[] } {
     metrics: new CollectorMetrics(),
     onSamples: (batch) => samples.push(...batch),
     now: () => Date.now(),
+    baseDir: process.cwd(),
   };
 }
 

@@ -20,6 +20,7 @@ const context = () => ({
   metrics: new CollectorMetrics(),
   onSamples: () => undefined,
   now: () => Date.now(),
+  baseDir: process.cwd(),
 });
 
 /** Every tag of the fixture good and exact, the hole refused, the absent unit timed out. */

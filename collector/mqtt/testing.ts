@@ -40,6 +40,7 @@ export function recordingContext(): RecordingContext {
       metrics,
       onSamples: (batch) => samples.push(...batch),
       now: () => Date.now(),
+      baseDir: process.cwd(),
     },
     errors: (device, kind) => metrics.count(metrics.errors, { device, kind }),
     waitFor: (predicate, timeoutMs = 5000) => waitUntil(() => predicate(samples), timeoutMs),

@@ -30,7 +30,7 @@ import {
   planGroups,
 } from './plan.ts';
 import { Sampler } from './sampler.ts';
-import { DEPRECATED_POLICIES, type OpcuaConnectionConfig } from './schema.ts';
+import { DEPRECATED_POLICIES, type OpcuaConnectionConfig, withAbsolutePaths } from './schema.ts';
 import { closeSession, OpcuaConnectError, openSession, type SessionHandle, withTimeout } from './session.ts';
 
 interface Watched {
@@ -71,10 +71,14 @@ export class OpcuaCollector implements Collector {
   private stopping = false;
   private wake: (() => void) | undefined;
 
+  private readonly config: OpcuaConnectionConfig;
+
   constructor(
-    private readonly config: OpcuaConnectionConfig,
+    config: OpcuaConnectionConfig,
     private readonly context: CollectorContext,
   ) {
+    // A config file means the same files wherever the gateway is started from.
+    this.config = withAbsolutePaths(config, context.baseDir);
     this.id = config.id;
     this.devices = toModelDevices('opcua', config.devices);
     this.groups = planGroups(config);

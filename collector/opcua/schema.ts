@@ -3,6 +3,7 @@
  * from it, grouped into subscriptions or cyclic reads. Every field is described: the descriptions
  * feed the JSON Schema and the README's reference.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { connectionIdSchema, deviceConfigBase, reconnectSchema, tagConfigBase } from '../schema.ts';
 import { parseNodeAddress } from './node-address.ts';
@@ -178,7 +179,7 @@ export const opcuaConnectionSchema = z
       .string()
       .default('./pki')
       .describe(
-        'PKI folder: own/ (the client certificate, created once), trusted/ and rejected/ server certificates',
+        'PKI folder, relative to the config file: own/ (the client certificate, created once), trusted/ and rejected/ server certificates',
       ),
     serverCertificateFingerprint: z
       .string()
@@ -288,3 +289,16 @@ export type OpcuaTagConfig = z.infer<typeof tagSchema>;
 export type OpcuaGroupConfig = z.infer<typeof groupSchema>;
 export type Deadband = z.infer<typeof deadbandSchema>;
 export type TimestampSource = z.infer<typeof timestampSchema>;
+
+/** The connection with its PKI folder and user certificate files resolved against `baseDir`. */
+export function withAbsolutePaths(config: OpcuaConnectionConfig, baseDir: string): OpcuaConnectionConfig {
+  const auth =
+    config.auth.type === 'certificate'
+      ? {
+          ...config.auth,
+          certFile: path.resolve(baseDir, config.auth.certFile),
+          keyFile: path.resolve(baseDir, config.auth.keyFile),
+        }
+      : config.auth;
+  return { ...config, pkiDir: path.resolve(baseDir, config.pkiDir), auth };
+}

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -190,5 +191,15 @@ describe('OPC UA subscriptions against a node-opcua server', () => {
     await collector.stop();
     expect(server.sessionCount).toBe(0);
     await expect(collector.readOnce({ deviceId: 'nope' })).rejects.toThrow('has no device "nope"');
+  });
+
+  it('keeps a relative PKI folder next to the config file, wherever the gateway was started from', async () => {
+    const configDir = path.join(dir, 'etc-shugai');
+    const context = { ...collectingContext(), baseDir: configDir };
+    const collector = new OpcuaCollector(config([lathe], { pkiDir: './pki' }), context);
+    expect((await collector.readOnce({ deviceId: 'lathe-01' })).find((s) => s.tag === 'count')?.value).toBe(-7);
+    await collector.stop();
+    expect(existsSync(path.join(configDir, 'pki', 'own', 'certs'))).toBe(true);
+    expect(existsSync(path.join(process.cwd(), 'pki'))).toBe(false);
   });
 });

@@ -257,6 +257,7 @@ export function collectingContext(logLines?: string[]): CollectorContext & { sam
     metrics: new CollectorMetrics(),
     onSamples: (batch) => samples.push(...batch),
     now: () => Date.now(),
+    baseDir: process.cwd(),
     samples,
   };
 }
