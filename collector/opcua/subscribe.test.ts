@@ -197,7 +197,9 @@ describe('OPC UA subscriptions against a node-opcua server', () => {
     const configDir = path.join(dir, 'etc-shugai');
     const context = { ...collectingContext(), baseDir: configDir };
     const collector = new OpcuaCollector(config([lathe], { pkiDir: './pki' }), context);
-    expect((await collector.readOnce({ deviceId: 'lathe-01' })).find((s) => s.tag === 'count')?.value).toBe(-7);
+    expect((await collector.readOnce({ deviceId: 'lathe-01' })).find((s) => s.tag === 'count')?.value).toBe(
+      -7,
+    );
     await collector.stop();
     expect(existsSync(path.join(configDir, 'pki', 'own', 'certs'))).toBe(true);
     expect(existsSync(path.join(process.cwd(), 'pki'))).toBe(false);
