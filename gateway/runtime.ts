@@ -23,6 +23,7 @@ import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
 import { Ingest } from './ingest.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { CentralSink } from './sinks/central/sink.ts';
 import { EmbeddedStore } from './sinks/embedded/store.ts';
 import { InfluxSink } from './sinks/influxdb/sink.ts';
 import type { Sink } from './sinks/sink.ts';
@@ -229,6 +230,8 @@ export class Gateway {
           ),
         );
       sink = influx;
+    } else if (config.type === 'central') {
+      sink = new CentralSink(config, path.dirname(this.config.file));
     } else {
       sink = new EmbeddedStore(config.name, path.resolve(this.dataDir, config.file));
     }

@@ -5,6 +5,7 @@ import type { Protocol } from '../../core/model.ts';
 import { derivedOutputs } from '../derived/engine.ts';
 import { derivedSchema } from '../derived/schema.ts';
 import { DEFAULT_FORWARDER_OPTIONS } from '../forward/forwarder.ts';
+import { centralSinkSchema } from '../sinks/central/schema.ts';
 import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.ts';
@@ -52,7 +53,11 @@ export const bufferSchema = z
   })
   .strict();
 
-export const sinkSchema = z.discriminatedUnion('type', [influxSinkSchema, embeddedSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [
+  influxSinkSchema,
+  embeddedSinkSchema,
+  centralSinkSchema,
+]);
 
 export const forwardSchema = z
   .object({

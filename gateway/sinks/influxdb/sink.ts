@@ -4,6 +4,7 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
 import { toLines } from '../line-protocol.ts';
 import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
 import type { InfluxSinkConfig } from './schema.ts';
@@ -77,8 +78,7 @@ export class InfluxSink implements Sink {
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-      return { kind: 'retry', reason: `network: ${cause}` };
+      return networkFailure(error);
     }
     const outcome = classify(
       response.status,
@@ -95,32 +95,18 @@ export class InfluxSink implements Sink {
   async close(): Promise<void> {}
 }
 
-/** Maps an HTTP answer to an outcome (exported for its table test). */
+/** Maps an HTTP answer to an outcome, reading `dropped=N` of a partial write (exported for its table test). */
 export function classify(
   status: number,
   body: string,
   retryAfter: string | null,
   sent: number,
 ): WriteOutcome {
-  const reason = `HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 300)}` : ''}`;
-  if (status >= 200 && status < 300) return { kind: 'ok' };
-  if (status === 413) return { kind: 'split', reason };
-  if (status === 400 || status === 422) return { kind: 'drop', reason, rejected: rejectedCount(body, sent) };
-  if (status === 401 || status === 403) return { kind: 'auth', reason };
-  const retryAfterMs = parseRetryAfter(retryAfter);
-  return retryAfterMs === undefined ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs };
+  return classifyHttp(status, body, retryAfter, sent, rejectedCount);
 }
 
 /** How many points a 400 rejected: InfluxDB 1.x says `dropped=N` on a partial write; otherwise all. */
 function rejectedCount(body: string, sent: number): number {
   const match = /dropped=(\d+)/.exec(body);
   return match ? Math.min(Number(match[1]), sent) : sent;
-}
-
-function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

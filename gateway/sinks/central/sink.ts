@@ -1,0 +1,150 @@
+/**
+ * The central sink: sends the gateway's attestations to the bureau's central service, so a copy of
+ * the chain lives outside the factory (a deleted tail of the store then shows). Data samples are not
+ * its business: it posts only the `_gateway`/`attestation` samples of a batch. The service accepts
+ * an attestation only when a registered key signed it, and a resend is counted as a duplicate, so a
+ * retried batch changes nothing there.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../attest/attestation.ts';
+import { classify, networkFailure } from '../http-outcome.ts';
+import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
+import { CENTRAL_MAX_BODY_BYTES, CENTRAL_MAX_ITEMS, type CentralSinkConfig } from './schema.ts';
+
+/** One item of POST /api/v1/attestations, already serialised. */
+interface Item {
+  json: string;
+}
+
+export class CentralSink implements Sink {
+  readonly name: string;
+  private readonly endpoint: URL;
+  private readonly agent: http.Agent;
+
+  /** `baseDir`: the folder a relative `ca` is read from (the config file's folder). */
+  constructor(
+    private readonly config: CentralSinkConfig,
+    baseDir: string,
+    private readonly limits = { maxItems: CENTRAL_MAX_ITEMS, maxBytes: CENTRAL_MAX_BODY_BYTES / 2 },
+  ) {
+    this.name = config.name;
+    this.endpoint = new URL('api/v1/attestations', config.url.endsWith('/') ? config.url : `${config.url}/`);
+    if (this.endpoint.protocol === 'https:') {
+      let ca: Buffer | undefined;
+      if (config.ca !== undefined) {
+        const file = path.resolve(baseDir, config.ca);
+        try {
+          ca = readFileSync(file);
+        } catch (error) {
+          throw new Error(`sink "${config.name}": cannot read ca ${file}: ${(error as Error).message}`);
+        }
+      }
+      // rejectUnauthorized stays true: a private CA is trusted by naming it, never by switching checks off.
+      this.agent = new https.Agent({ keepAlive: true, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
+    const items: Item[] = [];
+    let unreadable = 0;
+    for (const s of batch) {
+      if (s.device !== ATTESTATION_DEVICE || s.tag !== ATTESTATION_TAG) continue;
+      try {
+        const attestation: unknown = JSON.parse(String(s.value));
+        items.push({ json: JSON.stringify({ stamp: s.sourceTime, attestation }) });
+      } catch {
+        unreadable++;
+      }
+    }
+    let rejected = unreadable;
+    const reasons: string[] = unreadable > 0 ? [`${unreadable} attestation samples are not JSON`] : [];
+    for (const chunk of chunks(items, this.limits.maxItems, this.limits.maxBytes)) {
+      const outcome = await this.post(chunk);
+      if (outcome.kind === 'drop') {
+        rejected += outcome.rejected;
+        reasons.push(outcome.reason);
+      } else if (outcome.kind !== 'ok') {
+        // Chunks already sent are sent again with the retry: the service counts them as duplicates.
+        return outcome;
+      }
+    }
+    return rejected > 0 ? { kind: 'drop', reason: reasons.join('; '), rejected } : { kind: 'ok' };
+  }
+
+  private async post(chunk: readonly Item[]): Promise<WriteOutcome> {
+    const body = `{"items":[${chunk.map((i) => i.json).join(',')}]}`;
+    try {
+      const answer = await request(this.endpoint, this.agent, body, this.config.timeoutMs);
+      return classify(answer.status, answer.body, answer.retryAfter, chunk.length);
+    } catch (error) {
+      return networkFailure(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+}
+
+/** Consecutive runs of at most maxItems items and (unless one item alone is larger) maxBytes. */
+export function* chunks(items: readonly Item[], maxItems: number, maxBytes: number): Generator<Item[]> {
+  let current: Item[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(item.json) + 1;
+    if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) {
+      yield current;
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) yield current;
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  retryAfter: string | null;
+}
+
+function request(url: URL, agent: http.Agent, body: string, timeoutMs: number): Promise<Answer> {
+  const send = url.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = send(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        const parts: Buffer[] = [];
+        let size = 0;
+        res.on('data', (part: Buffer) => {
+          // An answer is a few hundred bytes; keep at most 64 KiB of whatever comes.
+          if (size < 65_536) parts.push(part);
+          size += part.length;
+        });
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(parts).toString('utf8'),
+            retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

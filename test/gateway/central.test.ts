@@ -1,0 +1,235 @@
+// A real gateway with a central sink, the central service run by `shugai central serve`: the
+// attestations of an unregistered gateway wait in its buffer until an operator registers its key;
+// then they arrive; the service goes down while the gateway keeps ingesting, comes back on the same
+// port and database, and the copy of the chain ends exactly equal to the gateway's own store.
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { connectAsync, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLUGINS } from '../../collector/registry.ts';
+import { silentLogger } from '../../core/log.ts';
+import { centralAttestations } from '../../dashboards/central/client.ts';
+import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../gateway/attest/attestation.ts';
+import { identityFiles, initIdentity } from '../../gateway/attest/identity.ts';
+import { loadGatewayConfig } from '../../gateway/config/schema.ts';
+import { Gateway } from '../../gateway/runtime.ts';
+import { EmbeddedStore } from '../../gateway/sinks/embedded/store.ts';
+import { type Mosquitto, mosquittoBinary, startMosquitto } from '../services/mosquitto.ts';
+import { freePort } from '../services/ports.ts';
+import { ServiceProcess } from '../services/process.ts';
+import { until } from './plant.ts';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
+const TOKEN = 'e2e-central-token-0123456789';
+const GATEWAY = 'gw-central';
+const EVER = { from: 0, to: 8_640_000_000_000 };
+
+describe.skipIf(!mosquittoBinary.available)('gateway → central attestation service', () => {
+  let dir: string;
+  let mosquitto: Mosquitto;
+  let publisher: MqttClient;
+  let central: ServiceProcess | undefined;
+  let gateway: Gateway | undefined;
+  let centralPort: number;
+  let centralUrl: string;
+  let published = 0;
+
+  const db = () => path.join(dir, 'central', 'central.db');
+  const dataDir = () => path.join(dir, 'data');
+
+  async function startCentral(): Promise<ServiceProcess> {
+    const proc = new ServiceProcess('shugai central serve', process.execPath, [
+      BIN,
+      'central',
+      'serve',
+      '--db',
+      db(),
+      '--listen',
+      `127.0.0.1:${centralPort}`,
+      '--read-token-file',
+      path.join(dir, 'token'),
+    ]);
+    await proc.waitUntil(async () => (await fetch(`${centralUrl}/healthz`)).ok, 30_000);
+    return proc;
+  }
+
+  async function chain(): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${centralUrl}/api/v1/gateways/${GATEWAY}/chain`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  const publish = () => publisher.publishAsync('factory/press-1/count', String(++published), { qos: 1 });
+
+  /** Publishes n new counter values and waits until the gateway has stored them. */
+  async function ingest(n: number): Promise<void> {
+    const target = storedCounts().points + n;
+    for (let i = 0; i < n; i++) {
+      await publish();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await until(() => storedCounts().points >= target, 20_000, `${target} points in the store`);
+  }
+
+  /** Points and attestations in the gateway's embedded store, read beside the running gateway. */
+  function storedCounts(): { points: number; attestations: number } {
+    const store = new Database(path.join(dataDir(), 'samples.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = store
+        .prepare(
+          `SELECT SUM(device = 'press-1') AS points, SUM(device = '${ATTESTATION_DEVICE}') AS attestations FROM samples`,
+        )
+        .get() as { points: number | null; attestations: number | null };
+      return { points: row.points ?? 0, attestations: row.attestations ?? 0 };
+    } finally {
+      store.close();
+    }
+  }
+
+  const backlog = (sink: string): number => {
+    const sinks = (gateway?.health().sinks ?? {}) as Record<string, { backlogSamples: number }>;
+    return sinks[sink]?.backlogSamples ?? -1;
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'shugai-central-e2e-'));
+    mosquitto = await startMosquitto();
+    publisher = await connectAsync(mosquitto.url, { clientId: 'central-e2e-publisher' });
+    centralPort = await freePort();
+    centralUrl = `http://127.0.0.1:${centralPort}`;
+    writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
+    writeFileSync(
+      path.join(dir, 'plant.yaml'),
+      [
+        'gateway:',
+        `  id: ${GATEWAY}`,
+        '  dataDir: ./data',
+        'http: { port: 0 }',
+        'forward: { flushInterval: 100ms, retryInitial: 100ms, retryMax: 500ms, authRetry: 300ms }',
+        'sinks:',
+        '  - { type: embedded }',
+        `  - { type: central, url: '${centralUrl}', timeoutMs: 2000 }`,
+        'connections:',
+        '  - id: line-mqtt',
+        '    protocol: mqtt',
+        `    url: ${mosquitto.url}`,
+        '    clientId: gw-central-e2e',
+        '    reconnect: { initialDelayMs: 100, maxDelayMs: 400 }',
+        "    subscriptions: [{ topic: 'factory/{device}/{tag}', format: plain }]",
+        '    devices:',
+        '      - id: press-1',
+        '        production: true',
+        '        businessLinks: [生产管控]',
+        '        tags: [{ id: count, type: integer }]',
+        '',
+      ].join('\n'),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop(2000);
+    await central?.stop();
+    await publisher?.endAsync();
+    await mosquitto?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('receives every attestation, keeps them through an unregistered start and an outage, loses none', {
+    timeout: 240_000,
+  }, async () => {
+    // The service runs, but the gateway is not registered yet: 403, the gateway keeps buffering.
+    central = await startCentral();
+    const identity = initIdentity(dataDir()).identity;
+    gateway = await Gateway.start(
+      loadGatewayConfig(path.join(dir, 'plant.yaml'), PLUGINS),
+      PLUGINS,
+      silentLogger,
+    );
+    // Values published before the subscription is active are lost; publish until one lands.
+    await until(
+      async () => {
+        await publish();
+        await new Promise((r) => setTimeout(r, 200));
+        return storedCounts().points > 0;
+      },
+      30_000,
+      'a first value through the broker',
+    );
+    await ingest(4);
+    await until(() => backlog('embedded') === 0, 20_000, 'the embedded store caught up');
+    expect(backlog('central')).toBeGreaterThan(0);
+    expect((await chain()).status).toBe(404);
+
+    // The operator registers the key: the buffered attestations arrive.
+    const registered = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'central',
+        'register',
+        '--db',
+        db(),
+        '--gateway',
+        GATEWAY,
+        '--pubkey',
+        identityFiles(dataDir()).publicKey,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(registered.stdout).toBe(`gateway ${GATEWAY}: registered\nfingerprint ${identity.fingerprint}\n`);
+    await until(() => backlog('central') === 0, 30_000, 'the central sink caught up after registration');
+    const first = storedCounts().attestations;
+    expect(first).toBeGreaterThan(0);
+    expect((await chain()).body).toMatchObject({
+      gateway: GATEWAY,
+      fingerprint: identity.fingerprint,
+      count: first,
+      firstSeq: 1,
+      lastSeq: first,
+      missing: [],
+      forkCount: 0,
+    });
+
+    // The service goes down; the gateway keeps ingesting and attesting.
+    await central.stop();
+    await ingest(10);
+    await until(() => storedCounts().attestations > first, 20_000, 'new attestations in the store');
+    expect(backlog('central')).toBeGreaterThan(0);
+
+    // Back on the same port and database: the backlog drains, nothing is missing.
+    central = await startCentral();
+    await until(() => backlog('central') === 0, 30_000, 'the central sink caught up after the outage');
+    await gateway.stop();
+    gateway = undefined;
+
+    const head = JSON.parse(readFileSync(path.join(identityFiles(dataDir()).dir, 'chain.json'), 'utf8')) as {
+      seq: number;
+    };
+    const { attestations } = storedCounts();
+    expect(attestations).toBe(head.seq);
+    expect((await chain()).body).toMatchObject({
+      count: head.seq,
+      firstSeq: 1,
+      lastSeq: head.seq,
+      missing: [],
+      missingSeqs: 0,
+      forkCount: 0,
+    });
+    // The copy is exactly what the gateway's own store holds: same stamps, same attestation text.
+    const local = new EmbeddedStore('check', path.join(dataDir(), 'samples.db'), { readonly: true });
+    const own: { text: string; stamp: number }[] = [];
+    for await (const s of local.samples({ ...EVER, device: ATTESTATION_DEVICE, tag: ATTESTATION_TAG }))
+      own.push({ text: String(s.value), stamp: s.sourceTime });
+    await local.close();
+    const copy: { text: string; stamp: number }[] = [];
+    for await (const item of centralAttestations(centralUrl, GATEWAY, TOKEN, EVER)) copy.push(item);
+    expect(copy.length).toBe(head.seq);
+    expect(copy).toEqual(own);
+  });
+});
