@@ -1,8 +1,11 @@
 /** `shugai verify` and `shugai gateway init`: the bureau's check of a store, and the box's key. */
+import type { KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { SampleReader } from '../store/reader.ts';
+import type { SampleReader, TimeWindow } from '../store/reader.ts';
 import { initIdentity, loadPublicKey } from './identity.ts';
+import type { StoredAttestation } from './verify.ts';
 
 const usage = (message: string) => Object.assign(new Error(message), { exitCode: 2 });
 
@@ -48,8 +51,16 @@ export function registerVerify(program: Command): void {
       "check that a store holds exactly what a gateway attested: signatures, chain, every device's points, timestamps",
     )
     .option('--pubkey <file>', "the gateway's registered public key (PEM)")
-    .option('--gateway <id>', 'the gateway id; its key is <keys>/<id>.pub unless --pubkey is given')
+    .option(
+      '--gateway <id>',
+      'the gateway id; its key is the one registered at --central, else <keys>/<id>.pub, unless --pubkey is given',
+    )
     .option('--keys <dir>', 'folder of registered public keys, <gateway id>.pub', './keys')
+    .option(
+      '--central <url>',
+      "check the store against the bureau's copy of the attestations at this central service (needs --gateway; read token in SHUGAI_CENTRAL_READ_TOKEN or --central-token-file)",
+    )
+    .option('--central-token-file <file>', "file holding the central service's read token")
     .requiredOption('--from <time>', 'window start, ISO with zone')
     .requiredOption('--to <time>', 'window end (exclusive), ISO with zone')
     .requiredOption(
@@ -68,14 +79,22 @@ export function registerVerify(program: Command): void {
         store: string;
         tolerance: string;
         json?: boolean;
+        central?: string;
+        centralTokenFile?: string;
       }) => {
         if (!options.pubkey && !options.gateway) throw usage('give --pubkey FILE or --gateway ID');
-        const keyFile = options.pubkey ?? path.join(options.keys, `${options.gateway}.pub`);
-        let publicKey: ReturnType<typeof loadPublicKey>;
-        try {
-          publicKey = loadPublicKey(keyFile);
-        } catch (error) {
-          throw usage(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
+        const central = options.central
+          ? centralSource(options.central, options.gateway, options.centralTokenFile)
+          : undefined;
+        let publicKey: KeyObject;
+        if (!options.pubkey && central) publicKey = await central.publicKey();
+        else {
+          const keyFile = options.pubkey ?? path.join(options.keys, `${options.gateway}.pub`);
+          try {
+            publicKey = loadPublicKey(keyFile);
+          } catch (error) {
+            throw usage(`cannot read the public key ${keyFile}: ${(error as Error).message}`);
+          }
         }
         const window = { from: parseTime(options.from, '--from'), to: parseTime(options.to, '--to') };
         if (window.to <= window.from) throw usage('--to must be after --from');
@@ -91,6 +110,7 @@ export function registerVerify(program: Command): void {
             window,
             toleranceMs: tolerance * 1000,
             ...(options.gateway ? { gatewayId: options.gateway } : {}),
+            ...(central ? { attestations: central.attestations } : {}),
           });
           process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
           process.exitCode = report.clean ? 0 : 1;
@@ -99,6 +119,45 @@ export function registerVerify(program: Command): void {
         }
       },
     );
+}
+
+/**
+ * The bureau's copy of a gateway's attestations (dashboards/central) as the verifier's source, and
+ * the key registered there. The token comes from a file or the environment, never the command line.
+ */
+function centralSource(url: string, gatewayId: string | undefined, tokenFile: string | undefined) {
+  if (!gatewayId) throw usage('--central needs --gateway ID: the central service keeps each gateway apart');
+  let token = process.env.SHUGAI_CENTRAL_READ_TOKEN;
+  if (tokenFile) {
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (error) {
+      throw usage(`cannot read --central-token-file ${tokenFile}: ${(error as Error).message}`);
+    }
+  }
+  if (!token)
+    throw usage('--central needs the read token: SHUGAI_CENTRAL_READ_TOKEN or --central-token-file FILE');
+  const read = token;
+  const client = import('../../dashboards/central/client.ts');
+  // Exit code 2: without the copy the check cannot be done, which is not a finding about the store.
+  const cannot = (what: string, error: unknown) =>
+    usage(`--central ${url}: ${what}: ${(error as Error).message}`);
+  return {
+    async publicKey(): Promise<KeyObject> {
+      try {
+        return await (await client).fetchPublicKey(url, gatewayId, read);
+      } catch (error) {
+        throw cannot(`cannot get the key of ${gatewayId}`, error);
+      }
+    },
+    async *attestations(range: TimeWindow): AsyncIterable<StoredAttestation> {
+      try {
+        yield* (await client).centralAttestations(url, gatewayId, read, range);
+      } catch (error) {
+        throw cannot(`cannot read the attestations of ${gatewayId}`, error);
+      }
+    },
+  };
 }
 
 /** `shugai gateway init`: makes the key pair once and prints what the bureau registers. */

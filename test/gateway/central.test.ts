@@ -143,6 +143,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
   it('receives every attestation, keeps them through an unregistered start and an outage, loses none', {
     timeout: 240_000,
   }, async () => {
+    const from = new Date(Date.now() - 1000).toISOString();
     // The service runs, but the gateway is not registered yet: 403, the gateway keeps buffering.
     central = await startCentral();
     const identity = initIdentity(dataDir()).identity;
@@ -231,5 +232,87 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     for await (const item of centralAttestations(centralUrl, GATEWAY, TOKEN, EVER)) copy.push(item);
     expect(copy.length).toBe(head.seq);
     expect(copy).toEqual(own);
+
+    // The bureau verifies the store against its copy: clean. Then the factory deletes its last three
+    // points together with their attestations: the store alone still looks whole, the copy does not.
+    const verify = (...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          BIN,
+          'verify',
+          '--gateway',
+          GATEWAY,
+          '--from',
+          from,
+          '--to',
+          new Date(Date.now() + 1000).toISOString(),
+          '--store',
+          path.join(dataDir(), 'samples.db'),
+          '--json',
+          ...extra,
+        ],
+        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: TOKEN } },
+      );
+    const againstCopy = ['--central', centralUrl];
+    const clean = verify(...againstCopy);
+    expect(clean.stderr).toBe('');
+    expect(clean.status).toBe(0);
+    expect(JSON.parse(clean.stdout).attestations).toMatchObject({
+      valid: head.seq,
+      firstSeq: 1,
+      lastSeq: head.seq,
+    });
+
+    const edit = new Database(path.join(dataDir(), 'samples.db'));
+    const tail = edit
+      .prepare(`SELECT ts FROM samples WHERE device = 'press-1' ORDER BY ts DESC LIMIT 3`)
+      .all() as { ts: number }[];
+    const cut = Math.min(...tail.map((r) => r.ts));
+    edit.prepare('DELETE FROM samples WHERE ts >= ?').run(cut);
+    edit.close();
+    const storeOnly = verify('--pubkey', identityFiles(dataDir()).publicKey);
+    expect(storeOnly.status).toBe(0);
+    const caught = verify(...againstCopy);
+    expect(caught.status).toBe(1);
+    const report = JSON.parse(caught.stdout) as {
+      findings: { kind: string; device?: string; from?: number; to?: number; message: string }[];
+    };
+    const deleted = report.findings.filter((f) => f.kind === 'deleted');
+    expect(report.findings.length).toBe(deleted.length);
+    expect(new Set(deleted.map((f) => f.device))).toEqual(new Set(['press-1']));
+    // One finding per attested batch; under load two of the points may share one.
+    const missing = deleted.map((f) =>
+      Number(/^press-1, .*: (\d+) of \d+ attested points are missing/.exec(f.message)?.[1]),
+    );
+    expect(missing.reduce((a, b) => a + b, 0)).toBe(3);
+    for (const { ts } of tail)
+      expect(deleted.some((f) => (f.from as number) <= ts && ts <= (f.to as number))).toBe(true);
+
+    // Without the token the copy cannot be read: the check cannot be done (2), not "clean".
+    const noToken = spawnSync(
+      process.execPath,
+      [
+        BIN,
+        'verify',
+        '--gateway',
+        GATEWAY,
+        '--from',
+        from,
+        '--to',
+        new Date().toISOString(),
+        '--store',
+        path.join(dataDir(), 'samples.db'),
+        '--central',
+        centralUrl,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: 'wrong-token-0123456789' },
+      },
+    );
+    expect(noToken.status).toBe(2);
+    expect(noToken.stderr).toContain('HTTP 401');
   });
 });
