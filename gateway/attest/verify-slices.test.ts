@@ -87,6 +87,18 @@ async function sixHours() {
   return { dir, store, run, attestations: all.filter((s) => s.device === '_gateway') };
 }
 
+/** A point written straight into the store, as someone typing in data would. */
+const typedIn = (device: string, t: number): StoredSample => ({
+  device,
+  tag: 'spindle_kw',
+  type: 'number',
+  value: 14,
+  quality: 'good',
+  statusCode: 0,
+  sourceTime: t,
+  receivedAt: t,
+});
+
 describe('verification by hour slices', () => {
   it('finds six clean hours clean, with exact counts', async () => {
     const { run } = await sixHours();
@@ -123,17 +135,7 @@ describe('verification by hour slices', () => {
 
   it('reports points typed into an attested hour exactly, as unattested, once refined', async () => {
     const { store, run } = await sixHours();
-    const typed: StoredSample = {
-      device: 'lathe-01',
-      tag: 'spindle_kw',
-      type: 'number',
-      value: 14,
-      quality: 'good',
-      statusCode: 0,
-      sourceTime: T0 + 4 * HOUR + 5_000,
-      receivedAt: T0 + 4 * HOUR + 5_000,
-    };
-    expect(await store.write([typed])).toEqual({ kind: 'ok' });
+    expect(await store.write([typedIn('lathe-01', T0 + 4 * HOUR + 5_000)])).toEqual({ kind: 'ok' });
     const report = await run();
     expect(report.findings.map((f) => [f.kind, f.device, (f.from ?? 0) - T0])).toEqual([
       ['unattested', 'lathe-01', 4 * HOUR + 5_000],
@@ -143,20 +145,7 @@ describe('verification by hour slices', () => {
 
   it('beyond the refinement limit, names the hour slice, the device and the kind', async () => {
     const { store, run } = await sixHours();
-    expect(
-      await store.write([
-        {
-          device: 'mill-02',
-          tag: 'spindle_kw',
-          type: 'number',
-          value: 14,
-          quality: 'good',
-          statusCode: 0,
-          sourceTime: T0 + HOUR + 5_000,
-          receivedAt: T0 + HOUR + 5_000,
-        },
-      ]),
-    ).toEqual({ kind: 'ok' });
+    expect(await store.write([typedIn('mill-02', T0 + HOUR + 5_000)])).toEqual({ kind: 'ok' });
     const report = await run({ refineShareLimit: 100 });
     expect(report.clean).toBe(false);
     expect(report.findings.map((f) => [f.kind, f.device, (f.from ?? 0) - T0, (f.to ?? 0) - T0])).toEqual([

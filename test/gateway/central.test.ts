@@ -235,7 +235,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
 
     // The bureau verifies the store against its copy: clean. Then the factory deletes its last three
     // points together with their attestations: the store alone still looks whole, the copy does not.
-    const verify = (...extra: string[]) =>
+    const verify = (token: string, ...extra: string[]) =>
       spawnSync(
         process.execPath,
         [
@@ -252,10 +252,10 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
           '--json',
           ...extra,
         ],
-        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: TOKEN } },
+        { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: token } },
       );
     const againstCopy = ['--central', centralUrl];
-    const clean = verify(...againstCopy);
+    const clean = verify(TOKEN, ...againstCopy);
     expect(clean.stderr).toBe('');
     expect(clean.status).toBe(0);
     expect(JSON.parse(clean.stdout).attestations).toMatchObject({
@@ -271,9 +271,9 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     const cut = Math.min(...tail.map((r) => r.ts));
     edit.prepare('DELETE FROM samples WHERE ts >= ?').run(cut);
     edit.close();
-    const storeOnly = verify('--pubkey', identityFiles(dataDir()).publicKey);
+    const storeOnly = verify(TOKEN, '--pubkey', identityFiles(dataDir()).publicKey);
     expect(storeOnly.status).toBe(0);
-    const caught = verify(...againstCopy);
+    const caught = verify(TOKEN, ...againstCopy);
     expect(caught.status).toBe(1);
     const report = JSON.parse(caught.stdout) as {
       findings: { kind: string; device?: string; from?: number; to?: number; message: string }[];
@@ -290,28 +290,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
       expect(deleted.some((f) => (f.from as number) <= ts && ts <= (f.to as number))).toBe(true);
 
     // Without the token the copy cannot be read: the check cannot be done (2), not "clean".
-    const noToken = spawnSync(
-      process.execPath,
-      [
-        BIN,
-        'verify',
-        '--gateway',
-        GATEWAY,
-        '--from',
-        from,
-        '--to',
-        new Date().toISOString(),
-        '--store',
-        path.join(dataDir(), 'samples.db'),
-        '--central',
-        centralUrl,
-      ],
-      {
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: 'wrong-token-0123456789' },
-      },
-    );
+    const noToken = verify('wrong-token-0123456789', ...againstCopy);
     expect(noToken.status).toBe(2);
     expect(noToken.stderr).toContain('HTTP 401');
   });
