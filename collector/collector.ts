@@ -21,6 +21,12 @@ export interface CollectorContext {
   now(): number;
   /** The folder relative file paths in the connection's config are read from: the config file's. */
   baseDir: string;
+  /**
+   * Resolves once every sample delivered so far is held durably (the gateway's buffer, under its
+   * fsync policy). A collector whose source redelivers what it did not acknowledge (MQTT QoS 1 with a
+   * persistent session) acknowledges only then. Absent outside the gateway (`shugai read`, tests).
+   */
+  durable?(): Promise<void>;
 }
 
 export interface Collector {

@@ -103,6 +103,14 @@ export class Ingest {
     this.pending.add(append);
   }
 
+  /**
+   * Resolves once everything accepted so far is appended (durable under the fsync policy) or counted
+   * as dropped. The turn's batch is flushed by a setImmediate queued before this one, so batching
+   * is kept: all callers of one turn share the record and its fsync.
+   */
+  durable = (): Promise<void> =>
+    new Promise((resolve) => setImmediate(() => void Promise.all([...this.pending]).then(() => resolve())));
+
   async settle(): Promise<void> {
     this.flush();
     while (this.pending.size > 0) await Promise.all([...this.pending]);

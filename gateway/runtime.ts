@@ -212,6 +212,7 @@ export class Gateway {
       onSamples: this.ingest.accept,
       now: Date.now,
       baseDir: path.resolve(path.dirname(this.config.file)),
+      durable: this.ingest.durable,
     });
     this.collectors.set(connection.id, { config: connection, collector });
     await collector.start();

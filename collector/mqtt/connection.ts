@@ -140,6 +140,47 @@ export interface LinkOptions {
   onMessage(topic: string, payload: Buffer): void;
   /** Every closed connection or failed attempt while running. */
   onClose(): void;
+  /** With a persistent session: QoS 1 messages are acknowledged (PUBACK) only once this resolves. */
+  durable?: () => Promise<void>;
+}
+
+/**
+ * mqtt.js sends a QoS 1 PUBACK as soon as the message is handed over, when it is only in memory: a
+ * power cut before the buffer's fsync would lose it, the broker having forgotten it. Here PUBACKs
+ * wait until `durable()` resolves; mqtt.js goes on reading meanwhile (waiting in handleMessage would
+ * allow one message per fsync), and the broker's in-flight window bounds what waits. If the link
+ * drops first, the broker delivers those messages again: at least once, end to end.
+ * This wraps mqtt.js's private `_sendPacket` (mqtt 5.x); connection.test.ts proves the behaviour.
+ */
+function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
+  type Send = (packet: { cmd: string }, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
+  const internals = client as unknown as { _sendPacket: Send };
+  const send = internals._sendPacket.bind(client) as Send;
+  let held: { cmd: string }[] = [];
+  let waiting = false;
+  // Only the acknowledgements queued before a durable() call are sent when it resolves: a message
+  // that arrived meanwhile waits for the next one.
+  const release = () => {
+    if (waiting || held.length === 0) return;
+    waiting = true;
+    const ready = held;
+    held = [];
+    const acknowledge = () => {
+      // On a closed link mqtt.js drops these; the broker redelivers on the next session.
+      for (const ack of ready) send(ack);
+      waiting = false;
+      release();
+    };
+    // A failed append is counted as dropped by the gateway; holding its PUBACK would stall the link.
+    durable().then(acknowledge, acknowledge);
+  };
+  internals._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback') return send(packet, cb, ...rest);
+    // The callback lets mqtt.js parse the next packet; the acknowledgement itself waits.
+    cb?.();
+    held.push(packet);
+    release();
+  };
 }
 
 /** One MQTT client that keeps reconnecting with backoff until stop(). */
@@ -188,6 +229,7 @@ export class MqttLink {
       if (handled % 64 === 0) setImmediate(callback);
       else callback();
     };
+    if (this.options.durable && !this.options.session.clean) holdAcks(client, this.options.durable);
     client.on('connect', (connack) => {
       this.attempt = 0;
       this.options.conditions.clear({ device: connectionId }, 'disconnected');

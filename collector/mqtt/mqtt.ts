@@ -62,6 +62,7 @@ export class MqttCollector implements Collector {
       session: clean ? { clean: true } : { clean: false, expirySeconds: config.sessionExpirySeconds },
       log: context.log,
       conditions: context.conditions,
+      ...(context.durable ? { durable: context.durable } : {}),
       onConnect: (sessionPresent) => {
         for (const device of this.devices) context.metrics.connected.set({ device: device.id }, 1);
         // MQTT 5 re-subscribes every time (retain handling 1 avoids re-sending retained messages),
