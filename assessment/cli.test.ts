@@ -133,7 +133,7 @@ describe('shugai assess', () => {
       '--outcomes',
       file(
         'outcomes.yaml',
-        'before: 2024-09-01..2024-09-02\nquality: { passed: [press-1/count], inspected: [press-2/count] }\n',
+        'before: 2024-09-01..2024-09-02\nquality: { passed: [press-1/count], inspected: [press-2/count] }\nflatWithin: "0.02"\n',
       ),
     ]);
     expect([ok.code, ok.stderr]).toEqual([0, '']);
@@ -143,8 +143,21 @@ describe('shugai assess', () => {
         item: 'pass-rate',
         before: { window: { from: '2024-08-31T16:00:00.000Z', to: '2024-09-01T16:00:00.000Z' }, value: null },
         after: { numerator: '0', denominator: '0', value: null },
+        flatWithin: '0.02',
         option: null,
       },
+    ]);
+    // A tolerance written as a YAML number would already be a float: it must be quoted.
+    const float = await shugai([
+      '--answers',
+      file('o3.yaml', stringify(answers)),
+      ...evidence,
+      '--outcomes',
+      file('outcomes3.yaml', 'before: 2024-09-01..2024-09-02\nflatWithin: 0.02\n'),
+    ]);
+    expect([float.code, float.stderr.trim()]).toEqual([
+      2,
+      `shugai: --outcomes ${path.join(dir, 'outcomes3.yaml')}: flatWithin: Invalid input: expected string, received number`,
     ]);
     const bad = await shugai([
       '--answers',

@@ -68,7 +68,8 @@ function itemEvidence(r: AssessmentReport, itemId: string): string {
   if (outcome) {
     const side = (f: typeof outcome.before) =>
       `${f.value ?? '无产出'}（${esc(f.numerator)}/${esc(f.denominator)}，${esc(f.window.from)} 至 ${esc(f.window.to)}）`;
-    return `实测 ${esc(outcome.measure)}: ${side(outcome.before)} → ${side(outcome.after)}${outcome.option ? `: ${esc(outcome.option.text)}` : ''}`;
+    const tolerance = outcome.flatWithin === '0' ? '' : `（变化不超过 ${esc(outcome.flatWithin)} 视为持平）`;
+    return `实测 ${esc(outcome.measure)}: ${side(outcome.before)} → ${side(outcome.after)}${outcome.option ? `: ${esc(outcome.option.text)}${tolerance}` : ''}`;
   }
   if (itemId === 'data-collection' && e.links.length > 0) {
     return `数据自动采集: ${e.links.map((l) => `${esc(l.link)}（${l.tags.map(esc).join(', ')}）`).join('; ')}`;

@@ -51,6 +51,11 @@ const outcomesSchema = z.strictObject({
   before: z.string(),
   energy: z.strictObject({ energy: seriesList, output: seriesList }).optional(),
   quality: z.strictObject({ passed: seriesList, inspected: seriesList }).optional(),
+  /** Relative change still read as 持平, e.g. "0.02" (2 %); quoted, so no float creeps in. */
+  flatWithin: z
+    .string()
+    .regex(/^(0|0?\.\d+)$/, 'a decimal string from 0 to below 1, e.g. "0.02"')
+    .optional(),
 });
 
 /** The --outcomes file: the window before, and the counters of energy, output, passed and inspected. */
@@ -68,14 +73,14 @@ function readOutcomes(file: string, after: TimeWindow, devices: readonly Device[
     throw badArgument(
       `--outcomes ${file}: ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`,
     );
-  const { before, ...series } = parsed.data;
+  const { before, flatWithin, ...series } = parsed.data;
   const configured = new Set(devices.flatMap((d) => d.tags.map((t) => `${d.id}/${t.id}`)));
   const unknown = Object.values(series)
     .flatMap((group) => Object.values(group).flat())
     .filter((s) => !configured.has(s));
   if (unknown.length > 0)
     throw badArgument(`--outcomes ${file}: not a configured device/tag: ${unknown.join(', ')}`);
-  return { before: parseWindow(before), after, ...series };
+  return { before: parseWindow(before), after, ...series, ...(flatWithin ? { flatWithin } : {}) };
 }
 
 async function evidenceFrom(

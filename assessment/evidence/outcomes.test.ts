@@ -85,6 +85,7 @@ describe('measureOutcomes', () => {
         denominator: '250',
         value: '1',
       },
+      flatWithin: '0',
       option: { id: 'decreased', text: '降低', points: '7' },
       query: {
         store: 'samples.db',
@@ -100,6 +101,25 @@ describe('measureOutcomes', () => {
       '0.95',
       '0.9',
       { id: 'decreased', text: '降低', points: '0' },
+    ]);
+  });
+
+  it("reads a change within the bureau's tolerance as 持平, and one beyond it as a fall", async () => {
+    // The pass rate went from 0.95 to 0.9: a fall of 5.26 % of the rate before.
+    const direction = async (flatWithin: string) =>
+      (await measureOutcomes(c, { ...spec, flatWithin }, store, 'samples.db')).map((o) => [
+        o.item,
+        o.flatWithin,
+        o.option?.id,
+        o.option?.points,
+      ]);
+    expect(await direction('0.053')).toEqual([
+      ['energy-per-revenue', '0.053', 'decreased', '7'],
+      ['pass-rate', '0.053', 'unchanged', '3.5'],
+    ]);
+    expect(await direction('0.052')).toEqual([
+      ['energy-per-revenue', '0.052', 'decreased', '7'],
+      ['pass-rate', '0.052', 'decreased', '0'],
     ]);
   });
 

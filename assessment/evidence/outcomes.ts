@@ -7,7 +7,9 @@
  *
  * Energy per unit of output is a proxy of the item, which asks for energy per 100 yuan of revenue:
  * the figure supports the assessor and flags an answer better than it, never scores the item.
- * The direction is exact: any change, however small, is a rise or a fall.
+ * The direction is exact unless the bureau sets `flatWithin`: a relative change of at most that much
+ * (|after − before| ≤ flatWithin × |before|) is 持平. The indicator text sets no tolerance, so the
+ * default is none; measured data rarely repeats a ratio to the last digit, so a bureau usually sets one.
  */
 import { Decimal } from 'decimal.js';
 import type { SampleReader, TimeWindow } from '../../gateway/store/reader.ts';
@@ -19,6 +21,8 @@ export interface OutcomeSpec {
   after: TimeWindow;
   energy?: { energy: string[]; output: string[] };
   quality?: { passed: string[]; inspected: string[] };
+  /** Relative change still read as 持平, a decimal string such as "0.02"; "0" when absent. */
+  flatWithin?: string;
 }
 
 export interface WindowFigure {
@@ -36,6 +40,8 @@ export interface OutcomeFigure {
   denominatorSeries: string[];
   before: WindowFigure;
   after: WindowFigure;
+  /** The relative change read as 持平 (a decimal string). */
+  flatWithin: string;
   /** The item's option the change points to; null when a window has no denominator. */
   option: { id: string; text: string; points: string } | null;
   query: { store: string; call: 'samples'; series: string[]; windows: { from: string; to: string }[] };
@@ -96,9 +102,11 @@ async function compare(
   const before = await figure(reader, series.numerator, series.denominator, spec.before);
   const after = await figure(reader, series.numerator, series.denominator, spec.after);
   let option: OutcomeFigure['option'] = null;
+  const flatWithin = new Decimal(spec.flatWithin ?? '0');
   if (before.ratio && after.ratio) {
-    const cmp = after.ratio.cmp(before.ratio);
-    const id = cmp === 0 ? 'unchanged' : cmp < 0 ? 'decreased' : 'increased';
+    const change = after.ratio.minus(before.ratio);
+    const flat = change.abs().lte(before.ratio.abs().times(flatWithin));
+    const id = flat ? 'unchanged' : change.isNegative() ? 'decreased' : 'increased';
     const found = catalogue.items.find((i) => i.id === item)!.options.find((o) => o.id === id)!;
     option = { id: found.id, text: found.text, points: found.points };
   }
@@ -109,6 +117,7 @@ async function compare(
     denominatorSeries: series.denominator,
     before: before.figure,
     after: after.figure,
+    flatWithin: flatWithin.toFixed(),
     option,
     query: {
       store,
