@@ -3,8 +3,10 @@
  * store, checked by `verifyStore`, next to the store's own time to read the same windows (the
  * floor: a verifier has to read every point once). `--smoke`: 20 devices × 30 minutes.
  * The reads and verifications run in a child process, so its peak RSS is theirs, not the load's.
+ * `--store influxdb`: the same in a real InfluxDB 1.x, read over its HTTP API (the baseline is then
+ * InfluxDB's own query time for the windows).
  *
- *   node --import tsx bench/verify-store.ts [--smoke] [--devices N] [--hours H]
+ *   node --import tsx bench/verify-store.ts [--smoke] [--devices N] [--hours H] [--store embedded|influxdb]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,15 +17,22 @@ import { Attestor } from '../gateway/attest/attestor.ts';
 import { initIdentity, loadPublicKey } from '../gateway/attest/identity.ts';
 import { verifyStore } from '../gateway/attest/verify.ts';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
-import type { StoredSample } from '../gateway/sinks/sink.ts';
+import { InfluxReader } from '../gateway/sinks/influxdb/reader.ts';
+import { influxSinkSchema } from '../gateway/sinks/influxdb/schema.ts';
+import { InfluxSink } from '../gateway/sinks/influxdb/sink.ts';
+import type { Sink, StoredSample } from '../gateway/sinks/sink.ts';
+import type { SampleReader } from '../gateway/store/reader.ts';
+import { startInfluxDB } from '../test/services/influxdb.ts';
 
 const { values } = parseArgs({
   options: {
     smoke: { type: 'boolean' },
     devices: { type: 'string' },
     hours: { type: 'string' },
-    /** Internal: the child that reads and verifies the store in this folder. */
+    store: { type: 'string', default: 'embedded' },
+    /** Internal: the child that reads and verifies the store in this folder (and this InfluxDB). */
     child: { type: 'string' },
+    'influx-url': { type: 'string' },
   },
 });
 const devices = Number(values.devices ?? 20);
@@ -35,27 +44,51 @@ const points = seconds * devices;
 const window = { from: T0, to: T0 + seconds * 1000 };
 const deviceId = (d: number) => `dev-${String(d).padStart(2, '0')}`;
 
-if (values.child) await measure(values.child);
+if (values.store !== 'embedded' && values.store !== 'influxdb')
+  throw new Error(`--store must be embedded or influxdb (got ${values.store})`);
+
+if (values.child) await measure(values.child, values['influx-url']);
 else {
   const dir = await mkdtemp(path.join(tmpdir(), 'shugai-bench-verify-'));
+  const influx = values.store === 'influxdb' ? await startInfluxDB() : undefined;
   try {
-    await load(dir);
+    await load(dir, influx?.url);
     const child = spawnSync(
       process.execPath,
-      [...process.execArgv, import.meta.filename, ...process.argv.slice(2), '--child', dir],
+      [
+        ...process.execArgv,
+        import.meta.filename,
+        ...process.argv.slice(2),
+        '--child',
+        dir,
+        ...(influx ? ['--influx-url', influx.url] : []),
+      ],
       { stdio: 'inherit' },
     );
     process.exitCode = child.status ?? 1;
   } finally {
+    await influx?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function load(dir: string): Promise<void> {
+async function load(dir: string, influxUrl: string | undefined): Promise<void> {
   const { identity } = initIdentity(dir);
   let clock = T0;
   const attestor = new Attestor(identity, 'gw-bench', path.join(dir, 'chain.json'), () => clock);
-  const store = new EmbeddedStore('bench', path.join(dir, 'samples.db'));
+  const store: Sink = influxUrl
+    ? new InfluxSink(
+        influxSinkSchema.parse({
+          name: 'bench',
+          type: 'influxdb',
+          version: 1,
+          url: influxUrl,
+          database: 'bench',
+        }),
+        'gw-bench',
+      )
+    : new EmbeddedStore('bench', path.join(dir, 'samples.db'));
+  if (store instanceof InfluxSink) await store.prepare();
 
   const loadStart = performance.now();
   let chunk: StoredSample[] = [];
@@ -82,19 +115,22 @@ async function load(dir: string): Promise<void> {
       chunk = [];
     }
   }
-  await store.write(chunk);
+  const last = await store.write(chunk);
+  if (last.kind !== 'ok') throw new Error(`load failed: ${JSON.stringify(last)}`);
   console.log(
-    `verify bench: ${devices} devices × ${hours} h at 1 s = ${points.toLocaleString('en')} points + ${seconds.toLocaleString('en')} attestations (loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s)`,
+    `verify bench (${values.store}): ${devices} devices × ${hours} h at 1 s = ${points.toLocaleString('en')} points + ${seconds.toLocaleString('en')} attestations (loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s)`,
   );
   await store.close();
 }
 
-async function measure(dir: string): Promise<void> {
-  const store = new EmbeddedStore('bench', path.join(dir, 'samples.db'), { readonly: true });
+async function measure(dir: string, influxUrl: string | undefined): Promise<void> {
+  const store: SampleReader = influxUrl
+    ? new InfluxReader({ url: influxUrl, database: 'bench' })
+    : new EmbeddedStore('bench', path.join(dir, 'samples.db'), { readonly: true });
   const publicKey = loadPublicKey(path.join(dir, 'identity', 'gateway.pub'));
   const runs = values.smoke ? 1 : 3;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  // Both loops read SQLite synchronously, so a timer would never sample them: take the peak after each.
+  // The embedded store is read synchronously, so a timer would never sample it: take the peak after each.
   const peakMb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 
   const readTimes: number[] = [];

@@ -121,7 +121,9 @@ export class InfluxReader implements SampleReader {
       db: this.options.database,
       epoch: 'ms',
       chunked: 'true',
-      chunk_size: '10000',
+      // Rows per JSON line: attestation rows are ~3 KB each, so 10,000 made 30 MB lines (400 MB RSS
+      // reading them); 1,000 reads as fast and keeps a line small.
+      chunk_size: '1000',
     });
     const headers: Record<string, string> = {};
     if (this.options.username !== undefined) {
