@@ -28,6 +28,26 @@ export interface ChainSummary {
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/**
+ * What an attestation claims to cover, for a finding about it: its devices and their time span
+ * (what a forged or moved attestation would vouch for). Claims of an unsigned one are not trusted,
+ * only reported.
+ */
+function claimed(attestation: Attestation): Pick<Finding, 'device' | 'from' | 'to'> & { text: string } {
+  const shares = Array.isArray(attestation.devices) ? attestation.devices : [];
+  if (shares.length === 0) return { text: '' };
+  const from = Math.min(...shares.map((d) => d.from));
+  const to = Math.max(...shares.map((d) => d.to));
+  const names = shares.map((d) => d.device).join(', ');
+  const span = Number.isFinite(from) && Number.isFinite(to) ? { from, to } : {};
+  const window = 'from' in span ? `, ${iso(from)} – ${iso(to)}` : '';
+  return {
+    ...(shares.length === 1 ? { device: String(shares[0]?.device) } : {}),
+    ...span,
+    text: ` (${names}${window})`,
+  };
+}
+
 /** Growable columns of what the link checks need, one row per validly signed attestation. */
 class Ledger {
   size = 0;
@@ -109,28 +129,34 @@ export class ChainChecker {
       return undefined;
     }
     if (!this.lazy && !signatureValid(attestation, this.publicKey)) {
+      const { text, ...scope } = claimed(attestation);
       this.findings.push({
         kind: 'bad_signature',
         at: stamp,
-        message: `attestation seq ${attestation.seq} stored at ${iso(stamp)} is not signed by the registered key: forged, altered or from another gateway`,
+        ...scope,
+        message: `attestation seq ${attestation.seq}${text} stored at ${iso(stamp)} is not signed by the registered key: forged, altered or from another gateway`,
       });
       return undefined;
     }
     if (this.gatewayId !== undefined && attestation.gateway !== this.gatewayId) {
+      const { text, ...scope } = claimed(attestation);
       this.findings.push({
         kind: 'other_gateway',
         at: stamp,
-        message: `attestation seq ${attestation.seq} names gateway ${attestation.gateway}, not ${this.gatewayId}`,
+        ...scope,
+        message: `attestation seq ${attestation.seq}${text} names gateway ${attestation.gateway}, not ${this.gatewayId}`,
       });
       return undefined;
     }
     // Stored order must follow the sequence: attestations moved in time were re-stamped by someone.
     if (this.lastSeq !== undefined && attestation.seq < this.lastSeq) {
       const previous = this.ledger.size - 1;
+      const { text, ...scope } = claimed(attestation);
       this.findings.push({
         kind: 'reordered',
         at: stamp,
-        message: `attestation seq ${attestation.seq} is stored at ${iso(stamp)}, after seq ${this.lastSeq} (${iso(this.ledger.stamp[previous] as number)}): attestations were reordered`,
+        ...scope,
+        message: `attestation seq ${attestation.seq}${text} is stored at ${iso(stamp)}, after seq ${this.lastSeq} (${iso(this.ledger.stamp[previous] as number)}): attestations were reordered`,
       });
     }
     this.lastSeq = attestation.seq;

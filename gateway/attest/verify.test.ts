@@ -211,8 +211,12 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
       `samples,device=_gateway,gateway=gw-01,quality=good,tag_id=attestation value_str=${JSON.stringify(String(s.value))},received=${s.receivedAt}i ${at}`;
     await write('reordered', `${line(a, b.sourceTime)}\n${line(b, a.sourceTime)}`);
     const report = await run(reader);
-    expect(report.findings.map((f) => f.kind)).toEqual(['reordered']);
-    expect(report.findings[0]?.message).toContain('attestation seq 11 is stored at');
+    expect(report.findings.map((f) => [f.kind, f.from, f.to])).toEqual([
+      ['reordered', T0 + 100_000, T0 + 100_000],
+    ]);
+    expect(report.findings[0]?.message).toContain(
+      'attestation seq 11 (lathe-01, meter-01, 2026-11-02T00:01:40.000Z – 2026-11-02T00:01:40.000Z) is stored at',
+    );
   });
 
   it("finds an attestation signed with another gateway's key", async () => {
@@ -246,11 +250,14 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
     );
     expect(await sink.write([fake, forger.attest([fake])])).toEqual({ kind: 'ok' });
     const report = await run(reader);
-    expect(report.findings.map((f) => [f.kind, f.device ?? null])).toEqual([
-      ['bad_signature', null],
-      ['unattested', 'lathe-01'],
+    // Both name the device and the time the forged attestation claimed.
+    expect(report.findings.map((f) => [f.kind, f.device, f.from])).toEqual([
+      ['bad_signature', 'lathe-01', T0 + 15 * MIN + 5000],
+      ['unattested', 'lathe-01', T0 + 15 * MIN + 5000],
     ]);
-    expect(report.findings[0]?.message).toContain('not signed by the registered key');
+    expect(report.findings[0]?.message).toMatch(
+      /^attestation seq 1 \(lathe-01, 2026-11-02T00:15:05.000Z – 2026-11-02T00:15:05.000Z\) stored at .* is not signed by the registered key/,
+    );
   });
 
   it('finds a gateway clock that jumped back an hour', async () => {
