@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The gateway core's metrics (the collectors have theirs in collector/metrics.ts), on one registry. */
 export class GatewayMetrics {
@@ -14,6 +14,9 @@ export class GatewayMetrics {
   readonly ingestDuplicates: Counter;
 
   constructor(readonly registry: Registry) {
+    // The process's own figures (resident memory, heap, event-loop delay, GC), as every Node exporter
+    // has them: an edge box's memory is watched beside its throughput.
+    collectDefaultMetrics({ register: registry });
     const registers = [registry];
     this.sinkSamples = new Counter({
       name: 'shugai_sink_samples_total',

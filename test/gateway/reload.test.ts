@@ -78,6 +78,10 @@ describe.skipIf(!pymodbusBinary.available)('gateway reload and health', () => {
         20_000,
         'samples counted',
       );
+      // The process's own figures beside the gateway's, resident memory first among them.
+      expect(await (await fetch(`${base}/metrics`)).text()).toMatch(
+        /^process_resident_memory_bytes [1-9]\d{6,}$/m,
+      );
 
       // A broken edit is refused with its line; the gateway keeps running the old config.
       await writeFile(file, good.replace('unitId: 1', 'unitId: many'));
