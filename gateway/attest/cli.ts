@@ -44,6 +44,41 @@ export async function openStore(url: string): Promise<SampleReader> {
   }
 }
 
+/**
+ * The store a gateway config writes to, and the gateway's id: its first embedded or InfluxDB 1.x
+ * sink (the reader speaks InfluxQL, so a 2.x sink cannot be read this way: give --store).
+ */
+async function storeOfConfig(
+  file: string,
+): Promise<{ open: () => Promise<SampleReader>; gatewayId: string }> {
+  const [{ loadGatewayConfig }, { PLUGINS }] = await Promise.all([
+    import('../config/schema.ts'),
+    import('../../collector/registry.ts'),
+  ]);
+  let config: ReturnType<typeof loadGatewayConfig>;
+  try {
+    config = loadGatewayConfig(file, PLUGINS);
+  } catch (error) {
+    throw usage(`--config ${file}: ${(error as Error).message}`);
+  }
+  const sink = config.sinks.find((s) => s.type === 'embedded' || (s.type === 'influxdb' && s.version === 1));
+  if (sink?.type === 'embedded') {
+    const dataDir = path.resolve(path.dirname(file), config.gateway.dataDir);
+    return { open: () => openStore(path.resolve(dataDir, sink.file)), gatewayId: config.gateway.id };
+  }
+  if (sink?.type === 'influxdb' && sink.version === 1) {
+    const { InfluxReader } = await import('../sinks/influxdb/reader.ts');
+    const options = {
+      url: sink.url,
+      database: sink.database,
+      measurement: sink.measurement,
+      ...(sink.username !== undefined ? { username: sink.username, password: sink.password ?? '' } : {}),
+    };
+    return { open: async () => new InfluxReader(options), gatewayId: config.gateway.id };
+  }
+  throw usage(`--config ${file}: no embedded or InfluxDB 1.x sink to read; give --store URL`);
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
@@ -63,9 +98,13 @@ export function registerVerify(program: Command): void {
     .option('--central-token-file <file>', "file holding the central service's read token")
     .requiredOption('--from <time>', 'window start, ISO with zone')
     .requiredOption('--to <time>', 'window end (exclusive), ISO with zone')
-    .requiredOption(
+    .option(
       '--store <url>',
       'samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x; password in SHUGAI_INFLUX_PASSWORD)',
+    )
+    .option(
+      '--config <file>',
+      'instead of --store: the store the gateway config writes to (its first embedded or InfluxDB 1.x sink), and its gateway id unless --gateway is given',
     )
     .option('--tolerance <seconds>', 'clock differences below this are not findings', '300')
     .option('--json', 'print the report as JSON')
@@ -76,12 +115,18 @@ export function registerVerify(program: Command): void {
         keys: string;
         from: string;
         to: string;
-        store: string;
+        store?: string;
+        config?: string;
         tolerance: string;
         json?: boolean;
         central?: string;
         centralTokenFile?: string;
       }) => {
+        if (options.store && options.config) throw usage('give --store URL or --config FILE, not both');
+        if (!options.store && !options.config)
+          throw usage('give --store URL, or --config FILE to read the store it names');
+        const configured = options.config ? await storeOfConfig(options.config) : undefined;
+        options.gateway ??= configured?.gatewayId;
         if (!options.pubkey && !options.gateway) throw usage('give --pubkey FILE or --gateway ID');
         const central = options.central
           ? centralSource(options.central, options.gateway, options.centralTokenFile)
@@ -102,7 +147,7 @@ export function registerVerify(program: Command): void {
         if (!Number.isFinite(tolerance) || tolerance < 0)
           throw usage('--tolerance must be a number of seconds');
         const { renderReport, verifyStore } = await import('./verify.ts');
-        const reader = await openStore(options.store);
+        const reader = configured ? await configured.open() : await openStore(options.store as string);
         try {
           const report = await verifyStore({
             reader,

@@ -79,6 +79,23 @@ describe.skipIf(!pymodbusBinary.available)('evidence chain', () => {
     expect(report.devices).toEqual([expect.objectContaining({ device: 'press-1', attestedPoints: points })]);
     expect(report.attestations.valid).toBe(attestations);
 
+    // On the box, the config names the store and the gateway: the same report.
+    const pubkey = path.join(dataDir, 'identity', 'gateway.pub');
+    const fromConfig = shugai(
+      'verify',
+      '--config',
+      file,
+      '--pubkey',
+      pubkey,
+      '--from',
+      from,
+      '--to',
+      to,
+      '--json',
+    );
+    expect([fromConfig.status, fromConfig.stderr]).toEqual([0, '']);
+    expect(JSON.parse(fromConfig.stdout)).toEqual(report);
+
     // Someone raises one reading in the store.
     const db = new Database(store);
     const victim = db
@@ -122,5 +139,18 @@ describe.skipIf(!pymodbusBinary.available)('evidence chain', () => {
       'x.db',
     );
     expect(noZone.status).toBe(2);
+    const noStore = shugai(
+      'verify',
+      '--pubkey',
+      BIN,
+      '--from',
+      '2026-11-02T08:00:00Z',
+      '--to',
+      '2026-11-02T09:00:00Z',
+    );
+    expect([noStore.status, noStore.stderr.trim()]).toEqual([
+      2,
+      'shugai: give --store URL, or --config FILE to read the store it names',
+    ]);
   });
 });
