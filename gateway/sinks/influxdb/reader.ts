@@ -15,6 +15,7 @@ export interface InfluxReaderOptions {
   measurement?: string;
   username?: string;
   password?: string;
+  /** Longest wait (ms) for InfluxDB to answer, or to send the next part of an answer; default 300 s. */
   timeoutMs?: number;
 }
 
@@ -129,23 +130,46 @@ export class InfluxReader implements SampleReader {
     if (this.options.username !== undefined) {
       headers.Authorization = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64')}`;
     }
-    const response = await fetch(`${this.options.url.replace(/\/+$/, '')}/query`, {
-      method: 'POST',
-      body: params,
-      headers,
-      signal: AbortSignal.timeout(this.options.timeoutMs ?? 300_000),
-    });
-    if (!response.ok || !response.body)
-      throw new Error(`InfluxDB query failed: HTTP ${response.status} ${await response.text()}`);
-    const lines = createInterface({
-      input: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-    });
-    for await (const line of lines) {
-      if (line.trim() === '') continue;
-      const chunk = JSON.parse(line) as Chunk;
-      const error = chunk.error ?? chunk.results?.find((r) => r.error)?.error;
-      if (error) throw new Error(`InfluxDB query failed: ${error}`);
-      for (const result of chunk.results ?? []) yield* result.series ?? [];
+    // An idle timeout, not a total one: a week of points streams for minutes, and the time the
+    // caller spends on each series is not InfluxDB's to answer for.
+    const idleMs = this.options.timeoutMs ?? 300_000;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const waiting = () => {
+      timer = setTimeout(
+        () => controller.abort(new Error(`InfluxDB sent nothing for ${idleMs / 1000} s`)),
+        idleMs,
+      );
+    };
+    waiting();
+    try {
+      const response = await fetch(`${this.options.url.replace(/\/+$/, '')}/query`, {
+        method: 'POST',
+        body: params,
+        headers,
+        signal: controller.signal,
+      });
+      clearTimeout(timer);
+      if (!response.ok || !response.body)
+        throw new Error(`InfluxDB query failed: HTTP ${response.status} ${await response.text()}`);
+      const lines = createInterface({
+        input: Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+      });
+      waiting();
+      for await (const line of lines) {
+        clearTimeout(timer);
+        if (line.trim() !== '') {
+          const chunk = JSON.parse(line) as Chunk;
+          const error = chunk.error ?? chunk.results?.find((r) => r.error)?.error;
+          if (error) throw new Error(`InfluxDB query failed: ${error}`);
+          for (const result of chunk.results ?? []) yield* result.series ?? [];
+        }
+        waiting();
+      }
+    } finally {
+      clearTimeout(timer);
+      // A caller that stopped early (or an error) releases the connection.
+      controller.abort();
     }
   }
 }
