@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
 import { fortyPoints } from './fixtures.ts';
-import { pdfText, shugaiAssess } from './test-cli.ts';
+import { shugaiAssess } from './test-cli.ts';
+import { pdfReport } from './test-pdf.ts';
 
 // Each run starts the whole CLI; on a loaded machine that takes seconds.
 vi.setConfig({ testTimeout: 90_000 });
@@ -101,16 +102,7 @@ describe('shugai assess', () => {
 
   it('prints the same report to PDF with headless Chromium, its Chinese text intact', async () => {
     const pdf = path.join(dir, 'report.pdf');
-    const r = await shugai([
-      '--answers',
-      file('p.json', JSON.stringify(answers)),
-      '--format',
-      'pdf',
-      '--out',
-      pdf,
-    ]);
-    expect([r.code, r.stderr]).toEqual([0, '']);
-    const text = await pdfText(pdf);
+    const text = await pdfReport(shugai, ['--answers', file('p.json', JSON.stringify(answers))], pdf);
     expect(text).toContain('评测结果: 二级');
     expect(text.replace(/\s+/g, '')).toContain('总分S=40分');
     const missing = await shugai(['--answers', file('q.json', JSON.stringify(answers)), '--format', 'pdf']);

@@ -46,6 +46,7 @@ import {
   influxBulkRate,
   influxPoints,
   line,
+  lineProtocolLines,
   median,
   numberOption,
   poll,
@@ -345,11 +346,7 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     for (let s = 0; s < sampleSeconds; s++)
       devices.forEach((device, d) => {
-        lines.push(
-          ...toLines(poll1(device, d, s, base), { measurement: 'samples', gatewayId: GATEWAY_ID })
-            .text.trimEnd()
-            .split('\n'),
-        );
+        lines.push(...lineProtocolLines(poll1(device, d, s, base), GATEWAY_ID));
       });
     const bulk = await influxBulkRate(influx, 'bulk', lines);
     const bulkRate = median(bulk.perPost);

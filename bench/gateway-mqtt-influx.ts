@@ -32,7 +32,6 @@ import mqtt from 'mqtt';
 import { silentLogger } from '../core/log.ts';
 import { DurableLog } from '../gateway/buffer/log.ts';
 import { decodeSamples } from '../gateway/buffer/sample-codec.ts';
-import { toLines } from '../gateway/sinks/line-protocol.ts';
 import type { StoredSample } from '../gateway/sinks/sink.ts';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../test/services/mosquitto.ts';
@@ -42,11 +41,13 @@ import {
   influxBulkRate,
   influxPoints,
   line,
+  lineProtocolLines,
   median,
   numberOption,
   poll,
   processRssMb,
   sleep,
+  stopChild,
 } from './gateway-shared.ts';
 
 const args = process.argv.slice(2);
@@ -269,9 +270,7 @@ async function bench(): Promise<void> {
   let failed = false;
   try {
     const base = Date.now() - 3_600_000;
-    const lines = toLines(burstSamples(rounds, base), { measurement: 'samples', gatewayId: GATEWAY_ID })
-      .text.trimEnd()
-      .split('\n');
+    const lines = lineProtocolLines(burstSamples(rounds, base), GATEWAY_ID);
     const bulkBefore = await influxBulkRate(influx, 'bulk_before', lines);
 
     const file = path.join(dir, 'plant.yaml');
@@ -367,9 +366,7 @@ async function bench(): Promise<void> {
     const complete = report.stored >= expected;
     await sleep(500);
     // Stopped (its final flush may store a little more), so its buffer can be read.
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await gone;
+    await stopChild(child);
     const buffered = await unsent(path.join(dir, 'data'), 'influx');
     const bulkAfter = await influxBulkRate(influx, 'bulk_after', lines);
     // Our samples only: the gateway may write points of its own beside them (counted apart).
@@ -440,11 +437,7 @@ async function bench(): Promise<void> {
     if (args.includes('--profile')) console.log(`CPU profile of the gateway: ${profileDir} (kept)`);
   } finally {
     await publisher?.endAsync().catch(() => undefined);
-    if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-      const gone = new Promise((r) => gateway!.once('exit', r));
-      gateway.kill('SIGTERM');
-      await gone;
-    }
+    if (gateway) await stopChild(gateway);
     await Promise.all([broker.stop(), influx.stop()]);
     if (!args.includes('--profile')) await rm(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,13 @@
 /**
  * Helpers shared by the gateway benches (gateway-mqtt-influx.ts, gateway-buffer.ts, gateway-rss.ts):
- * medians, another process's CPU and RSS from /proc, InfluxDB's own bulk-load rate (the baseline
- * every InfluxDB figure is set beside), point counts, and the report line format. Not a bench itself.
+ * medians, another process's CPU and RSS from /proc, stopping a child process, InfluxDB's own
+ * bulk-load rate (the baseline every InfluxDB figure is set beside) and the line protocol it is fed,
+ * point counts, and the report line format. Not a bench itself.
  */
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { toLines } from '../gateway/sinks/line-protocol.ts';
+import type { StoredSample } from '../gateway/sinks/sink.ts';
 import type { InfluxDB } from '../test/services/influxdb.ts';
 
 export function median(values: readonly number[]): number {
@@ -42,6 +46,14 @@ export function cpuMeter(pids: Record<string, number>): () => Record<string, num
   };
 }
 
+/** Sends SIGTERM to a child process unless it has already exited, and resolves once it has. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await gone;
+}
+
 /** The number after `--name` on the command line, or `fallback`. */
 export function numberOption(args: readonly string[], name: string, fallback: number): number {
   const at = args.indexOf(name);
@@ -58,6 +70,11 @@ export interface BulkRate {
   /** Points/s over all POSTs, wall clock. */
   overall: number;
   points: number;
+}
+
+/** Samples as the line-protocol lines the gateway's InfluxDB sink writes for them (measurement samples). */
+export function lineProtocolLines(samples: readonly StoredSample[], gatewayId: string): string[] {
+  return toLines(samples, { measurement: 'samples', gatewayId }).text.trimEnd().split('\n');
 }
 
 /**

@@ -12,7 +12,8 @@ import { stringify } from 'yaml';
 import { loadCatalogue } from '../catalogue/load.ts';
 import { fortyPoints } from '../fixtures.ts';
 import { buildReport } from '../report.ts';
-import { pdfText, shugaiAssess } from '../test-cli.ts';
+import { shugaiAssess } from '../test-cli.ts';
+import { pdfReport } from '../test-pdf.ts';
 import { RecordStore } from './store.ts';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -125,19 +126,7 @@ describe('shugai assess record / validate / compare', () => {
     expect(c.after).toMatchObject({ id: 'after', version: 2 });
 
     const pdf = path.join(dir, 'compare.pdf');
-    const r = await shugai([
-      'compare',
-      '--before',
-      'before@1',
-      '--after',
-      'after',
-      '--format',
-      'pdf',
-      '--out',
-      pdf,
-    ]);
-    expect([r.code, r.stderr]).toEqual([0, '']);
-    const text = await pdfText(pdf);
+    const text = await pdfReport(shugai, ['compare', '--before', 'before@1', '--after', 'after'], pdf);
     const flat = text.replace(/\s+/g, '');
     expect(flat).toContain('评测前后对比');
     expect(flat).toContain('总分变化:+7分；等级变化:未达到一级→二级（+2）');

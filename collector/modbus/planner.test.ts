@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { caseTests } from '../testcases.ts';
 import { BYTE_ORDERS } from './codec.ts';
 import {
   BadRanges,
@@ -44,30 +43,22 @@ const caseExpected = z.array(
 );
 
 describe('read planner regression cases (testcases/<case>/input.yaml → expected.yaml)', () => {
-  const cases = readdirSync(CASES).sort();
-  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(8));
-  for (const name of cases) {
-    it(name, () => {
-      const input = caseInput.parse(parse(readFileSync(path.join(CASES, name, 'input.yaml'), 'utf8')));
-      const expected = caseExpected.parse(
-        parse(readFileSync(path.join(CASES, name, 'expected.yaml'), 'utf8')),
-      );
-      const bad = new BadRanges();
-      for (const r of input.badRanges) bad.add(input.unitId, r.function as FunctionCode, r.start, r.end);
-      const reads = resolveTags(input.unitId, input.addressBase, input.order, input.tags);
-      const plan = planReads(reads, input, bad);
-      expect(
-        plan.map((r) => ({
-          unitId: r.unitId,
-          function: r.fn,
-          address: r.address,
-          count: r.count,
-          tags: r.reads.map((x) => x.ref.id),
-        })),
-        input.description,
-      ).toEqual(expected.map((e) => ({ unitId: input.unitId, ...e })));
-    });
-  }
+  caseTests(CASES, { input: caseInput, expected: caseExpected }, 8, (input, expected) => {
+    const bad = new BadRanges();
+    for (const r of input.badRanges) bad.add(input.unitId, r.function as FunctionCode, r.start, r.end);
+    const reads = resolveTags(input.unitId, input.addressBase, input.order, input.tags);
+    const plan = planReads(reads, input, bad);
+    expect(
+      plan.map((r) => ({
+        unitId: r.unitId,
+        function: r.fn,
+        address: r.address,
+        count: r.count,
+        tags: r.reads.map((x) => x.ref.id),
+      })),
+      input.description,
+    ).toEqual(expected.map((e) => ({ unitId: input.unitId, ...e })));
+  });
 });
 
 const read = (unitId: number, fn: FunctionCode, address: number, count = 1): TagRead<string> => ({

@@ -69,74 +69,57 @@ describe('Modbus config schema', () => {
     for (const name of names) expect(readme, `README documents \`${name}\``).toContain(`\`${name}\``);
   });
 
-  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
-    [
-      'holding without dataType',
-      { type: 'integer', register: 'holding', address: 0 },
-      {},
-      'dataType is required for holding registers',
-    ],
-    [
-      'bool on a register',
-      { type: 'boolean', register: 'input', address: 0, dataType: 'bool' },
-      {},
-      'bool is for coils and discrete inputs',
-    ],
-    [
-      'coil as int16',
-      { type: 'integer', register: 'coil', address: 0, dataType: 'int16' },
-      {},
-      'a coil holds one bit: dataType must be bool',
-    ],
-    [
-      'bit without index',
-      { type: 'boolean', register: 'holding', address: 0, dataType: 'bit' },
-      {},
-      'dataType bit needs bit (0–15)',
-    ],
+  /** A tag of `type` on `register` at address 0, read as `dataType`, with `more` fields on top. */
+  const tagOn = (register: string, type: string, dataType?: string, more: Record<string, unknown> = {}) => ({
+    type,
+    register,
+    address: 0,
+    ...(dataType === undefined ? {} : { dataType }),
+    ...more,
+  });
+  it.each<[string, Record<string, unknown>, string, Record<string, unknown>?]>([
+    ['holding without dataType', tagOn('holding', 'integer'), 'dataType is required for holding registers'],
+    ['bool on a register', tagOn('input', 'boolean', 'bool'), 'bool is for coils and discrete inputs'],
+    ['coil as int16', tagOn('coil', 'integer', 'int16'), 'a coil holds one bit: dataType must be bool'],
+    ['bit without index', tagOn('holding', 'boolean', 'bit'), 'dataType bit needs bit (0–15)'],
     [
       'string without length',
-      { type: 'string', register: 'holding', address: 0, dataType: 'string' },
-      {},
+      tagOn('holding', 'string', 'string'),
       'dataType string needs length (registers)',
     ],
     [
       '1-based address 0',
-      { type: 'integer', register: 'holding', address: 0, dataType: 'uint16' },
-      { addressBase: 1 },
+      tagOn('holding', 'integer', 'uint16'),
       'address 0 (1 × register) is outside 1–65536',
+      { addressBase: 1 },
     ],
     [
       'float32 past the end',
-      { type: 'number', register: 'holding', address: 65_535, dataType: 'float32' },
-      {},
+      tagOn('holding', 'number', 'float32', { address: 65_535 }),
       'address 65535 (2 × register) is outside 0–65535',
     ],
     [
       '64-bit order on 32 bits',
-      { type: 'number', register: 'holding', address: 0, dataType: 'float32', order: 'GHEFCDAB' },
-      {},
+      tagOn('holding', 'number', 'float32', { order: 'GHEFCDAB' }),
       'order GHEFCDAB is for 64-bit types only',
     ],
     [
       'float as integer',
-      { type: 'integer', register: 'holding', address: 0, dataType: 'float32' },
-      {},
+      tagOn('holding', 'integer', 'float32'),
       'type integer cannot hold float32 (use number)',
     ],
     [
       'scaled integer',
-      { type: 'integer', register: 'holding', address: 0, dataType: 'int16', scale: 0.1 },
-      {},
+      tagOn('holding', 'integer', 'int16', { scale: 0.1 }),
       'a tag with scale or offset is of type number',
     ],
     [
       'string too long',
-      { type: 'string', register: 'holding', address: 0, dataType: 'string', length: 100 },
-      { maxReadRegisters: 60 },
+      tagOn('holding', 'string', 'string', { length: 100 }),
       'length 100 exceeds maxReadRegisters 60',
+      { maxReadRegisters: 60 },
     ],
-  ])('rejects %s, naming the device and tag', (_, tag, extra, message) => {
+  ])('rejects %s, naming the device and tag', (_, tag, message, extra = {}) => {
     expect(messages(withTag(tag, extra))).toEqual([`device "press-3" tag "t": ${message}`]);
   });
 

@@ -3,11 +3,12 @@
 // decoded in order, and each message's samples and problems are compared exactly.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { z } from 'zod';
+import { caseTests, withExpectations } from '../testcases.ts';
 import { MqttDecoder } from './decode.ts';
 import { mqttConfigSchema } from './schema.ts';
-import { problemSummary, regressionCases } from './testing.ts';
+import { caseSample, messageExpectation, problemSummary } from './testing.ts';
 
 const CASES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testcases');
 const CONNECTION = 'line-mqtt';
@@ -28,77 +29,49 @@ const caseInput = z
   })
   .strict();
 const caseExpected = z.array(
-  z
-    .object({
-      samples: z
-        .array(
-          z
-            .object({
-              device: z.string(),
-              tag: z.string(),
-              value: z.union([z.number(), z.string(), z.boolean()]),
-              /** ms since the epoch; default: the receive time. */
-              sourceTime: z.number().int().optional(),
-            })
-            .strict(),
-        )
-        .default([]),
-      problems: z
-        .array(
-          z
-            .object({
-              device: z.string(),
-              tag: z.string().optional(),
-              kind: z.string(),
-              reason: z.string(),
-              /** detail.error, when the case pins it. */
-              error: z.string().optional(),
-            })
-            .strict(),
-        )
-        .default([]),
-    })
-    .strict(),
+  messageExpectation({
+    sample: {
+      /** ms since the epoch; default: the receive time. */
+      sourceTime: z.number().int().optional(),
+    },
+    problem: {
+      /** detail.error, when the case pins it. */
+      error: z.string().optional(),
+    },
+  }),
 );
 
 describe('MQTT decoder regression cases (testcases/<case>/input.yaml → expected.yaml)', () => {
-  const cases = regressionCases(CASES, caseInput, caseExpected);
-  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(8));
-  for (const { name, load } of cases) {
-    it(name, () => {
-      const { input, expected } = load();
-      expect(input.messages.length, 'one expectation per message').toBe(expected.length);
-      const config = mqttConfigSchema.parse({
-        id: CONNECTION,
-        protocol: 'mqtt',
-        url: 'mqtt://127.0.0.1:1883',
-        clientId: 'cases',
-        subscriptions: input.subscriptions,
-        devices: input.devices,
-      });
-      const decoder = new MqttDecoder(config);
-      input.messages.forEach((message, i) => {
-        const want = expected[i] as (typeof expected)[number];
-        const payload = 'payload' in message ? message.payload : JSON.stringify(message.json);
-        const out = decoder.decode(message.topic, Buffer.from(payload, 'utf8'), input.receivedAt);
-        const where = `${input.description} (message ${i + 1}: ${message.topic} ${payload})`;
-        expect(out.samples, where).toEqual(
-          want.samples.map((s) => ({
-            device: s.device,
-            tag: s.tag,
-            value: s.value,
+  caseTests(CASES, { input: caseInput, expected: caseExpected }, 8, (input, expected) => {
+    const messages = withExpectations(input.messages, expected, 'message');
+    const config = mqttConfigSchema.parse({
+      id: CONNECTION,
+      protocol: 'mqtt',
+      url: 'mqtt://127.0.0.1:1883',
+      clientId: 'cases',
+      subscriptions: input.subscriptions,
+      devices: input.devices,
+    });
+    const decoder = new MqttDecoder(config);
+    messages.forEach(([message, want], i) => {
+      const payload = 'payload' in message ? message.payload : JSON.stringify(message.json);
+      const out = decoder.decode(message.topic, Buffer.from(payload, 'utf8'), input.receivedAt);
+      const where = `${input.description} (message ${i + 1}: ${message.topic} ${payload})`;
+      expect(out.samples, where).toEqual(
+        want.samples.map((s) =>
+          caseSample(s, {
             quality: 'good',
             statusCode: 0,
             sourceTime: s.sourceTime ?? input.receivedAt,
             receivedAt: input.receivedAt,
-          })),
-        );
-        expect(out.problems.map(problemSummary), where).toEqual(want.problems.map(({ error: _, ...p }) => p));
-        expect(out.problems.map((p) => p.detail.topic)).toEqual(want.problems.map(() => message.topic));
-        want.problems.forEach((p, j) => {
-          if (p.error !== undefined) expect(out.problems[j]?.detail.error, where).toBe(p.error);
-        });
+          }),
+        ),
+      );
+      expect(out.problems.map(problemSummary), where).toEqual(want.problems.map(({ error: _, ...p }) => p));
+      expect(out.problems.map((p) => p.detail.topic)).toEqual(want.problems.map(() => message.topic));
+      want.problems.forEach((p, j) => {
+        if (p.error !== undefined) expect(out.problems[j]?.detail.error, where).toBe(p.error);
       });
     });
-  }
+  });
 });

@@ -1,12 +1,10 @@
 /**
- * Test helpers for the push collectors (MQTT, Sparkplug B): a context that records everything; and
- * the regression-case tables (testcases/<case>/) that the OPC UA tests read as well.
+ * Test helpers for the push collectors (MQTT, Sparkplug B): a context that records everything, the
+ * README's config block, and what their regression cases (testcases/<case>/, read with
+ * ../testcases.ts) share: an expected sample by device, tag and value, a problem by who, what, why.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
-import { parse } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Sample } from '../../core/model.ts';
 import type { CollectorContext } from '../collector.ts';
 import { ConditionLog } from '../conditions.ts';
@@ -66,25 +64,46 @@ export function sampleBlock(readme: string): string {
   return readme.slice(start + '```yaml\n'.length, end + 1);
 }
 
+type NoFields = Record<never, never>;
+
 /**
- * The regression cases in `dir`: one folder per case with input.yaml and expected.yaml, parsed by
- * the given schemas when a case is loaded (so a malformed case fails its own test, not the file).
+ * What a push collector's case expects of one message: samples (device, tag, value and the
+ * collector's `sample` fields) and problems (device, tag, kind, reason and its `problem` fields),
+ * each none unless listed, and the collector's own `message` fields. Unknown fields are refused.
  */
-export function regressionCases<I extends z.ZodType, E extends z.ZodType>(
-  dir: string,
-  input: I,
-  expected: E,
-): { name: string; load(): { input: z.output<I>; expected: z.output<E> } }[] {
-  const read = (name: string, file: string) => parse(readFileSync(path.join(dir, name, file), 'utf8'));
-  return readdirSync(dir)
-    .sort()
-    .map((name) => ({
-      name,
-      load: () => ({
-        input: input.parse(read(name, 'input.yaml')),
-        expected: expected.parse(read(name, 'expected.yaml')),
-      }),
-    }));
+export function messageExpectation<
+  S extends z.ZodRawShape = NoFields,
+  P extends z.ZodRawShape = NoFields,
+  M extends z.ZodRawShape = NoFields,
+>(fields: { sample?: S; problem?: P; message?: M }) {
+  const sample = z.object({
+    device: z.string(),
+    tag: z.string(),
+    value: z.union([z.number(), z.string(), z.boolean()]),
+    ...(fields.sample as S),
+  });
+  const problem = z.object({
+    device: z.string(),
+    tag: z.string().optional(),
+    kind: z.string(),
+    reason: z.string(),
+    ...(fields.problem as P),
+  });
+  return z
+    .object({
+      samples: z.array(sample.strict()).default([]),
+      problems: z.array(problem.strict()).default([]),
+      ...(fields.message as M),
+    })
+    .strict();
+}
+
+/** The sample a case expects: its device, tag and value, with what the collector sets around them. */
+export function caseSample(
+  want: Pick<Sample, 'device' | 'tag' | 'value'>,
+  around: Omit<Sample, 'device' | 'tag' | 'value'>,
+): Sample {
+  return { device: want.device, tag: want.tag, value: want.value, ...around };
 }
 
 /** A problem as the regression cases state it: who, what and why (detail is checked separately). */

@@ -4,14 +4,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { coerceStatusCode, DataType, DataValue, Variant, VariantArrayType } from 'node-opcua';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { z } from 'zod';
 import { DATA_TYPES } from '../../core/model.ts';
-import { regressionCases } from '../mqtt/testing.ts';
+import { caseTests, withExpectations } from '../testcases.ts';
 import { convertValue } from './convert.ts';
 import type { PlannedTag } from './plan.ts';
 import { Sampler } from './sampler.ts';
-import { collectingContext } from './test-server.ts';
+import { collectingContext, plannedTag } from './test-server.ts';
 
 const CASES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testcases');
 const time = z.iso.datetime({ offset: true }).transform((t) => Date.parse(t));
@@ -71,61 +71,44 @@ function dataValue(input: Input): DataValue {
 }
 
 describe('DataValue conversion regression cases (testcases/<case>/input.yaml → expected.yaml)', () => {
-  const cases = regressionCases(CASES, caseInput, caseExpected);
-  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(6));
-  for (const { name, load } of cases) {
-    it(name, async () => {
-      const { input, expected } = load();
-      expect(input.values.length, 'one expectation per input value').toBe(expected.length);
-      const context = collectingContext();
-      const sampler = new Sampler(context);
-      const tags = new Map<string, PlannedTag>();
-      const tagFor = (value: Input): PlannedTag => {
-        const type = value.tagType ?? input.tag.type;
-        const timestamp = value.tagTimestamp ?? input.tag.timestamp;
-        const key = `${type}/${timestamp}`;
-        const tag = tags.get(key) ?? {
-          device: 'd',
-          tag: key,
-          type,
-          address: { namespaceUri: 'urn:x', type: 's', value: 'a' },
-          nodeIdText: 'nsu=urn:x;s=a',
-          samplingIntervalMs: 1000,
-          queueSize: 1,
-          discardOldest: true,
-          deadband: { type: 'absolute', value: 0 },
-          timestamp,
-        };
-        tags.set(key, tag);
-        return tag;
-      };
-      const errors = (kind: string) => context.metrics.count(context.metrics.errors, { device: 'd', kind });
-      for (const [i, value] of input.values.entries()) {
-        const want = expected[i] as (typeof expected)[number];
-        const tag = tagFor(value);
-        const where = `${input.description} (value ${i + 1})`;
-        const overflowBefore = await errors('overflow');
-        const unsupportedBefore = await errors('unsupported_value');
-        const dv = dataValue(value);
-        const sample = sampler.toSample(tag, dv, input.receivedAt);
-        if ('skipped' in want) {
-          expect(sample, where).toBeUndefined();
-          const converted = convertValue(dv.value.dataType, dv.value.arrayType, dv.value.value, tag.type);
-          expect(converted, where).toEqual({ ok: false, reason: want.skipped });
-          expect(await errors('unsupported_value'), where).toBe(unsupportedBefore + 1);
-          continue;
-        }
-        expect(sample, where).toEqual({
-          device: 'd',
-          tag: tag.tag,
-          value: want.value,
-          quality: want.quality,
-          statusCode: want.statusCode,
-          sourceTime: want.sourceTime,
-          receivedAt: input.receivedAt,
-        });
-        expect(await errors('overflow'), where).toBe(overflowBefore + (want.overflow ? 1 : 0));
+  caseTests(CASES, { input: caseInput, expected: caseExpected }, 6, async (input, expected) => {
+    const values = withExpectations(input.values, expected, 'input value');
+    const context = collectingContext();
+    const sampler = new Sampler(context);
+    const tags = new Map<string, PlannedTag>();
+    const tagFor = (value: Input): PlannedTag => {
+      const type = value.tagType ?? input.tag.type;
+      const timestamp = value.tagTimestamp ?? input.tag.timestamp;
+      const key = `${type}/${timestamp}`;
+      const tag = tags.get(key) ?? plannedTag({ tag: key, type, timestamp });
+      tags.set(key, tag);
+      return tag;
+    };
+    const errors = (kind: string) => context.metrics.count(context.metrics.errors, { device: 'd', kind });
+    for (const [i, [value, want]] of values.entries()) {
+      const tag = tagFor(value);
+      const where = `${input.description} (value ${i + 1})`;
+      const overflowBefore = await errors('overflow');
+      const unsupportedBefore = await errors('unsupported_value');
+      const dv = dataValue(value);
+      const sample = sampler.toSample(tag, dv, input.receivedAt);
+      if ('skipped' in want) {
+        expect(sample, where).toBeUndefined();
+        const converted = convertValue(dv.value.dataType, dv.value.arrayType, dv.value.value, tag.type);
+        expect(converted, where).toEqual({ ok: false, reason: want.skipped });
+        expect(await errors('unsupported_value'), where).toBe(unsupportedBefore + 1);
+        continue;
       }
-    });
-  }
+      expect(sample, where).toEqual({
+        device: 'd',
+        tag: tag.tag,
+        value: want.value,
+        quality: want.quality,
+        statusCode: want.statusCode,
+        sourceTime: want.sourceTime,
+        receivedAt: input.receivedAt,
+      });
+      expect(await errors('overflow'), where).toBe(overflowBefore + (want.overflow ? 1 : 0));
+    }
+  });
 });

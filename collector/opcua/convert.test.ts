@@ -4,7 +4,8 @@ import { convertValue, hasOverflow, qualityOf, sampleTime } from './convert.ts';
 import { parseNodeAddress } from './node-address.ts';
 import { formatNodeId, resolveNodeId } from './node-id.ts';
 import { backoffDelay } from './opcua-collector.ts';
-import { dataChangeFilter, monitoredItemBatches, type PlannedTag } from './plan.ts';
+import { dataChangeFilter, monitoredItemBatches } from './plan.ts';
+import { plannedTag } from './test-server.ts';
 
 const scalar = VariantArrayType.Scalar;
 
@@ -109,35 +110,21 @@ describe('node ids', () => {
 });
 
 describe('planning', () => {
-  const tag = (over: Partial<PlannedTag>): PlannedTag => ({
-    device: 'd',
-    tag: 't',
-    type: 'number',
-    address: { namespaceUri: 'urn:x', type: 's', value: 'a' },
-    nodeIdText: 'nsu=urn:x;s=a',
-    samplingIntervalMs: 1000,
-    queueSize: 1,
-    discardOldest: true,
-    deadband: { type: 'absolute', value: 0 },
-    timestamp: 'source',
-    ...over,
-  });
-
   it('batches by monitoring settings within the batch size', () => {
-    const tags = [...Array.from({ length: 5 }, () => tag({})), tag({ queueSize: 10 })];
+    const tags = [...Array.from({ length: 5 }, () => plannedTag()), plannedTag({ queueSize: 10 })];
     expect(monitoredItemBatches(tags, 2).map((b) => b.length)).toEqual([2, 2, 1, 1]);
   });
 
   it('uses a deadband only on numeric tags; none reports timestamp-only changes', () => {
-    expect(dataChangeFilter(tag({ deadband: { type: 'absolute', value: 0.5 } }))).toEqual({
+    expect(dataChangeFilter(plannedTag({ deadband: { type: 'absolute', value: 0.5 } }))).toEqual({
       trigger: 'StatusValue',
       deadbandType: 'Absolute',
       deadbandValue: 0.5,
     });
     expect(
-      dataChangeFilter(tag({ type: 'boolean', deadband: { type: 'percent', value: 2 } })).deadbandType,
+      dataChangeFilter(plannedTag({ type: 'boolean', deadband: { type: 'percent', value: 2 } })).deadbandType,
     ).toBe('None');
-    expect(dataChangeFilter(tag({ deadband: { type: 'none' } })).trigger).toBe('StatusValueTimestamp');
+    expect(dataChangeFilter(plannedTag({ deadband: { type: 'none' } })).trigger).toBe('StatusValueTimestamp');
   });
 
   it('backs off exponentially, capped and jittered', () => {

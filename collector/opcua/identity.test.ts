@@ -1,26 +1,32 @@
 // X.509 user authentication, the Aes security policies, and the deprecated SHA-1 policies, against a
 // real node-opcua server whose user PKI accepts only the user certificates the test trusts.
 import { constants, generateKeyPairSync, privateDecrypt, publicEncrypt } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
-import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-client';
+import { SecurityPolicy } from 'node-opcua-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../test/services/ports.ts';
 import type { CollectorContext } from '../collector.ts';
 import { OpcuaCollector } from './opcua-collector.ts';
 import { openPki, readCertificateFile } from './pki.ts';
 import { opcuaConnectionSchema } from './schema.ts';
-import { collectingContext, PLANT_NS, TestServer, waitFor } from './test-server.ts';
+import { collectingContext, operatorConnection, secureServer, waitFor } from './test-server.ts';
 
-let dir: string;
-let server: TestServer;
-const clientPki = () => path.join(dir, 'client-pki');
+const secure = secureServer('shugai-opcua-identity-', {
+  userPki: true,
+  securityPolicies: [
+    SecurityPolicy.Basic256Sha256,
+    SecurityPolicy.Aes128_Sha256_RsaOaep,
+    SecurityPolicy.Aes256_Sha256_RsaPss,
+    SecurityPolicy.Basic256,
+    SecurityPolicy.Basic128Rsa15,
+  ],
+});
+const clientPki = () => path.join(secure.dir, 'client-pki');
 
 /** A user certificate and key made for the test (self-signed, as a plant's user PKI would issue). */
 async function makeUser(name: string): Promise<{ certFile: string; keyFile: string }> {
-  const root = path.join(dir, `user-${name}`);
+  const root = path.join(secure.dir, `user-${name}`);
   await mkdir(root, { recursive: true });
   const manager = new OPCUACertificateManager({ rootFolder: root });
   await manager.initialize();
@@ -37,51 +43,21 @@ async function makeUser(name: string): Promise<{ certFile: string; keyFile: stri
   return { certFile, keyFile: path.join(root, 'own', 'private', 'private_key.pem') };
 }
 
+beforeAll(secure.start);
+afterAll(secure.stop);
+
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'shugai-opcua-identity-'));
-  server = await TestServer.start({
-    port: await freePort(),
-    pkiDir: path.join(dir, 'server-pki'),
-    userPkiDir: path.join(dir, 'server-user-pki'),
-    securityModes: [MessageSecurityMode.SignAndEncrypt],
-    securityPolicies: [
-      SecurityPolicy.Basic256Sha256,
-      SecurityPolicy.Aes128_Sha256_RsaOaep,
-      SecurityPolicy.Aes256_Sha256_RsaPss,
-      SecurityPolicy.Basic256,
-      SecurityPolicy.Basic128Rsa15,
-    ],
-    allowAnonymous: false,
-    users: { operator: 's3cret' },
-  });
   // The client trusts the server certificate up front (security.test.ts covers the trust workflow).
   const pki = await openPki(clientPki());
-  await pki.trustCertificate(await server.certificate());
+  await pki.trustCertificate(await secure.server.certificate());
   await pki.dispose();
 }, 30_000);
 
-afterAll(async () => {
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
 function config(extra: Record<string, unknown> = {}) {
-  return opcuaConnectionSchema.parse({
+  return operatorConnection(secure.server, {
     id: 'cell-7',
-    protocol: 'opcua',
-    endpoint: server.endpointUrl,
-    auth: { type: 'username', username: 'operator', password: 's3cret' },
     pkiDir: clientPki(),
     reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
-    groups: [{ id: 'fast', intervalMs: 100 }],
-    devices: [
-      {
-        id: 'press-1',
-        production: true,
-        businessLinks: ['生产管控'],
-        tags: [{ id: 'count', type: 'integer', nodeId: `nsu=${PLANT_NS};s=Count` }],
-      },
-    ],
     ...extra,
   });
 }
@@ -106,14 +82,14 @@ describe('X.509 user authentication', () => {
   beforeAll(async () => {
     alice = await makeUser('alice');
     mallory = await makeUser('mallory');
-    await server.server.userCertificateManager.trustCertificate(readCertificateFile(alice.certFile));
+    await secure.server.server.userCertificateManager.trustCertificate(readCertificateFile(alice.certFile));
   }, 30_000);
 
   it('reads with a user certificate the server trusts', async () => {
     expect(await readCount({ auth: { type: 'certificate', ...alice } })).toEqual([
       ['press-1', 'count', -7, 'good'],
     ]);
-    await waitFor('session closed', () => server.sessionCount === 0);
+    await waitFor('session closed', () => secure.server.sessionCount === 0);
   });
 
   it('subscribes with it too (the running collector, not only a one-shot read)', async () => {
@@ -122,18 +98,18 @@ describe('X.509 user authentication', () => {
     await collector.start();
     try {
       await waitFor('first sample', () => context.samples.length > 0);
-      server.set('Count', 41);
+      secure.server.set('Count', 41);
       await waitFor('change', () => context.samples.some((s) => s.value === 41));
     } finally {
       await collector.stop();
-      server.set('Count', -7);
+      secure.server.set('Count', -7);
     }
   });
 
   it('refuses an untrusted user certificate with a clear error, and logs it once naming the device', async () => {
     const error = await readCount({ auth: { type: 'certificate', ...mallory } }).catch((e: Error) => e);
     expect((error as Error).message).toBe(
-      `session on ${server.endpointUrl} refused: BadIdentityTokenRejected (0x80210000)`,
+      `session on ${secure.server.endpointUrl} refused: BadIdentityTokenRejected (0x80210000)`,
     );
     const lines: string[] = [];
     const context = collectingContext(lines);
@@ -153,17 +129,17 @@ describe('X.509 user authentication', () => {
       auth: { type: 'certificate', certFile: alice.certFile, keyFile: mallory.keyFile },
     }).catch((e: Error) => e);
     expect((error as Error).message).toBe(
-      `session on ${server.endpointUrl} refused: BadUserSignatureInvalid (0x80570000)`,
+      `session on ${secure.server.endpointUrl} refused: BadUserSignatureInvalid (0x80570000)`,
     );
   });
 
   it('names an unreadable certificate file, before contacting the server', async () => {
-    const missing = path.join(dir, 'nope.pem');
+    const missing = path.join(secure.dir, 'nope.pem');
     const error = await readCount({
       auth: { type: 'certificate', certFile: missing, keyFile: alice.keyFile },
     }).catch((e: Error) => e);
     expect((error as Error).message).toBe(
-      `cannot read the user certificate or key for ${server.endpointUrl}: ` +
+      `cannot read the user certificate or key for ${secure.server.endpointUrl}: ` +
         `ENOENT: no such file or directory, open '${missing}'`,
     );
   });
@@ -218,7 +194,7 @@ describe('security policies', () => {
     const error = await readCount({ securityPolicy: 'Basic128Rsa15' }).catch((e: Error) => e);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^cannot connect to ${server.endpointUrl}: The connection may have been rejected by server,\\n` +
+        `^cannot connect to ${secure.server.endpointUrl}: The connection may have been rejected by server,\\n` +
           ' Err = \\(ClientTCP_transport\\d+: socket has been disconnected by third party\\)$',
       ),
     );

@@ -1,56 +1,28 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MessageSecurityMode, SecurityPolicy } from 'node-opcua-client';
+import { SecurityPolicy } from 'node-opcua-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../test/services/ports.ts';
 import { OpcuaCollector } from './opcua-collector.ts';
 import { fingerprint, listCertificates, trustCertificate } from './pki.ts';
-import { opcuaConnectionSchema } from './schema.ts';
-import { collectingContext, PLANT_NS, TestServer, waitFor } from './test-server.ts';
+import { collectingContext, operatorConnection, secureServer, waitFor } from './test-server.ts';
 
-let dir: string;
-let server: TestServer;
+const secure = secureServer('shugai-opcua-sec-', { securityPolicies: [SecurityPolicy.Basic256Sha256] });
 let serverFingerprint: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'shugai-opcua-sec-'));
-  server = await TestServer.start({
-    port: await freePort(),
-    pkiDir: path.join(dir, 'server-pki'),
-    securityModes: [MessageSecurityMode.SignAndEncrypt],
-    securityPolicies: [SecurityPolicy.Basic256Sha256],
-    allowAnonymous: false,
-    users: { operator: 's3cret' },
-  });
-  serverFingerprint = fingerprint(await server.certificate());
-});
+beforeAll(secure.start);
+afterAll(secure.stop);
 
-afterAll(async () => {
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+beforeAll(async () => {
+  serverFingerprint = fingerprint(await secure.server.certificate());
 });
 
 function config(pki: string, extra: Record<string, unknown> = {}) {
-  return opcuaConnectionSchema.parse({
+  return operatorConnection(secure.server, {
     id: 'secure-plc',
-    protocol: 'opcua',
-    endpoint: server.endpointUrl,
     securityMode: 'SignAndEncrypt',
     securityPolicy: 'Basic256Sha256',
-    auth: { type: 'username', username: 'operator', password: 's3cret' },
-    pkiDir: path.join(dir, pki),
+    pkiDir: path.join(secure.dir, pki),
     reconnect: { initialDelayMs: 100, maxDelayMs: 300 },
-    groups: [{ id: 'fast', intervalMs: 100 }],
-    devices: [
-      {
-        id: 'press-1',
-        production: true,
-        businessLinks: ['生产管控'],
-        tags: [{ id: 'count', type: 'integer', nodeId: `nsu=${PLANT_NS};s=Count` }],
-      },
-    ],
     ...extra,
   });
 }
@@ -74,7 +46,7 @@ describe('OPC UA security', () => {
       expect(context.samples).toHaveLength(0);
       const [rejected] = listCertificates(cfg.pkiDir);
       expect(rejected?.sha256).toBe(serverFingerprint);
-      expect(server.sessionCount).toBe(0);
+      expect(secure.server.sessionCount).toBe(0);
 
       await trustCertificate(cfg.pkiDir, serverFingerprint);
       expect(listCertificates(cfg.pkiDir).map((c) => c.status)).toEqual(['trusted']);
@@ -84,7 +56,7 @@ describe('OPC UA security', () => {
     } finally {
       await collector.stop();
     }
-    await waitFor('no session left', () => server.sessionCount === 0);
+    await waitFor('no session left', () => secure.server.sessionCount === 0);
     // The client certificate was created once and persisted in the PKI folder.
     expect(readdirSync(path.join(cfg.pkiDir, 'own', 'certs')).some((f) => f.endsWith('.pem'))).toBe(true);
   });
@@ -103,7 +75,7 @@ describe('OPC UA security', () => {
       const probe = new OpcuaCollector(config(pki), collectingContext());
       await probe.readOnce().catch(() => undefined);
       await probe.stop();
-      await trustCertificate(path.join(dir, pki), serverFingerprint);
+      await trustCertificate(path.join(secure.dir, pki), serverFingerprint);
     });
 
     it('reads over SignAndEncrypt/Basic256Sha256 with username and password', async () => {
@@ -138,7 +110,7 @@ describe('OPC UA security', () => {
       );
       await collector.stop();
       const pinned = new OpcuaCollector(
-        config(pki, { serverCertificateFingerprint: fingerprint(await server.certificate(), 'sha1') }),
+        config(pki, { serverCertificateFingerprint: fingerprint(await secure.server.certificate(), 'sha1') }),
         collectingContext(),
       );
       expect(await pinned.readOnce()).toHaveLength(1);
@@ -157,7 +129,7 @@ describe('OPC UA security', () => {
       const sign = new OpcuaCollector(config(pki, { securityMode: 'Sign' }), collectingContext());
       await expect(sign.readOnce()).rejects.toThrow(/does not offer securityMode Sign/);
       await sign.stop();
-      expect(server.sessionCount).toBe(0);
+      expect(secure.server.sessionCount).toBe(0);
     });
   });
 });

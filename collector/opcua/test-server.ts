@@ -2,8 +2,12 @@
  * A real node-opcua server for the OPC UA collector's tests and bench (not the simulator): a plant
  * namespace with one variable per data type, bulk variables for batching, configurable security,
  * users, operation limits and namespace order (to move the plant namespace's index on restart).
+ * Beside it the other helpers of those tests: a secure server and a connection to it, a collecting
+ * context, a planned tag, and polling.
  */
 import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   DataType,
@@ -21,10 +25,13 @@ import { DataValue } from 'node-opcua-data-value';
 import pino from 'pino';
 import { silentLogger } from '../../core/log.ts';
 import type { Sample } from '../../core/model.ts';
+import { freePort } from '../../test/services/ports.ts';
 import type { CollectorContext } from '../collector.ts';
 import { ConditionLog } from '../conditions.ts';
 import { CollectorMetrics } from '../metrics.ts';
 import { quietOpcuaLogs } from './opcua-log.ts';
+import type { PlannedTag } from './plan.ts';
+import { type OpcuaConnectionConfig, opcuaConnectionSchema } from './schema.ts';
 
 quietOpcuaLogs(silentLogger);
 
@@ -245,6 +252,79 @@ export class TestServer {
   }
 }
 
+/** The one user of the secure test servers: the `auth` of a connection that logs in as the operator. */
+export const OPERATOR = { type: 'username', username: 'operator', password: 's3cret' } as const;
+
+/**
+ * For one test file: a server on a free port that speaks only SignAndEncrypt, with the given
+ * policies, and admits only OPERATOR (no anonymous sessions), in a fresh temp folder `prefix…` (its
+ * PKI in server-pki; with `userPki`, a user PKI in server-user-pki that accepts only the user
+ * certificates the test trusts). Call `beforeAll(secure.start)` and `afterAll(secure.stop)` (which
+ * also removes the folder); `server` and `dir` are there in between.
+ */
+export function secureServer(
+  prefix: string,
+  options: { securityPolicies: SecurityPolicy[]; userPki?: boolean },
+) {
+  let dir: string | undefined;
+  let server: TestServer | undefined;
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error('the secure test server is not started (beforeAll(secure.start))');
+    return value;
+  };
+  return {
+    get dir(): string {
+      return started(dir);
+    },
+    get server(): TestServer {
+      return started(server);
+    },
+    async start(): Promise<void> {
+      dir = await mkdtemp(path.join(tmpdir(), prefix));
+      server = await TestServer.start({
+        port: await freePort(),
+        pkiDir: path.join(dir, 'server-pki'),
+        securityModes: [MessageSecurityMode.SignAndEncrypt],
+        securityPolicies: options.securityPolicies,
+        allowAnonymous: false,
+        users: { [OPERATOR.username]: OPERATOR.password },
+        ...(options.userPki ? { userPkiDir: path.join(dir, 'server-user-pki') } : {}),
+      });
+    },
+    async stop(): Promise<void> {
+      await server?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A connection to `server` that logs in as OPERATOR and reads one tag, press-1/count (the Count
+ * variable, -7), in a 100 ms group; `fields` give the rest (id, pkiDir, security, reconnect, …) and
+ * may override any of these.
+ */
+export function operatorConnection(
+  server: TestServer,
+  fields: Record<string, unknown>,
+): OpcuaConnectionConfig {
+  return opcuaConnectionSchema.parse({
+    protocol: 'opcua',
+    endpoint: server.endpointUrl,
+    auth: OPERATOR,
+    groups: [{ id: 'fast', intervalMs: 100 }],
+    devices: [
+      {
+        id: 'press-1',
+        production: true,
+        businessLinks: ['生产管控'],
+        tags: [{ id: 'count', type: 'integer', nodeId: `nsu=${PLANT_NS};s=Count` }],
+      },
+    ],
+    ...fields,
+  });
+}
+
 /** A collector context that keeps every sample (and, if given, every log line), for assertions. */
 export function collectingContext(logLines?: string[]): CollectorContext & { samples: Sample[] } {
   const samples: Sample[] = [];
@@ -281,4 +361,21 @@ export async function waitFor<T>(
 export async function connectedGauge(context: CollectorContext, device: string): Promise<number> {
   const data = await context.metrics.connected.get();
   return data.values.find((v) => v.labels.device === device)?.value ?? 0;
+}
+
+/** A planned tag as the planner makes one (device d, tag t, a number at nsu=urn:x;s=a), with `over` on top. */
+export function plannedTag(over: Partial<PlannedTag> = {}): PlannedTag {
+  return {
+    device: 'd',
+    tag: 't',
+    type: 'number',
+    address: { namespaceUri: 'urn:x', type: 's', value: 'a' },
+    nodeIdText: 'nsu=urn:x;s=a',
+    samplingIntervalMs: 1000,
+    queueSize: 1,
+    discardOldest: true,
+    deadband: { type: 'absolute', value: 0 },
+    timestamp: 'source',
+    ...over,
+  };
 }

@@ -4,9 +4,10 @@
 // online changes are compared per message. Times are ms offsets from START.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { z } from 'zod';
-import { problemSummary, regressionCases } from '../mqtt/testing.ts';
+import { caseSample, messageExpectation, problemSummary } from '../mqtt/testing.ts';
+import { caseTests, withExpectations } from '../testcases.ts';
 import { DataType, decodePayload, encodePayload, type Metric, type Payload } from './codec.ts';
 import { sparkplugbConfigSchema } from './schema.ts';
 import { HostSession, STATUS_NO_COMMUNICATION } from './session.ts';
@@ -74,33 +75,17 @@ const caseInput = z
   })
   .strict();
 const caseExpected = z.array(
-  z
-    .object({
-      samples: z
-        .array(
-          z
-            .object({
-              device: z.string(),
-              tag: z.string(),
-              value: z.union([z.number(), z.string(), z.boolean()]),
-              quality: z.enum(['good', 'bad']).default('good'),
-              /** Offset from START; default: the message's receive time. */
-              sourceTime: z.number().int().optional(),
-            })
-            .strict(),
-        )
-        .default([]),
-      problems: z
-        .array(
-          z
-            .object({ device: z.string(), tag: z.string().optional(), kind: z.string(), reason: z.string() })
-            .strict(),
-        )
-        .default([]),
+  messageExpectation({
+    sample: {
+      quality: z.enum(['good', 'bad']).default('good'),
+      /** Offset from START; default: the message's receive time. */
+      sourceTime: z.number().int().optional(),
+    },
+    message: {
       rebirth: z.object({ group: z.string(), node: z.string(), device: z.string() }).strict().optional(),
       online: z.array(z.object({ device: z.string(), online: z.boolean() }).strict()).default([]),
-    })
-    .strict(),
+    },
+  }),
 );
 
 function toPayload(input: NonNullable<z.infer<typeof caseInput>['messages'][number]['payload']>): Payload {
@@ -131,42 +116,35 @@ function overTheWire(bytes: Uint8Array): Payload | Error {
 }
 
 describe('Sparkplug B session regression cases (testcases/<case>/input.yaml → expected.yaml)', () => {
-  const cases = regressionCases(CASES, caseInput, caseExpected);
-  it('has cases', () => expect(cases.length).toBeGreaterThanOrEqual(5));
-  for (const { name, load } of cases) {
-    it(name, () => {
-      const { input, expected } = load();
-      expect(input.messages.length, 'one expectation per message').toBe(expected.length);
-      const session = new HostSession(
-        sparkplugbConfigSchema.parse({ ...PLANT, rebirthMinIntervalMs: input.rebirthMinIntervalMs }),
-      );
-      let at = -1000;
-      input.messages.forEach((message, i) => {
-        at = message.at ?? at + 1000;
-        const now = START + at;
-        const want = expected[i] as (typeof expected)[number];
-        const where = `${input.description} (message ${i + 1}: ${message.topic})`;
-        const topic = parseTopic(message.topic);
-        if (topic?.kind !== 'edge') throw new Error(`${where}: not an edge topic`);
-        const bytes = message.payload
-          ? encodePayload(toPayload(message.payload))
-          : Buffer.from(message.bytes as string, 'hex');
-        const out = session.handle(topic, overTheWire(bytes), now);
-        expect(out.samples, where).toEqual(
-          want.samples.map((s) => ({
-            device: s.device,
-            tag: s.tag,
-            value: s.value,
+  caseTests(CASES, { input: caseInput, expected: caseExpected }, 5, (input, expected) => {
+    const messages = withExpectations(input.messages, expected, 'message');
+    const session = new HostSession(
+      sparkplugbConfigSchema.parse({ ...PLANT, rebirthMinIntervalMs: input.rebirthMinIntervalMs }),
+    );
+    let at = -1000;
+    messages.forEach(([message, want], i) => {
+      at = message.at ?? at + 1000;
+      const now = START + at;
+      const where = `${input.description} (message ${i + 1}: ${message.topic})`;
+      const topic = parseTopic(message.topic);
+      if (topic?.kind !== 'edge') throw new Error(`${where}: not an edge topic`);
+      const bytes = message.payload
+        ? encodePayload(toPayload(message.payload))
+        : Buffer.from(message.bytes as string, 'hex');
+      const out = session.handle(topic, overTheWire(bytes), now);
+      expect(out.samples, where).toEqual(
+        want.samples.map((s) =>
+          caseSample(s, {
             quality: s.quality,
             statusCode: s.quality === 'good' ? 0 : STATUS_NO_COMMUNICATION,
             sourceTime: START + (s.sourceTime ?? at),
             receivedAt: now,
-          })),
-        );
-        expect(out.problems.map(problemSummary), where).toEqual(want.problems);
-        expect(out.rebirth, where).toEqual(want.rebirth);
-        expect(out.online, where).toEqual(want.online);
-      });
+          }),
+        ),
+      );
+      expect(out.problems.map(problemSummary), where).toEqual(want.problems);
+      expect(out.rebirth, where).toEqual(want.rebirth);
+      expect(out.online, where).toEqual(want.online);
     });
-  }
+  });
 });

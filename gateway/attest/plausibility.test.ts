@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredSample } from '../sinks/sink.ts';
+import { goodSample } from '../sinks/testing.ts';
 import { exactPeriod, offlinePeriods, SignalWatch } from './plausibility.ts';
 
 const H = 3_600_000;
-const point = (
-  tag: string,
-  t: number,
-  value: number,
-  type: StoredSample['type'] = 'integer',
-): StoredSample => ({
-  device: 'press-1',
-  tag,
-  type,
-  value,
-  quality: 'good',
-  statusCode: 0,
-  sourceTime: t,
-  receivedAt: t,
-});
+const point = (tag: string, t: number, value: number, type: StoredSample['type'] = 'integer') =>
+  goodSample('press-1', tag, type, value, t);
 
 describe('plausibility flags', () => {
   it('flags an integer counter that only rose for more than a day, not one that reset at a shift', () => {

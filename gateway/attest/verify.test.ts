@@ -8,6 +8,7 @@ import { InfluxReader } from '../sinks/influxdb/reader.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
 import { InfluxSink } from '../sinks/influxdb/sink.ts';
 import type { StoredSample } from '../sinks/sink.ts';
+import { goodSample } from '../sinks/testing.ts';
 import { Attestor } from './attestor.ts';
 import { type Identity, initIdentity } from './identity.ts';
 import { verifyStore } from './verify.ts';
@@ -25,25 +26,10 @@ function plant(
   const batches: StoredSample[][] = [];
   for (let t = T0; t < T0 + minutes * MIN; t += 10_000) {
     const i = (t - T0) / 10_000;
-    const s = (
-      device: string,
-      tag: string,
-      value: number,
-      type: StoredSample['type'] = 'number',
-    ): StoredSample => ({
-      device,
-      tag,
-      type,
-      value,
-      quality: 'good',
-      statusCode: 0,
-      sourceTime: t,
-      receivedAt: t + 20,
-    });
     batches.push([
-      s('lathe-01', 'speed', speed(i)),
-      s('lathe-01', 'parts', i, 'integer'),
-      s('meter-01', 'kw', kw(i)),
+      goodSample('lathe-01', 'speed', 'number', speed(i), t, 20),
+      goodSample('lathe-01', 'parts', 'integer', i, t, 20),
+      goodSample('meter-01', 'kw', 'number', kw(i), t, 20),
     ]);
   }
   return batches;
@@ -222,16 +208,7 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
   it("finds an attestation signed with another gateway's key", async () => {
     const { reader } = await record(influx, 'forged', identity, plant(), normalClock);
     // Someone types in a day's extra output and signs it with a key of their own.
-    const fake: StoredSample = {
-      device: 'lathe-01',
-      tag: 'parts',
-      type: 'integer',
-      value: 5000,
-      quality: 'good',
-      statusCode: 0,
-      sourceTime: T0 + 15 * MIN + 5000,
-      receivedAt: T0 + 15 * MIN + 5000,
-    };
+    const fake = goodSample('lathe-01', 'parts', 'integer', 5000, T0 + 15 * MIN + 5000);
     const forger = new Attestor(
       other,
       'gw-01',

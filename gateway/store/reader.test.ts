@@ -35,6 +35,30 @@ const DATA: StoredSample[] = [
   s('meter-01', 'kwh', 60_000, { value: 12.25 }),
 ];
 
+/** A summary row: counts by quality (0 unless given) and first and last source time, in ms after t0. */
+function summary(
+  device: string,
+  tag: string,
+  counts: Partial<Record<'good' | 'uncertain' | 'bad', number>>,
+  first: number,
+  last: number,
+) {
+  return {
+    device,
+    tag,
+    counts: { good: 0, uncertain: 0, bad: 0, ...counts },
+    first: t0 + first,
+    last: t0 + last,
+  };
+}
+
+/** Every item of an async iterable, in order. */
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 function readerSuite(
   name: string,
   open: () => Promise<{ sink: Sink; reader: SampleReader; stop(): Promise<void> }>,
@@ -52,47 +76,16 @@ function readerSuite(
 
     it('summarizes counts by quality and the time span per device and tag, end exclusive', async () => {
       expect(await store.reader.summarize({ from: t0, to: t0 + 60_000 })).toEqual([
-        {
-          device: 'lathe-01',
-          tag: 'alarm',
-          counts: { good: 1, uncertain: 0, bad: 0 },
-          first: t0 + 2000,
-          last: t0 + 2000,
-        },
-        {
-          device: 'lathe-01',
-          tag: 'parts',
-          counts: { good: 1, uncertain: 0, bad: 0 },
-          first: t0 + 1000,
-          last: t0 + 1000,
-        },
-        {
-          device: 'lathe-01',
-          tag: 'speed',
-          counts: { good: 2, uncertain: 0, bad: 0 },
-          first: t0,
-          last: t0 + 1000,
-        },
-        {
-          device: 'lathe-02',
-          tag: 'speed',
-          counts: { good: 0, uncertain: 1, bad: 1 },
-          first: t0 + 1000,
-          last: t0 + 3000,
-        },
-        {
-          device: 'meter-01',
-          tag: 'state',
-          counts: { good: 1, uncertain: 0, bad: 0 },
-          first: t0 + 5000,
-          last: t0 + 5000,
-        },
+        summary('lathe-01', 'alarm', { good: 1 }, 2000, 2000),
+        summary('lathe-01', 'parts', { good: 1 }, 1000, 1000),
+        summary('lathe-01', 'speed', { good: 2 }, 0, 1000),
+        summary('lathe-02', 'speed', { uncertain: 1, bad: 1 }, 1000, 3000),
+        summary('meter-01', 'state', { good: 1 }, 5000, 5000),
       ]);
     });
 
     it('returns every sample exactly, typed, in time order', async () => {
-      const out: StoredSample[] = [];
-      for await (const sample of store.reader.samples({ from: t0, to: t0 + 61_000 })) out.push(sample);
+      const out = await all(store.reader.samples({ from: t0, to: t0 + 61_000 }));
       const expected = [...DATA].sort(
         (a, b) =>
           a.sourceTime - b.sourceTime || a.device.localeCompare(b.device) || a.tag.localeCompare(b.tag),
@@ -101,14 +94,9 @@ function readerSuite(
     });
 
     it('filters by device and tag', async () => {
-      const out: StoredSample[] = [];
-      for await (const sample of store.reader.samples({
-        from: t0,
-        to: t0 + 61_000,
-        device: 'lathe-02',
-        tag: 'speed',
-      }))
-        out.push(sample);
+      const out = await all(
+        store.reader.samples({ from: t0, to: t0 + 61_000, device: 'lathe-02', tag: 'speed' }),
+      );
       expect(out.map((x) => x.value)).toEqual([0, 5]);
     });
   });

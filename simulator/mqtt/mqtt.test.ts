@@ -17,29 +17,42 @@ import { mqttToolsAvailable as available, Capture, type Message, NODE, pubBinary
 
 const sparkplug = (m: Message): Payload => decodePayload(m.payload);
 
+/** The simulator with its MQTT side only (seed 42), frozen at 10:07:30 unless given a speed and start. */
+function mqttSimulator(
+  mqtt: { url?: string; port?: number; intervalMs: number },
+  speed = 0,
+  start = '2025-03-17T10:07:30+08:00',
+): Promise<RunningSimulator> {
+  return startSimulator({ seed: 42, speed, start, opcua: false, modbus: false, mqtt });
+}
+
+/** Mosquitto on a free port and a capture on it, subscribed by the time this resolves. */
+async function captureOnMosquitto(): Promise<{ mosquitto: Mosquitto; capture: Capture }> {
+  const mosquitto = await startMosquitto();
+  const capture = new Capture(mosquitto.port);
+  await capture.ready();
+  return { mosquitto, capture };
+}
+
+/** Stops what a block started: the simulator first, then the capture, then the broker. */
+async function stopAll(sim?: RunningSimulator, capture?: Capture, mosquitto?: Mosquitto): Promise<void> {
+  await sim?.stop();
+  capture?.stop();
+  await mosquitto?.stop();
+}
+
 describe.skipIf(!available)('MQTT JSON sensors and Sparkplug B edge node on Mosquitto', () => {
   let mosquitto: Mosquitto;
   let capture: Capture;
   let sim: RunningSimulator;
   let dir: string;
   beforeAll(async () => {
-    mosquitto = await startMosquitto();
+    ({ mosquitto, capture } = await captureOnMosquitto());
     dir = await mkdtemp(path.join(tmpdir(), 'shugai-sim-mqtt-'));
-    capture = new Capture(mosquitto.port);
-    await capture.ready();
-    sim = await startSimulator({
-      seed: 42,
-      speed: 0,
-      start: '2025-03-17T10:07:30+08:00',
-      opcua: false,
-      modbus: false,
-      mqtt: { url: mosquitto.url, intervalMs: 200 },
-    });
+    sim = await mqttSimulator({ url: mosquitto.url, intervalMs: 200 });
   });
   afterAll(async () => {
-    await sim?.stop();
-    capture?.stop();
-    await mosquitto?.stop();
+    await stopAll(sim, capture, mosquitto);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -123,25 +136,12 @@ describe.skipIf(!available)('Sparkplug B DDATA while time runs', () => {
   let capture: Capture;
   let sim: RunningSimulator;
   beforeAll(async () => {
-    mosquitto = await startMosquitto();
-    capture = new Capture(mosquitto.port);
-    await capture.ready();
+    ({ mosquitto, capture } = await captureOnMosquitto());
   });
-  afterAll(async () => {
-    await sim?.stop();
-    capture?.stop();
-    await mosquitto?.stop();
-  });
+  afterAll(() => stopAll(sim, capture, mosquitto));
 
   it('sends changed metrics by alias with the model values, seq wrapping 255 → 0', async () => {
-    sim = await startSimulator({
-      seed: 42,
-      speed: 3600,
-      start: '2025-03-17T08:30:00+08:00',
-      opcua: false,
-      modbus: false,
-      mqtt: { url: mosquitto.url, intervalMs: 10 },
-    });
+    sim = await mqttSimulator({ url: mosquitto.url, intervalMs: 10 }, 3600, '2025-03-17T08:30:00+08:00');
     const topic = `${NODE}/DDATA/packing-edge/packing-line-01`;
     await capture.until(() => capture.on(topic).length >= 260, 15_000);
     const device = sim.plant.device('packing-line-01');
@@ -167,20 +167,10 @@ describe.skipIf(!available)('Sparkplug B DDATA while time runs', () => {
 describe.skipIf(!available)('embedded broker (no --mqtt-url)', () => {
   let sim: RunningSimulator;
   let capture: Capture;
-  afterAll(async () => {
-    capture?.stop();
-    await sim?.stop();
-  });
+  afterAll(() => stopAll(sim, capture));
 
   it('runs aedes on the given port and publishes there', async () => {
-    sim = await startSimulator({
-      seed: 42,
-      speed: 0,
-      start: '2025-03-17T10:07:30+08:00',
-      opcua: false,
-      modbus: false,
-      mqtt: { port: await freePort(), intervalMs: 100 },
-    });
+    sim = await mqttSimulator({ port: await freePort(), intervalMs: 100 });
     expect(sim.mqtt!.embedded).toBe(true);
     capture = new Capture(Number(new URL(sim.mqtt!.url).port));
     await capture.ready();

@@ -3,63 +3,45 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from './binaries.ts';
-import { type InfluxDB, influxdBinary, startInfluxDB } from './influxdb.ts';
-import { type Mosquitto, mosquittoBinary, startMosquitto } from './mosquitto.ts';
+import { influxdBinary, startInfluxDB } from './influxdb.ts';
+import { mosquittoBinary, startMosquitto } from './mosquitto.ts';
 
 const run = promisify(execFile);
 
-describe.skipIf(!mosquittoBinary.available)('mosquitto harness', () => {
-  let broker: Mosquitto;
+/** A service started before the enclosing block's tests and stopped after them; call the result for it. */
+function serviceForBlock<S extends { stop(): Promise<void> }>(start: () => Promise<S>): () => S {
+  let service: S | undefined;
   beforeAll(async () => {
-    broker = await startMosquitto();
+    service = await start();
   });
   afterAll(async () => {
-    await broker?.stop();
+    await service?.stop();
   });
+  return () => {
+    if (!service) throw new Error('the service did not start');
+    return service;
+  };
+}
+
+describe.skipIf(!mosquittoBinary.available)('mosquitto harness', () => {
+  const broker = serviceForBlock(() => startMosquitto());
 
   it('passes a retained message from mosquitto_pub to mosquitto_sub', async () => {
     const pub = findBinary('mosquitto_pub');
     const sub = findBinary('mosquitto_sub');
     expect(pub, 'mosquitto_pub (Debian package mosquitto-clients)').toBeDefined();
-    await run(pub!, [
-      '-p',
-      String(broker.port),
-      '-h',
-      '127.0.0.1',
-      '-t',
-      'harness/t',
-      '-m',
-      '42',
-      '-r',
-      '-q',
-      '1',
-    ]);
-    const { stdout } = await run(sub!, [
-      '-p',
-      String(broker.port),
-      '-h',
-      '127.0.0.1',
-      '-t',
-      'harness/t',
-      '-C',
-      '1',
-      '-W',
-      '5',
-    ]);
+    const address = ['-p', String(broker().port), '-h', '127.0.0.1', '-t', 'harness/t'];
+    await run(pub!, [...address, '-m', '42', '-r', '-q', '1']);
+    const { stdout } = await run(sub!, [...address, '-C', '1', '-W', '5']);
     expect(stdout.trim()).toBe('42');
   });
 });
 
 describe.skipIf(!influxdBinary.available)('influxdb harness', () => {
-  let influx: InfluxDB;
-  beforeAll(async () => {
-    influx = await startInfluxDB();
-  });
-  afterAll(async () => {
-    await influx?.stop();
-  });
+  const influxdb = serviceForBlock(() => startInfluxDB());
 
   it('stores a point written over /write and returns it, also after a restart', async () => {
+    const influx = influxdb();
     await influx.query('CREATE DATABASE harness');
     const res = await fetch(`${influx.url}/write?db=harness&precision=ms`, {
       method: 'POST',
