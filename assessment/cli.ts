@@ -29,6 +29,10 @@ export function registerAssess(program: Command): void {
       '--outcomes <file>',
       '绿色低碳/产品质量 after vs before: YAML with the window before and the energy/output/passed/inspected counters',
     )
+    .option(
+      '--pubkey <file>',
+      "the gateway's registered public key: also verify the store against its signed attestations over the window",
+    )
     .option('--format <format>', FORMAT_HELP, 'json')
     .option('--out <file>', 'write the report to this file instead of standard output')
     .action(
@@ -38,6 +42,7 @@ export function registerAssess(program: Command): void {
         store?: string;
         window?: string;
         outcomes?: string;
+        pubkey?: string;
         format: string;
         out?: string;
       }) => {

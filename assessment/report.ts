@@ -3,6 +3,7 @@
  * level with its conditions, dimension scores, item table with points and evidence, scene table,
  * flags, gap analysis and the unverified catalogue entries the result rests on.
  */
+import type { FindingKind } from '../gateway/attest/findings.ts';
 import type { Answers } from './answers.ts';
 import type { Catalogue } from './catalogue/load.ts';
 import { crossCheck, type Evidence, type Flag } from './evidence/measure.ts';
@@ -55,6 +56,48 @@ function sceneSignals(r: AssessmentReport): string {
 <table><tr><th>场景</th><th>自动采集</th><th>数据所见</th><th>仍需现场核实</th></tr>
 ${rows}
 </table>`;
+}
+
+/** Finding kinds of `shugai verify` (gateway/attest/findings.ts) as the report names them. */
+const FINDING_ZH: Record<FindingKind, string> = {
+  malformed_attestation: '签名记录格式错误',
+  bad_signature: '签名无效',
+  other_gateway: '其他网关的记录',
+  reordered: '签名记录顺序被改',
+  fork: '签名链分叉',
+  broken_chain: '签名链断裂',
+  missing_attestations: '签名记录缺失',
+  dropped_by_policy: '网关按缓存策略丢弃',
+  clock_jump: '网关时钟回拨',
+  deleted: '数据被删除',
+  inserted: '数据被插入',
+  altered: '数据被改动',
+  unattested: '无签名的数据',
+  future: '未来时间的数据',
+};
+
+/** The store checked against the gateway's signed attestations: the verdict, coverage per device. */
+function integrity(r: AssessmentReport): string {
+  const i = r.evidence?.integrity;
+  if (!i) return '';
+  const verdict = i.clean
+    ? `数据与网关 ${esc(i.gateway)} 的签名记录一致（${i.attestations.valid} 条签名记录）`
+    : `发现与签名记录不符之处: ${Object.entries(i.findingCounts)
+        .map(([kind, n]) => `${esc(FINDING_ZH[kind as FindingKind] ?? kind)} ${n} 处`)
+        .join('，')}`;
+  const rows = i.devices
+    .map(
+      (d) =>
+        `<tr><td>${esc(d.device)}</td><td>${d.coveragePercent}%</td><td>${esc(d.firstAttested ?? '—')} 至 ${esc(d.lastAttested ?? '—')}</td><td>${d.gaps}</td><td>${d.unattestedPoints}</td></tr>`,
+    )
+    .join('\n');
+  const findings = i.findings.map((f) => `<li>${esc(f.message)}</li>`).join('\n');
+  const flags = i.flags.map((f) => `<li>${esc(f.message)}</li>`).join('\n');
+  return `<h2${i.clean ? '' : ' class="flag"'}>数据可信性（网关签名核验）</h2>
+<p>${verdict}</p>
+<table><tr><th>设备</th><th>签名覆盖率</th><th>首末签名数据</th><th>缺口</th><th>无签名数据点</th></tr>
+${rows}
+</table>${findings ? `\n<ul class="flag">${findings}</ul>` : ''}${flags ? `\n<p>数据合理性提示（须人工判断）:</p><ul>${flags}</ul>` : ''}`;
 }
 
 function itemEvidence(r: AssessmentReport, itemId: string): string {
@@ -144,6 +187,7 @@ ${items}
 ${scenes}
 </table>
 ${sceneSignals(r)}
+${integrity(r)}
 <h2 class="flag">需评测人员核实</h2>
 ${flags ? `<ul class="flag">${flags}</ul>` : '<p>无</p>'}
 <h2>差距分析${r.gap.target ? `（目标: ${LEVEL_NAMES[r.gap.target]}）` : ''}</h2>

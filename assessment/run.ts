@@ -10,11 +10,11 @@ import type { Device } from '../core/model.ts';
 import { openStore } from '../gateway/attest/cli.ts';
 import { ConfigError, formatPath } from '../gateway/config/errors.ts';
 import { loadGatewayConfig } from '../gateway/config/schema.ts';
-import type { TimeWindow } from '../gateway/store/reader.ts';
+import type { SampleReader, TimeWindow } from '../gateway/store/reader.ts';
 import { type Answers, parseAnswers, readAnswersFile } from './answers.ts';
 import { loadCatalogue } from './catalogue/load.ts';
 import { AssessmentError } from './errors.ts';
-import { type Evidence, measureEvidence } from './evidence/measure.ts';
+import { type Evidence, type Integrity, measureEvidence } from './evidence/measure.ts';
 import type { OutcomeSpec } from './evidence/outcomes.ts';
 import { htmlToPdf } from './pdf.ts';
 import { type AssessmentReport, buildReport } from './report.ts';
@@ -43,6 +43,51 @@ export interface EvidenceOptions {
   store?: string;
   window?: string;
   outcomes?: string;
+  /** The gateway's registered public key: the store is verified against its attestations too. */
+  pubkey?: string;
+}
+
+const SHOWN_FINDINGS = 20;
+
+/** `shugai verify` over the assessment window, summarised for the evidence. */
+async function integrityOf(
+  reader: SampleReader,
+  pubkey: string,
+  gateway: string,
+  window: TimeWindow,
+): Promise<Integrity> {
+  const [{ loadPublicKey }, { verifyStore }] = await Promise.all([
+    import('../gateway/attest/identity.ts'),
+    import('../gateway/attest/verify.ts'),
+  ]);
+  let publicKey: ReturnType<typeof loadPublicKey>;
+  try {
+    publicKey = loadPublicKey(pubkey);
+  } catch (error) {
+    throw badArgument(`--pubkey ${pubkey}: ${(error as Error).message}`);
+  }
+  const report = await verifyStore({ reader, publicKey, gatewayId: gateway, window });
+  const iso = (t: number) => new Date(t).toISOString();
+  const findingCounts: Record<string, number> = {};
+  for (const f of report.findings) findingCounts[f.kind] = (findingCounts[f.kind] ?? 0) + 1;
+  return {
+    gateway,
+    clean: report.clean,
+    attestations: report.attestations,
+    findingCounts,
+    findings: report.findings
+      .slice(0, SHOWN_FINDINGS)
+      .map((f) => ({ kind: f.kind, ...(f.device ? { device: f.device } : {}), message: f.message })),
+    devices: report.devices.map((d) => ({
+      device: d.device,
+      coveragePercent: d.coveragePercent,
+      ...(d.firstAttested === undefined ? {} : { firstAttested: iso(d.firstAttested) }),
+      ...(d.lastAttested === undefined ? {} : { lastAttested: iso(d.lastAttested) }),
+      gaps: d.gaps.length,
+      unattestedPoints: d.unattestedPoints,
+    })),
+    flags: report.flags.map((f) => ({ kind: f.kind, device: f.device, message: f.message })),
+  };
 }
 
 const seriesList = z.array(z.string().regex(/^[^/]+\/[^/]+$/, 'device/tag')).min(1);
@@ -91,6 +136,7 @@ async function evidenceFrom(
   if (given === 0) {
     if (options.outcomes)
       throw badArgument('--outcomes needs --config, --store and --window (the window after)');
+    if (options.pubkey) throw badArgument('--pubkey needs --config, --store and --window');
     return null;
   }
   if (given !== 3)
@@ -113,7 +159,10 @@ async function evidenceFrom(
   const store = await openStore(options.store!);
   try {
     const outcomes = options.outcomes ? readOutcomes(options.outcomes, window, devices) : undefined;
-    return await measureEvidence(catalogue, devices, store, window, options.store!, outcomes);
+    const evidence = await measureEvidence(catalogue, devices, store, window, options.store!, outcomes);
+    if (options.pubkey)
+      evidence.integrity = await integrityOf(store, options.pubkey, config.gateway.id, window);
+    return evidence;
   } finally {
     await store.close();
   }

@@ -53,6 +53,27 @@ export interface Evidence {
   sceneSignals: { scene: BusinessLink; tags: string[]; shown: string[]; stillToCheck: string }[];
   /** 绿色低碳 and 产品质量, after against before, when their series and windows are given. */
   outcomes: OutcomeFigure[];
+  /** The store checked against the gateway's signed attestations over the window (with --pubkey). */
+  integrity?: Integrity;
+}
+
+/** What `shugai verify` found over the assessment window, kept short for the report. */
+export interface Integrity {
+  gateway: string;
+  clean: boolean;
+  attestations: { valid: number; firstSeq: number | undefined; lastSeq: number | undefined };
+  /** Findings by kind, and the first few in full. */
+  findingCounts: Record<string, number>;
+  findings: { kind: string; device?: string; message: string }[];
+  devices: {
+    device: string;
+    coveragePercent: number;
+    firstAttested?: string;
+    lastAttested?: string;
+    gaps: number;
+    unattestedPoints: number;
+  }[];
+  flags: { kind: string; device: string; message: string }[];
 }
 
 const STILL_TO_CHECK: Record<string, string> = {

@@ -58,6 +58,7 @@ export function registerRecordCommands(assess: Command): void {
       '--outcomes <file>',
       'evidence: 绿色低碳/产品质量 after (--window) vs before (see assessment/README.md)',
     )
+    .option('--pubkey <file>', "evidence: the gateway's registered key, to verify the store's data too")
     .action(
       async (o: {
         answers: string;
@@ -69,6 +70,7 @@ export function registerRecordCommands(assess: Command): void {
         store?: string;
         window?: string;
         outcomes?: string;
+        pubkey?: string;
       }) => {
         if (o.stage !== 'self' && o.stage !== 'onsite')
           throw badArgument(

@@ -1,0 +1,148 @@
+// The assessment with --pubkey: the store is verified against the gateway's signed attestations over
+// the window, and the evidence and the report say what was found, per device.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { stringify } from 'yaml';
+import { Attestor } from '../gateway/attest/attestor.ts';
+import { identityFiles, initIdentity } from '../gateway/attest/identity.ts';
+import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
+import { goodSample } from '../gateway/sinks/testing.ts';
+import { fortyPoints } from './fixtures.ts';
+import { shugaiAssess } from './test-cli.ts';
+
+vi.setConfig({ testTimeout: 90_000 });
+const dir = mkdtempSync(path.join(tmpdir(), 'shugai-assess-integrity-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+const CONFIG = `
+gateway: { id: yk-gw-01 }
+connections:
+  - id: plc
+    protocol: modbus
+    transport: tcp
+    host: 127.0.0.1
+    port: 502
+    addressBase: 0
+    devices:
+      - id: press-1
+        unitId: 1
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+      - id: press-2
+        unitId: 2
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+`;
+const AT = Date.parse('2024-10-01T08:00:00+08:00');
+
+beforeAll(async () => {
+  const { identity } = initIdentity(path.join(dir, 'gw'));
+  let clock = AT;
+  const attestor = new Attestor(identity, 'yk-gw-01', path.join(dir, 'gw', 'chain.json'), () => clock);
+  const store = new EmbeddedStore('s', path.join(dir, 'samples.db'));
+  const all = [];
+  // press-1 reports every minute for an hour, signed by the gateway.
+  for (let i = 0; i < 60; i++) {
+    clock = AT + i * 60_000 + 50;
+    const batch = [goodSample('press-1', 'count', 'integer', i, AT + i * 60_000, 20)];
+    all.push(...batch, attestor.attest(batch));
+  }
+  // press-2's "data" was typed into the store afterwards: no attestation covers it.
+  all.push(goodSample('press-2', 'count', 'integer', 7, AT + 30 * 60_000));
+  expect(await store.write(all)).toEqual({ kind: 'ok' });
+  await store.close();
+});
+
+describe('shugai assess --pubkey', () => {
+  const run = (...extra: string[]) =>
+    shugaiAssess([
+      '--answers',
+      file('a.yaml', stringify(fortyPoints())),
+      '--config',
+      file('plant.yaml', CONFIG),
+      '--store',
+      path.join(dir, 'samples.db'),
+      '--window',
+      '2024-10-01..2024-10-02',
+      '--pubkey',
+      identityFiles(path.join(dir, 'gw')).publicKey,
+      ...extra,
+    ]);
+
+  it('attaches what the verification found: press-1 signed, press-2 typed in', async () => {
+    const r = await run();
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const integrity = JSON.parse(r.stdout).evidence.integrity;
+    expect(integrity).toMatchObject({
+      gateway: 'yk-gw-01',
+      clean: false,
+      attestations: { valid: 60, firstSeq: 1, lastSeq: 60 },
+      findingCounts: { unattested: 1 },
+    });
+    expect(integrity.findings).toEqual([
+      {
+        kind: 'unattested',
+        device: 'press-2',
+        message:
+          'press-2, 2024-10-01T00:30:00.000Z – 2024-10-01T00:30:00.000Z: 1 points no attestation covers (typed in or written by something else)',
+      },
+    ]);
+    expect(integrity.devices).toEqual([
+      {
+        device: 'press-1',
+        coveragePercent: 4.17,
+        firstAttested: '2024-10-01T00:00:00.000Z',
+        lastAttested: '2024-10-01T00:59:00.000Z',
+        gaps: 2, // the window is the China day: before 08:00 and after 09:00
+        unattestedPoints: 0,
+      },
+      { device: 'press-2', coveragePercent: 0, gaps: 1, unattestedPoints: 1 },
+    ]);
+  });
+
+  it('says so in the Chinese report', async () => {
+    const r = await run('--format', 'html');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('<h2 class="flag">数据可信性（网关签名核验）</h2>');
+    expect(r.stdout).toContain('<p>发现与签名记录不符之处: 无签名的数据 1 处</p>');
+    expect(r.stdout).toContain(
+      '<tr><td>press-1</td><td>4.17%</td><td>2024-10-01T00:00:00.000Z 至 2024-10-01T00:59:00.000Z</td><td>2</td><td>0</td></tr>',
+    );
+  });
+
+  it('refuses a key that is not there, and --pubkey without evidence', async () => {
+    const missing = await shugaiAssess([
+      '--answers',
+      file('b.yaml', stringify(fortyPoints())),
+      '--config',
+      file('plant2.yaml', CONFIG),
+      '--store',
+      path.join(dir, 'samples.db'),
+      '--window',
+      '2024-10-01..2024-10-02',
+      '--pubkey',
+      path.join(dir, 'nope.pub'),
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--pubkey ${path.join(dir, 'nope.pub')}: ENOENT`);
+    const alone = await shugaiAssess([
+      '--answers',
+      file('c.yaml', stringify(fortyPoints())),
+      '--pubkey',
+      'x.pub',
+    ]);
+    expect([alone.code, alone.stderr.trim()]).toEqual([
+      2,
+      'shugai: --pubkey needs --config, --store and --window',
+    ]);
+  });
+});
