@@ -2,54 +2,26 @@
  * `shugai assess` as a script sees it (a child process): JSON with level, gap, evidence and flags,
  * exit 0; an HTML report in Chinese; exit 2 with the path of the bad field for an invalid answers file.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
-import { fortyPoints } from './fixtures.ts';
+import { fortyPoints, scratch, twoPresses } from './fixtures.ts';
 import { shugaiAssess } from './test-cli.ts';
 import { pdfReport } from './test-pdf.ts';
 
 // Each run starts the whole CLI; on a loaded machine that takes seconds.
 vi.setConfig({ testTimeout: 90_000 });
-const dir = mkdtempSync(path.join(tmpdir(), 'shugai-assess-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file, evidenceArgs, remove } = scratch('shugai-assess-');
+afterAll(remove);
 
 const shugai = shugaiAssess;
-
-const file = (name: string, text: string) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
 
 const answers = fortyPoints();
 for (const s of ['产品设计', '营销管理', '生产管控', '工艺设计', '售后服务', '计划排程'])
   answers.scenes[s] = 2;
 
-const CONFIG = `
-gateway: { id: test-gw }
-connections:
-  - id: plc
-    protocol: modbus
-    transport: tcp
-    host: 127.0.0.1
-    port: 502
-    addressBase: 0
-    devices:
-      - id: press-1
-        unitId: 1
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
-      - id: press-2
-        unitId: 2
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
-`;
+const CONFIG = twoPresses('test-gw');
 
 beforeAll(async () => {
   const store = new EmbeddedStore('s', path.join(dir, 'samples.db'));
@@ -74,12 +46,7 @@ describe('shugai assess', () => {
     const r = await shugai([
       '--answers',
       file('a.yaml', stringify(answers)),
-      '--config',
-      file('plant.yaml', CONFIG),
-      '--store',
-      path.join(dir, 'samples.db'),
-      '--window',
-      '2024-10-01..2024-10-02',
+      ...evidenceArgs('plant.yaml', CONFIG),
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -110,14 +77,7 @@ describe('shugai assess', () => {
   });
 
   it('attaches 绿色低碳/产品质量 from two windows with --outcomes, and refuses an unconfigured series', async () => {
-    const evidence = [
-      '--config',
-      file('plant2.yaml', CONFIG),
-      '--store',
-      path.join(dir, 'samples.db'),
-      '--window',
-      '2024-10-01..2024-10-02',
-    ];
+    const evidence = evidenceArgs('plant2.yaml', CONFIG);
     const ok = await shugai([
       '--answers',
       file('o.yaml', stringify(answers)),

@@ -1,4 +1,10 @@
-/** Answers for tests: every item at its lowest and every scene at 0, then changed per scenario. */
+/**
+ * For tests: answers with every item at its lowest and every scene at 0, then changed per scenario;
+ * a gateway config of two presses; a temporary folder to write inputs into.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { BUSINESS_LINKS } from '../core/model.ts';
 import type { Answers } from './answers.ts';
 
@@ -37,4 +43,60 @@ export function fortyPoints(): Answers {
   a.items['network-security'] = { options: ['policy', 'products', 'risk-assessment', 'boundary-control'] };
   a.items['data-security'] = { options: ['policy', 'products', 'risk-assessment', 'data-ledger'] };
   return a;
+}
+
+/** A gateway config with two production presses on one Modbus link (gateway `gatewayId`). */
+export function twoPresses(gatewayId: string): string {
+  return `
+gateway: { id: ${gatewayId} }
+connections:
+  - id: plc
+    protocol: modbus
+    transport: tcp
+    host: 127.0.0.1
+    port: 502
+    addressBase: 0
+    devices:
+      - id: press-1
+        unitId: 1
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+      - id: press-2
+        unitId: 2
+        production: true
+        businessLinks: [生产管控]
+        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+`;
+}
+
+export interface Scratch {
+  dir: string;
+  file(name: string, text: string): string;
+  /** `--config` (written as `name`), `--store <dir>/samples.db` and `--window` of 1 October 2024. */
+  evidenceArgs(name: string, config: string): string[];
+  remove(): void;
+}
+
+/** A temporary folder to write test inputs into; `remove()` for afterAll. */
+export function scratch(prefix: string): Scratch {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const file = (name: string, text: string) => {
+    const p = path.join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  return {
+    dir,
+    file,
+    evidenceArgs: (name, config) => [
+      '--config',
+      file(name, config),
+      '--store',
+      path.join(dir, 'samples.db'),
+      '--window',
+      '2024-10-01..2024-10-02',
+    ],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -1,7 +1,5 @@
 // The assessment with --pubkey: the store is verified against the gateway's signed attestations over
 // the window, and the evidence and the report say what was found, per device.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
@@ -9,39 +7,14 @@ import { Attestor } from '../gateway/attest/attestor.ts';
 import { identityFiles, initIdentity } from '../gateway/attest/identity.ts';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
 import { goodSample } from '../gateway/sinks/testing.ts';
-import { fortyPoints } from './fixtures.ts';
+import { fortyPoints, scratch, twoPresses } from './fixtures.ts';
 import { shugaiAssess } from './test-cli.ts';
 
 vi.setConfig({ testTimeout: 90_000 });
-const dir = mkdtempSync(path.join(tmpdir(), 'shugai-assess-integrity-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const file = (name: string, text: string) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, text);
-  return p;
-};
+const { dir, file, evidenceArgs, remove } = scratch('shugai-assess-integrity-');
+afterAll(remove);
 
-const CONFIG = `
-gateway: { id: yk-gw-01 }
-connections:
-  - id: plc
-    protocol: modbus
-    transport: tcp
-    host: 127.0.0.1
-    port: 502
-    addressBase: 0
-    devices:
-      - id: press-1
-        unitId: 1
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
-      - id: press-2
-        unitId: 2
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
-`;
+const CONFIG = twoPresses('yk-gw-01');
 const AT = Date.parse('2024-10-01T08:00:00+08:00');
 
 beforeAll(async () => {
@@ -63,20 +36,16 @@ beforeAll(async () => {
 });
 
 describe('shugai assess --pubkey', () => {
-  const run = (...extra: string[]) =>
+  const withKey = (pubkey: string, ...extra: string[]) =>
     shugaiAssess([
       '--answers',
       file('a.yaml', stringify(fortyPoints())),
-      '--config',
-      file('plant.yaml', CONFIG),
-      '--store',
-      path.join(dir, 'samples.db'),
-      '--window',
-      '2024-10-01..2024-10-02',
+      ...evidenceArgs('plant.yaml', CONFIG),
       '--pubkey',
-      identityFiles(path.join(dir, 'gw')).publicKey,
+      pubkey,
       ...extra,
     ]);
+  const run = (...extra: string[]) => withKey(identityFiles(path.join(dir, 'gw')).publicKey, ...extra);
 
   it('attaches what the verification found: press-1 signed, press-2 typed in', async () => {
     const r = await run();
@@ -120,18 +89,7 @@ describe('shugai assess --pubkey', () => {
   });
 
   it('refuses a key that is not there, and --pubkey without evidence', async () => {
-    const missing = await shugaiAssess([
-      '--answers',
-      file('b.yaml', stringify(fortyPoints())),
-      '--config',
-      file('plant2.yaml', CONFIG),
-      '--store',
-      path.join(dir, 'samples.db'),
-      '--window',
-      '2024-10-01..2024-10-02',
-      '--pubkey',
-      path.join(dir, 'nope.pub'),
-    ]);
+    const missing = await withKey(path.join(dir, 'nope.pub'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`--pubkey ${path.join(dir, 'nope.pub')}: ENOENT`);
     const alone = await shugaiAssess([
