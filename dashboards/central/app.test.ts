@@ -145,6 +145,25 @@ describe('POST /api/v1/attestations', () => {
     );
   });
 
+  it('keeps at most maxForks fork records per gateway, then refuses the request whole', async () => {
+    await app.close();
+    store.close();
+    store = new CentralStore(path.join(dir, 'central.db'), 2);
+    start();
+    const chain = signedChain(gw, 4);
+    const other = signedChain(gw, 4, 7);
+    await post(chain);
+    expect((await post(other.slice(0, 2))).json()).toEqual({ accepted: 0, duplicates: 0, forks: 2 });
+    const refused = await post(other.slice(2, 4));
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({
+      code: 'TOO_MANY_FORKS',
+      error:
+        'gateway gw-01 already has 2 fork records: its key signs a second chain (a restored backup or a copied key); further forks are refused until an operator looks',
+    });
+    expect(await chainOf()).toMatchObject({ count: 4, forkCount: 2 });
+  });
+
   it('refuses a request with one badly signed attestation, naming gateway and seq, and stores none of it', async () => {
     const chain = signedChain(gw, 3);
     const altered = { ...(chain[1] as Item), attestation: { ...(chain[1] as Item).attestation, time: T0 } };

@@ -68,7 +68,11 @@ export function buildCentralApp(
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof CentralError) {
-      if (error.code === 'NOT_REGISTERED' || error.code === 'BAD_SIGNATURE')
+      if (
+        error.code === 'NOT_REGISTERED' ||
+        error.code === 'BAD_SIGNATURE' ||
+        error.code === 'TOO_MANY_FORKS'
+      )
         request.log.warn(
           { code: error.code, client: request.ip, reason: error.message },
           'attestations refused',

@@ -9,6 +9,7 @@ export type CentralErrorCode =
   | 'UNAUTHORIZED'
   | 'READS_DISABLED'
   | 'RATE_LIMITED'
+  | 'TOO_MANY_FORKS'
   | 'NOT_FOUND'
   | 'CONFIG';
 
@@ -22,6 +23,8 @@ const STATUS: Record<CentralErrorCode, number> = {
   UNAUTHORIZED: 401,
   READS_DISABLED: 403,
   RATE_LIMITED: 429,
+  // 400: the gateway's sink drops the request and counts it; retrying could not change the answer.
+  TOO_MANY_FORKS: 400,
   NOT_FOUND: 404,
   CONFIG: 500,
 };

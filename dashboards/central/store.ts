@@ -68,7 +68,14 @@ export class CentralStore {
   private readonly statements;
   private readonly ingestMany: (items: readonly VerifiedItem[]) => IngestResult;
 
-  constructor(file: string) {
+  /**
+   * `maxForks`: fork records kept per gateway. A few mean a restored backup; thousands mean its key
+   * signs a second chain, and past that point more of them only fill the disk.
+   */
+  constructor(
+    file: string,
+    private readonly maxForks = 1000,
+  ) {
     if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -141,6 +148,11 @@ export class CentralStore {
           continue;
         }
         const fork = held.length > 0 ? 1 : 0;
+        if (fork && (this.statements.forkCount.get(attestation.gateway) as { n: number }).n >= this.maxForks)
+          throw new CentralError(
+            'TOO_MANY_FORKS',
+            `gateway ${attestation.gateway} already has ${this.maxForks} fork records: its key signs a second chain (a restored backup or a copied key); further forks are refused until an operator looks`,
+          );
         this.statements.insert.run(
           attestation.gateway,
           attestation.seq,
