@@ -37,6 +37,46 @@ export interface Attestation {
   sig: string;
 }
 
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isHex64 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+/**
+ * Whether parsed JSON has the shape of an attestation. Anyone who can write to a store can put any
+ * text where attestations live; the verifier reads nothing of one before this holds.
+ */
+export function isAttestation(value: unknown): value is Attestation {
+  if (typeof value !== 'object' || value === null) return false;
+  const a = value as Record<string, unknown>;
+  const dropped = a.dropped as Record<string, unknown> | null | undefined;
+  return (
+    a.v === 1 &&
+    typeof a.gateway === 'string' &&
+    isCount(a.seq) &&
+    isHex64(a.prev) &&
+    isTime(a.time) &&
+    typeof a.sig === 'string' &&
+    typeof dropped === 'object' &&
+    dropped !== null &&
+    isCount(dropped.full) &&
+    isCount(dropped.age) &&
+    isCount(dropped.refused) &&
+    Array.isArray(a.devices) &&
+    a.devices.every((d: unknown) => {
+      const share = d as Record<string, unknown> | null;
+      return (
+        typeof share === 'object' &&
+        share !== null &&
+        typeof share.device === 'string' &&
+        isCount(share.count) &&
+        isTime(share.from) &&
+        isTime(share.to) &&
+        isHex64(share.digest)
+      );
+    })
+  );
+}
+
 export function deviceShares(samples: readonly StoredSample[]): DeviceShare[] {
   const byDevice = new Map<string, { count: number; from: number; to: number; hash: MultisetHash }>();
   for (const s of samples) {

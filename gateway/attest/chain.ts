@@ -13,7 +13,13 @@
  * signature checked (`lazyFailed`), which gives the exact findings.
  */
 import type { KeyObject } from 'node:crypto';
-import { type Attestation, attestationHash, signatureValid } from './attestation.ts';
+import {
+  type Attestation,
+  attestationHash,
+  type DeviceShare,
+  isAttestation,
+  signatureValid,
+} from './attestation.ts';
 import type { Finding } from './findings.ts';
 
 export interface ChainSummary {
@@ -34,17 +40,16 @@ const iso = (t: number) => new Date(t).toISOString();
  * only reported.
  */
 function claimed(attestation: Attestation): Pick<Finding, 'device' | 'from' | 'to'> & { text: string } {
-  const shares = Array.isArray(attestation.devices) ? attestation.devices : [];
+  const shares = attestation.devices;
   if (shares.length === 0) return { text: '' };
   const from = Math.min(...shares.map((d) => d.from));
   const to = Math.max(...shares.map((d) => d.to));
   const names = shares.map((d) => d.device).join(', ');
-  const span = Number.isFinite(from) && Number.isFinite(to) ? { from, to } : {};
-  const window = 'from' in span ? `, ${iso(from)} – ${iso(to)}` : '';
   return {
-    ...(shares.length === 1 ? { device: String(shares[0]?.device) } : {}),
-    ...span,
-    text: ` (${names}${window})`,
+    ...(shares.length === 1 ? { device: (shares[0] as DeviceShare).device } : {}),
+    from,
+    to,
+    text: ` (${names}, ${iso(from)} – ${iso(to)})`,
   };
 }
 
@@ -67,11 +72,7 @@ class Ledger {
     const d = attestation.dropped;
     this.dropped[i] = d.full + d.age + d.refused;
     this.hash.set(Buffer.from(hash, 'hex'), i * 32);
-    // A prev that is not 64 hex digits stays zeros, which no SHA-256 of a record matches.
-    this.prev.set(
-      Buffer.from(/^[0-9a-f]{64}$/.test(attestation.prev) ? attestation.prev : '', 'hex'),
-      i * 32,
-    );
+    this.prev.set(Buffer.from(attestation.prev, 'hex'), i * 32);
   }
 
   sameBytes(column: Uint8Array, i: number, other: Uint8Array, j: number): boolean {
@@ -116,15 +117,17 @@ export class ChainChecker {
    * signature by the registered gateway, and the first attestation stored with its sequence number.
    */
   add(text: string, stamp: number): Attestation | undefined {
-    let attestation: Attestation;
+    let attestation: unknown;
     try {
-      attestation = JSON.parse(text) as Attestation;
-      if (typeof attestation !== 'object' || attestation === null) throw new Error('not an object');
+      attestation = JSON.parse(text);
     } catch {
+      attestation = undefined;
+    }
+    if (!isAttestation(attestation)) {
       this.findings.push({
         kind: 'malformed_attestation',
         at: stamp,
-        message: `attestation stored at ${iso(stamp)} is not a JSON object`,
+        message: `attestation stored at ${iso(stamp)} is not an attestation (JSON of the v1 shape)`,
       });
       return undefined;
     }
