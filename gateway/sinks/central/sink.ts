@@ -11,6 +11,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../attest/attestation.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
+import { post } from '../http-post.ts';
 import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
 import { CENTRAL_MAX_BODY_BYTES, CENTRAL_MAX_ITEMS, type CentralSinkConfig } from './schema.ts';
 
@@ -114,37 +115,23 @@ interface Answer {
   retryAfter: string | null;
 }
 
-function request(url: URL, agent: http.Agent, body: string, timeoutMs: number): Promise<Answer> {
-  const send = url.protocol === 'https:' ? https.request : http.request;
-  return new Promise((resolve, reject) => {
-    const req = send(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (res) => {
-        const parts: Buffer[] = [];
-        let size = 0;
-        res.on('data', (part: Buffer) => {
-          // An answer is a few hundred bytes; keep at most 64 KiB of whatever comes.
-          if (size < 65_536) parts.push(part);
-          size += part.length;
-        });
-        res.on('end', () => {
-          const retryAfter = res.headers['retry-after'];
-          resolve({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(parts).toString('utf8'),
-            retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+async function request(url: URL, agent: http.Agent, body: string, timeoutMs: number): Promise<Answer> {
+  const res = await post(url, body, {
+    contentType: 'application/json',
+    agent,
+    signal: AbortSignal.timeout(timeoutMs),
   });
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of res as AsyncIterable<Buffer>) {
+    // An answer is a few hundred bytes; keep at most 64 KiB of whatever comes.
+    if (size < 65_536) parts.push(part);
+    size += part.length;
+  }
+  const retryAfter = res.headers['retry-after'];
+  return {
+    status: res.statusCode ?? 0,
+    body: Buffer.concat(parts).toString('utf8'),
+    retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+  };
 }

@@ -2,10 +2,9 @@
  * Reads samples back from InfluxDB 1.x (InfluxQL over /query) through the store read interface,
  * so the assessment and the verifier see InfluxDB and the embedded store alike.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { DataType, Quality } from '../../../core/model.ts';
 import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
+import { post } from '../http-post.ts';
 import { VALUE_FIELDS } from '../line-protocol.ts';
 import type { StoredSample } from '../sink.ts';
 
@@ -148,8 +147,11 @@ export class InfluxReader implements SampleReader {
       const response = await post(
         new URL(`${this.options.url.replace(/\/+$/, '')}/query`),
         params.toString(),
-        headers,
-        controller.signal,
+        {
+          contentType: 'application/x-www-form-urlencoded',
+          headers,
+          signal: controller.signal,
+        },
       );
       clearTimeout(timer);
       if (response.statusCode !== 200) {
@@ -180,33 +182,6 @@ export class InfluxReader implements SampleReader {
       controller.abort();
     }
   }
-}
-
-/** POSTs a form and resolves with the answer's head; the body streams from the returned message. */
-function post(
-  url: URL,
-  body: string,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-): Promise<IncomingMessage> {
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const request = send(
-      url,
-      {
-        method: 'POST',
-        signal,
-        headers: {
-          ...headers,
-          'Content-Type': 'application/x-www-form-urlencoded',
-          'Content-Length': Buffer.byteLength(body),
-        },
-      },
-      resolve,
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
 }
 
 /** The lines of a streamed body: each chunk is scanned once for line ends, a line's pieces joined once. */

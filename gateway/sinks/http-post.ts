@@ -1,0 +1,33 @@
+/**
+ * One POST over node:http(s), resolving with the answer's head; its body streams from the message.
+ * Shared by the HTTP clients that stream or bound what they read (the InfluxDB reader, the central
+ * sink); undici's fetch re-copied its buffer for long streamed answers.
+ */
+import { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export function post(
+  url: URL,
+  body: string,
+  options: { contentType: string; headers?: Record<string, string>; signal: AbortSignal; agent?: Agent },
+): Promise<IncomingMessage> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        signal: options.signal,
+        ...(options.agent ? { agent: options.agent } : {}),
+        headers: {
+          ...options.headers,
+          'Content-Type': options.contentType,
+          'Content-Length': Buffer.byteLength(body),
+        },
+      },
+      resolve,
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
