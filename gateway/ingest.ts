@@ -25,6 +25,7 @@ export class Ingest {
   /** Samples accepted in this turn of the event loop, appended together. */
   private batch: StoredSample[] = [];
   private flushScheduled = false;
+  private writeFailure: { samples: number; since: number } | undefined;
 
   constructor(
     private readonly log: DurableLog,
@@ -82,25 +83,46 @@ export class Ingest {
     const typed = this.batch;
     if (typed.length === 0) return;
     this.batch = [];
-    // The attestation rides in the same record as the samples it vouches for.
+    // The attestation rides in the same record as the samples it vouches for. The record counts
+    // the data samples only, so every count of the buffer (drops, backlog) is of machine data.
     const record = this.attestor ? [...typed, this.attestor.attest(typed)] : typed;
     const append = this.log
-      .append(encodeSamples(record), record.length)
+      .append(encodeSamples(record), typed.length)
       .then(() => {
-        for (const listener of this.listeners) listener(record.length);
+        this.endWriteFailure();
+        for (const listener of this.listeners) listener(typed.length);
       })
       .catch((error: Error) => {
-        // BufferFullError is counted by the log itself (refuse-new); anything else is a disk failure.
-        if (!(error instanceof BufferFullError)) {
-          this.metrics.bufferDropped.inc({ reason: 'write_error' }, record.length);
-          this.logger.error(
-            { err: error.message, samples: record.length },
-            'buffer append failed; samples dropped',
-          );
-        }
+        // BufferFullError is counted by the log itself (refuse-new, disk); anything else is a disk failure.
+        if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, typed.length);
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
+  }
+
+  /**
+   * A failed append (an I/O error the buffer's bounds did not foresee): counted, explained in the next
+   * attestation (its sequence number was used), logged once per episode rather than per append.
+   */
+  private noteWriteFailure(error: Error, samples: number): void {
+    this.metrics.bufferDropped.inc({ reason: 'write_error' }, samples);
+    this.attestor?.noteDropped('refused', samples);
+    if (this.writeFailure) {
+      this.writeFailure.samples += samples;
+      return;
+    }
+    this.writeFailure = { samples, since: Date.now() };
+    this.logger.error(
+      { err: error.message, samples },
+      'buffer append failed; samples dropped until it works again',
+    );
+  }
+
+  private endWriteFailure(): void {
+    if (!this.writeFailure) return;
+    const { samples, since } = this.writeFailure;
+    this.writeFailure = undefined;
+    this.logger.warn({ samples, durationMs: Date.now() - since }, 'buffer appends work again');
   }
 
   /**

@@ -82,6 +82,7 @@ export class Gateway {
       maxBytes: buffer.maxBytes,
       maxAgeMs: buffer.maxAge,
       segmentBytes: buffer.segmentBytes,
+      minFree: buffer.minFree,
       fsync:
         typeof buffer.fsync === 'string'
           ? { mode: buffer.fsync }
@@ -90,7 +91,8 @@ export class Gateway {
       log: this.logger.child({ component: 'buffer' }),
       onDrop: (reason, samples) => {
         this.metrics.bufferDropped.inc({ reason }, samples);
-        this.ingest?.attestor?.noteDropped(reason, samples);
+        // Attestations (v1) explain chain gaps as full, age or refused: a full disk is a full buffer.
+        this.ingest?.attestor?.noteDropped(reason === 'disk' ? 'full' : reason, samples);
       },
       beforeRelease: async () => {
         await this.ingest?.attestor?.save();
@@ -337,18 +339,35 @@ export class Gateway {
     };
   }
 
-  /** Stops collectors, appends what they delivered, lets sinks write what they can, closes the log. */
+  /**
+   * Stops collectors, appends what they delivered, lets sinks write what they can, closes the log.
+   * Every step runs whatever the one before did (a full disk fails saving files): a stop that hangs
+   * or leaves the port open turns a service restart into a restart loop.
+   */
   async stop(flushTimeoutMs = 10_000): Promise<void> {
+    let failures = 0;
+    const step = async (what: string, run: () => Promise<void>) => {
+      try {
+        await run();
+      } catch (error) {
+        failures++;
+        this.logger.error({ step: what, err: (error as Error).message }, 'stop: a step failed; going on');
+      }
+    };
     clearInterval(this.ticker);
-    for (const { collector } of this.collectors.values()) await collector.stop();
+    for (const [id, { collector }] of this.collectors) await step(`collector ${id}`, () => collector.stop());
     this.collectors.clear();
     if (this.derived) await this.saveTotals();
-    if (this.ingest) await this.ingest.settle();
-    await this.ingest?.attestor?.save();
+    if (this.ingest) await step('ingest', () => this.ingest.settle());
+    const attestor = this.ingest?.attestor;
+    // When it cannot be saved, the newest record in the buffer still carries it (buffer/log.ts).
+    if (attestor) await step('attestation chain head', () => attestor.save());
     const flushUntil = Date.now() + flushTimeoutMs;
-    await Promise.all([...this.sinks.keys()].map((name) => this.stopSink(name, flushUntil)));
-    if (this.log) await this.log.close();
+    await Promise.all(
+      [...this.sinks.keys()].map((name) => step(`sink ${name}`, () => this.stopSink(name, flushUntil))),
+    );
+    if (this.log) await step('buffer', () => this.log.close());
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.logger.info('gateway stopped; unsent samples stay in the buffer');
+    this.logger.info({ failedSteps: failures }, 'gateway stopped; unsent samples stay in the buffer');
   }
 }

@@ -106,7 +106,7 @@ describe('durable log', () => {
 
     const reopened = await DurableLog.open(options());
     expect(texts(await reopened.read('s', 10))).toEqual(['alpha']);
-    expect(reopened.stats().corrupt).toEqual({ tails: 1, bytes: bytes.length - second });
+    expect(reopened.stats().corrupt).toEqual({ tails: 1, bytes: bytes.length - second, discarded: 0 });
     // New records continue the sequence after the last good one, so positions stay consistent.
     expect(await reopened.append(payload('delta'), 1)).toBe(1);
     await reopened.close();
@@ -161,7 +161,7 @@ describe('durable log', () => {
     await log.append(payload('aaaa'), 2);
     await log.append(payload('bbbb'), 2);
     await expect(log.append(payload('cccc'), 7)).rejects.toBeInstanceOf(BufferFullError);
-    expect(log.stats().dropped).toEqual({ full: 0, age: 0, refused: 7 });
+    expect(log.stats().dropped).toEqual({ full: 0, disk: 0, age: 0, refused: 7 });
     await log.ack('s', 0, 2);
     expect(await log.append(payload('dddd'), 1)).toBe(2);
     await log.close();

@@ -7,13 +7,18 @@
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../core/log.ts';
+import { DEFAULT_MIN_FREE, DiskSpace, type MinFree, type ReadDisk } from './disk.ts';
 import { ReaderPosition } from './position.ts';
 import { encodeHeader, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './record.ts';
-import { Segment, scanSegment, writeFileAtomic } from './segment.ts';
+import { readFully, Segment, scanSegment, writeFileAtomic, writeFully } from './segment.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
 export type FullPolicy = 'drop-oldest' | 'refuse-new';
-export type DropReason = 'full' | 'age' | 'refused';
+/** full: over maxBytes; disk: the filesystem's free space down to minFree; age: over maxAge; refused: refuse-new. */
+export type DropReason = 'full' | 'disk' | 'age' | 'refused';
+
+/** The smallest segment a small disk gets, however little room there is. */
+const MIN_SEGMENT_BYTES = 64 * 1024;
 
 export interface LogOptions {
   dir: string;
@@ -23,10 +28,14 @@ export interface LogOptions {
   maxAgeMs: number;
   /** Size at which a new segment file is started; drops happen a segment at a time. */
   segmentBytes: number;
+  /** Free space the log leaves on its filesystem (default: 5%, at most 256 MiB). */
+  minFree?: MinFree;
   fsync: FsyncPolicy;
   whenFull: FullPolicy;
   log: Logger;
   now?: () => number;
+  /** Reads the filesystem's free space (tests give a smaller disk than the machine's). */
+  readDisk?: ReadDisk;
   /** Called for every drop, with the samples lost for the reader most behind. */
   onDrop?: (reason: DropReason, samples: number) => void;
   /** Called before acknowledged segments are deleted (to persist state that those records carried). */
@@ -49,7 +58,9 @@ export interface LogStats {
   segments: number;
   oldestTime: number | undefined;
   dropped: Record<DropReason, number>;
-  corrupt: { tails: number; bytes: number };
+  corrupt: { tails: number; bytes: number; discarded: number };
+  /** Bytes the log may hold now: maxBytes, or less when the disk's free space is the bound. */
+  capacity: number;
 }
 
 export class BufferFullError extends Error {
@@ -74,15 +85,24 @@ export class DurableLog {
   private nextSeq = 0;
   private readonly now: () => number;
   private dropEpisode: { reason: DropReason; samples: number; since: number } | undefined;
-  readonly dropped: Record<DropReason, number> = { full: 0, age: 0, refused: 0 };
-  /** Corrupt tails found on start and set aside in corrupt/. */
-  readonly corrupt = { tails: 0, bytes: 0 };
+  readonly dropped: Record<DropReason, number> = { full: 0, disk: 0, age: 0, refused: 0 };
+  /** Corrupt tails found on start: cut off, kept in corrupt/ unless the disk had no room (discarded). */
+  readonly corrupt = { tails: 0, bytes: 0, discarded: 0 };
   private closed = false;
   /** Serialises everything that touches segment files: writes, rotation, drops, releases, reads. */
   private lock: Promise<unknown> = Promise.resolve();
+  private readonly disk: DiskSpace;
+  /** segmentBytes, made smaller when the disk holds only a few segments' worth. */
+  private segmentBytes: number;
+  private capacity: number;
+  /** Readers whose position could not be saved (disk full): saved again at the next chance. */
+  private readonly unsaved = new Set<string>();
 
   private constructor(private readonly options: LogOptions) {
     this.now = options.now ?? Date.now;
+    this.disk = new DiskSpace(options.dir, options.minFree ?? DEFAULT_MIN_FREE, options.readDisk, this.now);
+    this.segmentBytes = options.segmentBytes;
+    this.capacity = options.maxBytes;
   }
 
   /** Opens (creating or recovering) the log in options.dir. */
@@ -105,19 +125,25 @@ export class DurableLog {
     await mkdir(this.positionDir, { recursive: true });
     const files = (await readdir(this.segmentDir)).filter((f) => f.endsWith('.seg')).sort();
     for (const file of files) {
-      const { segment, corruptBytes, corruptReason } = await scanSegment(
+      const { segment, corruptBytes, corruptReason, keptAs } = await scanSegment(
         path.join(this.segmentDir, file),
         path.join(this.options.dir, 'corrupt'),
       );
       if (corruptBytes > 0) {
         // Samples inside torn bytes cannot be counted (their header may be the torn part): count
-        // the tails and bytes set aside, which stay in corrupt/ for inspection.
+        // the tails and bytes cut off, which stay in corrupt/ for inspection when there was room.
         this.options.log.warn(
-          { segment: file, bytes: corruptBytes, reason: corruptReason },
+          {
+            segment: file,
+            bytes: corruptBytes,
+            reason: corruptReason,
+            keptAs: keptAs ?? 'not kept: disk full',
+          },
           'buffer: corrupt tail set aside',
         );
         this.corrupt.tails += 1;
         this.corrupt.bytes += corruptBytes;
+        if (keptAs === undefined) this.corrupt.discarded += corruptBytes;
       }
       this.segments.push(segment);
     }
@@ -143,6 +169,32 @@ export class DurableLog {
     }
     if (this.segments.length === 0) await this.startSegment(this.nextSeq);
     await this.segments.at(-1)?.openForAppend();
+    await this.checkDisk();
+  }
+
+  /**
+   * At start: how much the disk lets the log hold. Segments shrink when the disk holds only a few
+   * of them, so that drop-oldest drops an eighth of the buffer at a time, not all of it.
+   */
+  private async checkDisk(): Promise<void> {
+    const reading = await this.disk.refresh();
+    const reserve = this.disk.reserve(reading.size);
+    this.capacity = Math.min(this.options.maxBytes, this.totalBytes + reading.free - reserve);
+    this.segmentBytes = Math.min(
+      this.options.segmentBytes,
+      Math.max(MIN_SEGMENT_BYTES, Math.floor(this.capacity / 8)),
+    );
+    if (this.capacity < this.options.maxBytes)
+      this.options.log.warn(
+        {
+          capacity: Math.max(0, this.capacity),
+          maxBytes: this.options.maxBytes,
+          free: reading.free,
+          minFree: reserve,
+          segmentBytes: this.segmentBytes,
+        },
+        'buffer: the disk holds less than maxBytes; its free space (less minFree) is the bound',
+      );
   }
 
   get firstSeq(): number {
@@ -188,28 +240,58 @@ export class DurableLog {
     const accepted = await this.makeRoom(batch, incoming);
     if (accepted.length === 0) return;
     let segment = this.segments.at(-1) as Segment;
-    if (segment.size > 0 && segment.size + incoming > this.options.segmentBytes)
-      segment = await this.rotate();
+    if (segment.size > 0 && segment.size + incoming > this.segmentBytes) segment = await this.rotate();
     const time = this.now();
     const buffers: Uint8Array[] = [];
     const metas = accepted.map((item) => {
-      const meta = { seq: this.nextSeq++, count: item.count, time };
+      const meta = { seq: this.nextSeq, count: item.count, time };
+      this.nextSeq += 1;
       buffers.push(encodeHeader(meta, item.payload), item.payload);
       return meta;
     });
     await segment.openForAppend();
-    // One buffer, one write: writev with two buffers per record cost more than the copy.
-    await segment.handle!.write(Buffer.concat(buffers));
+    try {
+      // One buffer, one write: writev with two buffers per record cost more than the copy.
+      await writeFully(segment.handle!, Buffer.concat(buffers));
+      // A full disk may only show at the sync (delayed allocation): that write failed too.
+      await this.syncPerPolicy(segment);
+    } catch (error) {
+      await this.undoWrite(segment, metas.length);
+      throw error;
+    }
+    this.disk.wrote(incoming);
     let offset = segment.size;
     metas.forEach((meta, i) => {
       segment.index(meta, offset);
       offset += HEADER_BYTES + (accepted[i] as Pending).payload.length;
     });
     segment.size = offset;
-    await this.syncPerPolicy(segment);
     metas.forEach((meta, i) => {
       (accepted[i] as Pending).resolve(meta.seq);
     });
+  }
+
+  /**
+   * Takes a failed write back: nothing of it may stay, since a partial record would cut off every
+   * later one at the next start, and its sequence numbers are given back so the log has no hole.
+   * A segment that cannot be cut back is closed; the next write starts a new one.
+   */
+  private async undoWrite(segment: Segment, records: number): Promise<void> {
+    this.nextSeq -= records;
+    this.disk.invalidate();
+    try {
+      await segment.handle!.truncate(segment.size);
+    } catch (error) {
+      this.options.log.error(
+        { segment: path.basename(segment.file), err: (error as Error).message },
+        'buffer: could not cut a failed write off the segment; starting it anew',
+      );
+      if (segment.records > 0) await this.rotate().catch(() => undefined);
+      else {
+        await segment.close().catch(() => undefined);
+        await rm(segment.file, { force: true });
+      }
+    }
   }
 
   private async syncPerPolicy(segment: Segment): Promise<void> {
@@ -236,26 +318,45 @@ export class DurableLog {
       });
   }
 
-  /** Applies the age bound, then the byte bound with the chosen policy; returns what may be written. */
+  /**
+   * Applies the age bound, then the byte bound (maxBytes, or the disk's free space less minFree when
+   * that is smaller) with the chosen policy; returns what may be written.
+   */
   private async makeRoom(batch: Pending[], incoming: number): Promise<Pending[]> {
     await this.dropExpired();
-    if (this.totalBytes + incoming <= this.options.maxBytes) return batch;
+    const held = this.totalBytes;
+    // What the log holds plus what the disk still offers: dropping a segment frees what it held.
+    const onDisk = held + (await this.disk.headroom());
+    this.capacity = Math.min(this.options.maxBytes, onDisk);
+    if (held + incoming <= this.capacity) return batch;
+    const reason: DropReason = onDisk < this.options.maxBytes ? 'disk' : 'full';
     if (this.options.whenFull === 'refuse-new') {
-      const samples = batch.reduce((sum, p) => sum + p.count, 0);
-      this.noteDrop('refused', samples);
-      for (const item of batch)
-        item.reject(new BufferFullError(`buffer full (${this.options.maxBytes} bytes): new samples refused`));
+      this.refuse(batch, 'refused', `buffer full (${this.capacity} bytes): new samples refused`);
       return [];
     }
-    while (this.totalBytes + incoming > this.options.maxBytes && this.segments.length > 0) {
+    // A batch larger than maxBytes alone is still written; one larger than the disk offers with the
+    // buffer emptied cannot be, and dropping older records for it would lose them for nothing.
+    if (reason === 'disk' && incoming > this.capacity) {
+      this.refuse(batch, 'disk', `disk full: ${Math.max(0, this.capacity)} bytes left for the buffer`);
+      return [];
+    }
+    while (this.totalBytes + incoming > this.capacity && this.segments.length > 0) {
       if (this.segments.length === 1) {
         const only = this.segments[0] as Segment;
-        if (only.size === 0) break; // a batch larger than the whole buffer still gets written
+        if (only.size === 0) break;
         await this.rotate();
       }
-      await this.dropOldestSegment('full');
+      await this.dropOldestSegment(reason);
     }
     return batch;
+  }
+
+  private refuse(batch: Pending[], reason: DropReason, message: string): void {
+    this.noteDrop(
+      reason,
+      batch.reduce((sum, p) => sum + p.count, 0),
+    );
+    for (const item of batch) item.reject(new BufferFullError(message));
   }
 
   private async dropExpired(): Promise<void> {
@@ -280,10 +381,11 @@ export class DurableLog {
     }
     await oldest.close();
     await rm(oldest.file, { force: true });
+    this.disk.wrote(-oldest.size);
     for (const [name, position] of this.positions) {
       if (position.next < oldest.endSeq) {
         position.advanceTo(oldest.endSeq);
-        await this.storePosition(name, position);
+        await this.savePosition(name);
       }
     }
     if (lost > 0) this.noteDrop(reason, lost);
@@ -327,7 +429,9 @@ export class DurableLog {
   /** Declares a reader (a sink); a new reader starts at the oldest record still held. */
   async addReader(name: string): Promise<void> {
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`invalid reader name "${name}"`);
-    if (!this.positions.has(name)) await this.storePosition(name, new ReaderPosition(this.firstSeq));
+    if (this.positions.has(name)) return;
+    this.positions.set(name, new ReaderPosition(this.firstSeq));
+    await this.savePosition(name);
   }
 
   /** A reader's position: everything below `next`, and the ranges above it, are acknowledged. */
@@ -352,13 +456,7 @@ export class DurableLog {
       const take = Math.min(segment.records - i, maxRecords - out.length);
       const begin = segment.offsets[i] as number;
       const end = i + take < segment.records ? (segment.offsets[i + take] as number) : segment.size;
-      const bytes = Buffer.allocUnsafe(end - begin);
-      const handle = await open(segment.file, 'r');
-      try {
-        await handle.read(bytes, 0, bytes.length, begin);
-      } finally {
-        await handle.close();
-      }
+      const bytes = await readSpan(segment.file, begin, end);
       for (let n = 0; n < take; n++, i++) {
         const at = (segment.offsets[i] as number) - begin;
         const length = bytes.readUInt32LE(at + 4);
@@ -378,18 +476,37 @@ export class DurableLog {
     return this.readerPosition(reader).next;
   }
 
-  /** Marks records [from, to) delivered for `reader`, and frees what every reader has. */
+  /**
+   * Marks records [from, to) delivered for `reader`, frees what every reader has, then saves the
+   * position. Freeing comes first: on a full disk the position file can only be written once space
+   * is free. A position lost in a crash only means records are sent again (the same points).
+   */
   async ack(reader: string, from: number, to: number): Promise<void> {
     const position = this.positions.get(reader);
     if (!position) throw new Error(`unknown buffer reader "${reader}"`);
     if (!position.ack(from, Math.min(to, this.nextSeq))) return;
-    await this.storePosition(reader, position);
     await this.exclusive(() => this.release());
+    await this.savePosition(reader);
   }
 
-  private async storePosition(reader: string, position: ReaderPosition): Promise<void> {
-    this.positions.set(reader, position);
-    await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
+  /**
+   * Writes a reader's position file. A failure (a full disk) is logged once and the position kept
+   * in memory; it is written again with the next acknowledgement, or at close.
+   */
+  private async savePosition(reader: string): Promise<void> {
+    const position = this.positions.get(reader) as ReaderPosition;
+    try {
+      await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
+    } catch (error) {
+      if (!this.unsaved.has(reader))
+        this.options.log.error(
+          { reader, err: (error as Error).message },
+          'buffer: could not save a reader position; kept in memory, saved again later',
+        );
+      this.unsaved.add(reader);
+      return;
+    }
+    if (this.unsaved.delete(reader)) this.options.log.info({ reader }, 'buffer: reader position saved again');
   }
 
   /** The newest record the log holds, if any. */
@@ -398,14 +515,7 @@ export class DurableLog {
     if (!segment) return undefined;
     const seq = segment.seqs.at(-1) as number;
     const [record] = await this.exclusive(async () => {
-      const from = segment.offsets.at(-1) as number;
-      const bytes = Buffer.allocUnsafe(segment.size - from);
-      const handle = await open(segment.file, 'r');
-      try {
-        await handle.read(bytes, 0, bytes.length, from);
-      } finally {
-        await handle.close();
-      }
+      const bytes = await readSpan(segment.file, segment.offsets.at(-1) as number, segment.size);
       return [
         {
           seq,
@@ -451,19 +561,36 @@ export class DurableLog {
     return this.nextSeq;
   }
 
-  /** Deletes segments every reader has fully acknowledged; a fully acknowledged active one is rotated first. */
+  /**
+   * Deletes segments every reader has fully acknowledged; a fully acknowledged active one is rotated
+   * first. When `beforeRelease` fails (it saves what the newest record carries, on a full disk it
+   * may not), the segment holding the newest record is kept, so nothing it carries is lost.
+   */
   private async release(): Promise<void> {
     const min = Math.min(...[...this.positions.values()].map((p) => p.next));
+    let keepNewest = false;
+    if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0) {
+      try {
+        await this.options.beforeRelease?.();
+      } catch (error) {
+        keepNewest = true;
+        this.options.log.error(
+          { err: (error as Error).message },
+          'buffer: saving state before freeing records failed; the newest record is kept',
+        );
+      }
+    }
+    const newest = this.segments.findLast((s) => s.records > 0);
     const active = this.segments.at(-1) as Segment;
-    if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0)
-      await this.options.beforeRelease?.();
-    if (active.records > 0 && active.endSeq <= min) await this.rotate();
+    if (!keepNewest && active.records > 0 && active.endSeq <= min) await this.rotate();
     while (this.segments.length > 1 && (this.segments[0] as Segment).endSeq <= min) {
+      if (keepNewest && this.segments[0] === newest) break;
       const done = this.segments.shift() as Segment;
       await done.close();
       await rm(done.file, { force: true });
+      this.disk.wrote(-done.size);
     }
-    if (this.totalBytes < this.options.maxBytes) this.endDropEpisode();
+    if (this.totalBytes < this.capacity) this.endDropEpisode();
   }
 
   stats(): LogStats {
@@ -483,6 +610,7 @@ export class DurableLog {
       oldestTime: this.segments.find((s) => s.records > 0)?.times[0],
       dropped: { ...this.dropped },
       corrupt: { ...this.corrupt },
+      capacity: Math.max(0, this.capacity),
     };
   }
 
@@ -505,5 +633,18 @@ export class DurableLog {
       this.endDropEpisode();
       for (const segment of this.segments) await segment.close();
     });
+    for (const reader of [...this.unsaved]) await this.savePosition(reader);
   }
+}
+
+/** Bytes [from, to) of a file. */
+async function readSpan(file: string, from: number, to: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(to - from);
+  const handle = await open(file, 'r');
+  try {
+    await readFully(handle, bytes, from);
+  } finally {
+    await handle.close();
+  }
+  return bytes;
 }

@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, readFile, rename, truncate } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rename, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeRecord, type RecordMeta } from './record.ts';
 
@@ -76,15 +76,18 @@ export class Segment {
 
 export interface ScanResult {
   segment: Segment;
-  /** Bytes after the last valid record, set aside into `corruptDir`. */
+  /** Bytes after the last valid record, cut off the segment. */
   corruptBytes: number;
   corruptReason?: string;
+  /** Where the cut bytes were kept for inspection; absent when the disk had no room for them. */
+  keptAs?: string;
 }
 
 /**
  * Reads a segment file, indexing every valid record. At the first invalid one (a torn write from a
- * power cut, a flipped bit), the rest of the file is moved aside into `corruptDir` for inspection
- * and the segment is truncated there, so the log stays appendable and never crashes on start.
+ * power cut, a flipped bit), the rest of the file is copied into `corruptDir` for inspection (when
+ * the disk has room) and the segment is truncated there, so the log stays appendable and never
+ * crashes on start.
  */
 export async function scanSegment(file: string, corruptDir: string): Promise<ScanResult> {
   const firstSeq = Number(path.basename(file, '.seg'));
@@ -109,16 +112,65 @@ export async function scanSegment(file: string, corruptDir: string): Promise<Sca
   }
   segment.size = offset;
   const corruptBytes = bytes.length - offset;
+  let keptAs: string | undefined;
   if (corruptBytes > 0) {
-    await mkdir(corruptDir, { recursive: true });
-    const aside = path.join(corruptDir, `${path.basename(file)}.${Date.now()}.tail`);
-    const handle = await open(aside, 'w');
-    await handle.writeFile(bytes.subarray(offset));
-    await handle.sync();
-    await handle.close();
+    keptAs = await setAside(bytes.subarray(offset), corruptDir, path.basename(file));
     await truncate(file, offset);
   }
-  return { segment, corruptBytes, ...(reason === undefined ? {} : { corruptReason: reason }) };
+  return {
+    segment,
+    corruptBytes,
+    ...(reason === undefined ? {} : { corruptReason: reason }),
+    ...(keptAs === undefined ? {} : { keptAs }),
+  };
+}
+
+/**
+ * Copies a corrupt tail into `corruptDir` for inspection; on a full disk the copy is given up
+ * (returns undefined) rather than the start: a gateway that cannot start buffers nothing at all.
+ */
+async function setAside(tail: Uint8Array, corruptDir: string, name: string): Promise<string | undefined> {
+  const aside = path.join(corruptDir, `${name}.${Date.now()}.tail`);
+  try {
+    await mkdir(corruptDir, { recursive: true });
+    const handle = await open(aside, 'w');
+    try {
+      await writeFully(handle, tail);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return aside;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    await rm(aside, { force: true });
+    return undefined;
+  }
+}
+
+/**
+ * Writes all of `bytes` at the file's current end or `position`. A write may take fewer bytes than
+ * given (a disk filling up): the rest is written by further calls, and a call that fails throws.
+ */
+export async function writeFully(handle: FileHandle, bytes: Uint8Array, position?: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const at = position === undefined ? null : position + done;
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('write took no bytes'), { code: 'EIO' });
+    done += bytesWritten;
+  }
+}
+
+/** Fills `bytes` from `position`; a file shorter than that is an error, never a buffer of garbage. */
+export async function readFully(handle: FileHandle, bytes: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesRead } = await handle.read(bytes, done, bytes.length - done, position + done);
+    if (bytesRead === 0)
+      throw new Error(`short read: ${done} of ${bytes.length} bytes at offset ${position} (file truncated?)`);
+    done += bytesRead;
+  }
 }
 
 let tempCounter = 0;
@@ -132,10 +184,13 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
   const temp = `${file}.${process.pid}.${tempCounter}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    await handle.writeFile(data);
+    await writeFully(handle, Buffer.from(data));
     await handle.sync();
-  } finally {
+  } catch (error) {
     await handle.close();
+    await rm(temp, { force: true });
+    throw error;
   }
+  await handle.close();
   await rename(temp, file);
 }

@@ -12,6 +12,7 @@ describe('gateway/sample.yaml', () => {
       maxBytes: 2 * 1024 ** 3,
       maxAge: 14 * 86_400_000,
       segmentBytes: 16 * 1024 ** 2,
+      minFree: { percent: 10, bytes: 1024 ** 3 },
       fsync: 'always',
       whenFull: 'drop-oldest',
     });

@@ -10,7 +10,7 @@ import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.ts';
 import { lineOf, type ParsedYaml, readYaml, zodIssues } from './load.ts';
-import { byteSize, duration } from './units.ts';
+import { byteSize, duration, freeSpace } from './units.ts';
 
 export type AnyPlugin = CollectorPlugin<{ id: string; protocol: Protocol }>;
 
@@ -40,6 +40,11 @@ export const bufferSchema = z
     segmentBytes: byteSize
       .default(16 * 1024 ** 2)
       .describe('Segment file size; drops happen a segment at a time'),
+    minFree: freeSpace
+      .prefault('5%, 256MiB')
+      .describe(
+        'Free space the buffer leaves on its filesystem: a share (5%), a size (256MiB) or both (the smaller); the disk bounds the buffer like maxBytes',
+      ),
     fsync: z
       .union([z.enum(['always', 'never']), z.object({ intervalMs: z.number().int().positive() }).strict()])
       .default('always')

@@ -43,3 +43,33 @@ export const duration = z.union([
     return Math.round(Number(match[1]) * (DURATION_UNITS[match[2] as string] as number));
   }),
 ]);
+
+/** Free space to leave on a filesystem: a size (`512MiB`), a share of the filesystem (`5%`), or both (`5%, 256MiB`: the smaller). */
+export const freeSpace = z.union([
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .transform((bytes) => ({ bytes })),
+  z.string().transform((text, ctx) => {
+    const out: { bytes?: number; percent?: number } = {};
+    for (const part of text.split(',')) {
+      const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(part);
+      if (percent && Number(percent[1]) <= 100 && out.percent === undefined) {
+        out.percent = Number(percent[1]);
+        continue;
+      }
+      const size = byteSize.safeParse(part.trim());
+      if (size.success && typeof size.data === 'number' && out.bytes === undefined) {
+        out.bytes = size.data;
+        continue;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not free space; write a share like 5%, a size like 256MiB, or both: 5%, 256MiB`,
+      });
+      return z.NEVER;
+    }
+    return out;
+  }),
+]);
