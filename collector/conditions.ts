@@ -1,12 +1,16 @@
 import type { Logger } from '../core/log.ts';
 
+/** Distinct reasons logged within one episode of a condition; beyond that they are only counted. */
+const MAX_REASONS = 20;
+
 /**
  * Logs a bad condition once when it begins and once when it clears, instead of once per poll:
- * a dead PLC polled every second must not write 86,400 identical lines a day. Callers still count
- * every occurrence in metrics.
+ * a dead PLC polled every second must not write 86,400 identical lines a day. A new `reason` within
+ * the episode is logged once too (a store first refusing connections, then answering "database not
+ * found", is two problems). Callers still count every occurrence in metrics.
  */
 export class ConditionLog {
-  private readonly active = new Map<string, { since: number; count: number }>();
+  private readonly active = new Map<string, { since: number; count: number; reasons: Set<unknown> }>();
 
   constructor(private readonly log: Logger) {}
 
@@ -19,11 +23,18 @@ export class ConditionLog {
   ): void {
     const key = conditionKey(subject, kind);
     const current = this.active.get(key);
+    const reason = detail?.reason;
     if (current) {
       current.count += 1;
+      if (reason === undefined || current.reasons.has(reason) || current.reasons.size >= MAX_REASONS) return;
+      current.reasons.add(reason);
+      this.log.warn(
+        { ...subject, condition: kind, ...detail, occurrences: current.count },
+        `${message} (new reason)`,
+      );
       return;
     }
-    this.active.set(key, { since: Date.now(), count: 1 });
+    this.active.set(key, { since: Date.now(), count: 1, reasons: new Set([reason]) });
     this.log.warn({ ...subject, condition: kind, ...detail }, message);
   }
 

@@ -19,3 +19,10 @@ export function createLogger(name: string, level = process.env.SHUGAI_LOG_LEVEL 
 
 /** A logger that writes nothing, for tests that do not look at logs. */
 export const silentLogger: Logger = pino({ level: 'silent' });
+
+/** A logger that keeps its entries in memory, for tests that assert what was logged. */
+export function memoryLogger(): { logger: Logger; entries: Record<string, unknown>[] } {
+  const entries: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => entries.push(JSON.parse(line)) });
+  return { logger, entries };
+}
