@@ -127,6 +127,21 @@ describe.skipIf(!influxdBinary.available)('InfluxDB sink against InfluxDB 1.x', 
     ]);
   });
 
+  it('creates the database when a write finds it missing: down at start, or dropped since', async () => {
+    const sink = sinkFor(influx, { database: 'late' }); // prepare() never ran: the store was down
+    expect(await sink.write([sample({ value: 1 })])).toEqual({ kind: 'ok' });
+    await influx.query('DROP DATABASE late');
+    expect(await sink.write([sample({ value: 2, sourceTime: t0 + 1 })])).toEqual({ kind: 'ok' });
+    expect((await influx.query('SELECT value FROM samples', 'late')).results[0]?.series?.[0]?.values).toEqual(
+      [[t0 + 1, 2]],
+    );
+    const readOnly = sinkFor(influx, { database: 'absent', createDatabase: false });
+    expect(await readOnly.write([sample({})])).toEqual({
+      kind: 'retry',
+      reason: 'database absent not found (createDatabase is off)',
+    });
+  });
+
   it('asks to retry while the server is down', async () => {
     const closed = await freePort();
     const sink = sinkFor(influx, { url: `http://127.0.0.1:${closed}`, timeoutMs: 2000 });

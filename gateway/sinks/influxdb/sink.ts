@@ -69,27 +69,49 @@ export class InfluxSink implements Sink {
         ? { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable }
         : { kind: 'ok' };
     const body = this.config.gzip ? await gzip(text) : text;
-    let response: Response;
+    let answer = await this.post(body);
+    if ('outcome' in answer) return answer.outcome;
+    // A store that was down when the gateway started (or lost its database) has no database yet:
+    // create it now, not only at start, then write once more.
+    if (answer.status === 404 && this.config.version === 1 && /database not found/.test(answer.text)) {
+      if (!this.config.createDatabase)
+        return {
+          kind: 'retry',
+          reason: `database ${this.config.database} not found (createDatabase is off)`,
+        };
+      try {
+        await this.prepare();
+      } catch (error) {
+        return { kind: 'retry', reason: `database not found, and ${(error as Error).message}` };
+      }
+      answer = await this.post(body);
+      if ('outcome' in answer) return answer.outcome;
+    }
+    const outcome = classify(answer.status, answer.text, answer.retryAfter, batch.length - unrepresentable);
+    if (outcome.kind === 'ok' && unrepresentable > 0)
+      return { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable };
+    if (outcome.kind === 'drop') return { ...outcome, rejected: outcome.rejected + unrepresentable };
+    return outcome;
+  }
+
+  private async post(
+    body: string | Buffer,
+  ): Promise<{ status: number; text: string; retryAfter: string | null } | { outcome: WriteOutcome }> {
     try {
-      response = await fetch(this.writeUrl, {
+      const response = await fetch(this.writeUrl, {
         method: 'POST',
         body,
         headers: this.headers,
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
+      return {
+        status: response.status,
+        text: await response.text(),
+        retryAfter: response.headers.get('retry-after'),
+      };
     } catch (error) {
-      return networkFailure(error);
+      return { outcome: networkFailure(error) };
     }
-    const outcome = classify(
-      response.status,
-      await response.text(),
-      response.headers.get('retry-after'),
-      batch.length - unrepresentable,
-    );
-    if (outcome.kind === 'ok' && unrepresentable > 0)
-      return { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable };
-    if (outcome.kind === 'drop') return { ...outcome, rejected: outcome.rejected + unrepresentable };
-    return outcome;
   }
 
   async close(): Promise<void> {}
