@@ -117,6 +117,20 @@ describe('sink forwarder', () => {
     await store.close();
   });
 
+  it('shows the backlog in its gauges during an outage, not only after it', async () => {
+    const sink = new ScriptedSink('down', () => ({ kind: 'retry', reason: 'network: ECONNREFUSED' }));
+    const { metrics, forwarder, append } = await setup(sink);
+    await forwarder.start();
+    await append([sample(1), sample(2), sample(3)]);
+    const gauge = async () => (await metrics.sinkBacklogSamples.get()).values[0]?.value;
+    await until(async () => (await gauge()) === 3);
+    await append([sample(4)]);
+    await until(async () => (await gauge()) === 4);
+    expect(sink.writes.length).toBeGreaterThan(1); // still failing, still measured
+    const age = (await metrics.sinkBacklogAgeSeconds.get()).values[0]?.value;
+    expect(age).toBeGreaterThanOrEqual(0);
+  });
+
   it('retries a failing sink with backoff and loses nothing, in order', async () => {
     const sink = new ScriptedSink('flaky', (_b, call) =>
       call < 3 ? { kind: 'retry', reason: 'HTTP 503' } : { kind: 'ok' },

@@ -113,8 +113,20 @@ export class SinkForwarder {
     }
   }
 
-  /** One round: live data, then a slice of backlog. Returns how long to wait before the next round. */
+  /**
+   * One round: live data, then a slice of backlog. Returns how long to wait before the next round.
+   * The backlog gauges are set after every round, failed or not: an alert on them must fire during
+   * an outage, not only once it is over.
+   */
   private async cycle(): Promise<number> {
+    try {
+      return await this.round();
+    } finally {
+      this.updateBacklogGauges();
+    }
+  }
+
+  private async round(): Promise<number> {
     try {
       if (!(await this.sendLive())) return this.backoffDelay();
       this.refillTokens();
@@ -127,7 +139,6 @@ export class SinkForwarder {
         // Live data keeps priority between backlog batches, whatever the backlog rate.
         if (!(await this.sendLive())) return this.backoffDelay();
       }
-      this.updateBacklogGauges();
       return this.log.position(this.sink.name) < this.liveCursor
         ? Math.min(this.options.flushIntervalMs, 100)
         : this.options.flushIntervalMs;
