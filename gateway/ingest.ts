@@ -83,18 +83,21 @@ export class Ingest {
     const typed = this.batch;
     if (typed.length === 0) return;
     this.batch = [];
-    // The attestation rides in the same record as the samples it vouches for. The record counts
-    // the data samples only, so every count of the buffer (drops, backlog) is of machine data.
-    const record = this.attestor ? [...typed, this.attestor.attest(typed)] : typed;
+    // The attestation rides in the same record as the samples it vouches for.
+    this.append(this.attestor ? [...typed, this.attestor.attest(typed)] : typed, typed.length);
+  }
+
+  /** Appends one record; `data` counts its machine samples, so every count of the buffer is of data. */
+  private append(record: StoredSample[], data: number): void {
     const append = this.log
-      .append(encodeSamples(record), typed.length)
+      .append(encodeSamples(record), data)
       .then(() => {
         this.endWriteFailure();
-        for (const listener of this.listeners) listener(typed.length);
+        for (const listener of this.listeners) listener(data);
       })
       .catch((error: Error) => {
         // BufferFullError is counted by the log itself (refuse-new, disk); anything else is a disk failure.
-        if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, typed.length);
+        if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, data);
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
@@ -133,9 +136,18 @@ export class Ingest {
   durable = (): Promise<void> =>
     new Promise((resolve) => setImmediate(() => void Promise.all([...this.pending]).then(() => resolve())));
 
+  /**
+   * Appends what is pending and waits for it. Drops noted since the last attestation (the buffer
+   * made room for the last batch, say) are attested in a record of their own, so the store says
+   * how much was dropped even when no data follows.
+   */
   async settle(): Promise<void> {
     this.flush();
     while (this.pending.size > 0) await Promise.all([...this.pending]);
+    if (this.attestor?.unattestedDrops) {
+      this.append([this.attestor.attest([])], 0);
+      await Promise.all([...this.pending]);
+    }
   }
 
   private typeOf(sample: Sample): DataType {

@@ -18,7 +18,9 @@ const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pymodbus
 function requirePymodbus(): Binary {
   const python = requireBinary('/usr/bin/python3', 'python3-pymodbus');
   if (!python.path) return python;
-  const probe = spawnSync(python.path, ['-c', 'import pymodbus, serial, serial_asyncio'], { encoding: 'utf8' });
+  const probe = spawnSync(python.path, ['-c', 'import pymodbus, serial, serial_asyncio'], {
+    encoding: 'utf8',
+  });
   if (probe.status === 0) return python;
   const line = `python3 cannot import pymodbus/pyserial/serial_asyncio: install 'python3-pymodbus python3-serial python3-serial-asyncio' (${probe.stderr.trim()})`;
   if (process.env.SHUGAI_REQUIRE_SERVICES === '1') throw new Error(`SHUGAI_REQUIRE_SERVICES=1 and ${line}`);
