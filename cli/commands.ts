@@ -6,6 +6,7 @@ import { registerCentralCommands } from '../dashboards/central/cli.ts';
 import { registerVerify } from '../gateway/attest/cli.ts';
 import { registerGatewayCommands } from '../gateway/cli.ts';
 import { registerPolicyCommands } from '../policies/cli.ts';
+import { registerIndustryCommands } from '../policies/industry/cli.ts';
 import { registerSimulate } from '../simulator/cli.ts';
 import { registerDemo } from './demo.ts';
 
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerOpcuaCommands(program);
   registerSimulate(program);
   registerPolicyCommands(program);
+  registerIndustryCommands(program);
   registerAssess(program);
   registerDemo(program);
 }

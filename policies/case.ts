@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { formatPath } from '../gateway/config/errors.ts';
 import { PolicyError } from './errors.ts';
+import { findIndustries, listCandidates, type Wording } from './industry/find.ts';
+import { codeProblem } from './industry/table.ts';
 import { dateString, moneyString, TIERS } from './schema.ts';
 
 export const caseSchema = z.strictObject({
@@ -13,7 +15,11 @@ export const caseSchema = z.strictObject({
   enterprise: z.strictObject({
     name: z.string().min(1),
     region: z.string().min(1),
-    industry: z.string().min(1).optional(),
+    /** A GB/T 4754-2017 code as a string ("3465"): never words, never a number (0610 would lose its 0). */
+    industry: z
+      .string({ error: 'write the GB/T 4754-2017 code as a string, e.g. "3465"; a number is refused' })
+      .min(1)
+      .optional(),
     aboveScale: z.boolean().optional(),
     sme: z.boolean().optional(),
   }),
@@ -39,14 +45,34 @@ export const caseSchema = z.strictObject({
 });
 export type PayoutCase = z.infer<typeof caseSchema>;
 
-/** Validates a parsed case; every problem is named by its path. */
-export function parseCase(input: unknown): PayoutCase {
+/**
+ * Why a case's industry is not a code of the table, or undefined. Words get the candidate codes
+ * back (from the documents' wordings, the aliases and the official names) for a person to choose.
+ */
+export function industryProblem(industry: string, wordings: readonly Wording[] = []): string | undefined {
+  if (/^[A-Ta-t]?\d+$/.test(industry)) return codeProblem(industry);
+  const candidates = findIndustries(industry, wordings);
+  const hint = `\`shugai industry find ${industry}\` lists candidates with their divisions`;
+  return candidates.length > 0
+    ? `write a GB/T 4754-2017 code; ${industry} may be ${listCandidates(candidates)} (${hint})`
+    : `write a GB/T 4754-2017 code; no code or name matches ${industry} (\`shugai industry find\` searches codes, names and common names)`;
+}
+
+/** Validates a parsed case; every problem is named by its path. `wordings`: the documents' industry words, for hints. */
+export function parseCase(input: unknown, wordings: readonly Wording[] = []): PayoutCase {
   const parsed = caseSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${formatPath(i.path) || '(case)'}: ${i.message}`);
     throw new PolicyError('SHUGAI_CASE_INVALID', `case invalid:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  if (c.enterprise.industry !== undefined) {
+    // Full-width digits from a Chinese input method are the same code.
+    c.enterprise.industry = c.enterprise.industry.normalize('NFKC').trim();
+    const problem = industryProblem(c.enterprise.industry, wordings);
+    if (problem)
+      throw new PolicyError('SHUGAI_CASE_INVALID', `case invalid:\nenterprise.industry: ${problem}`);
+  }
   (c.priorPayouts ?? []).forEach((p, i) => {
     if (p.date > c.asOf) {
       throw new PolicyError(

@@ -23,6 +23,17 @@ function shugai(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
+/** `policy list` industry codes: "3465 风动和电动工具制造" → {code, name}. */
+const named = (...entries: string[]) =>
+  entries.map((e) => ({ code: e.split(' ')[0], name: e.split(' ')[1] }));
+
+/** A batch's output: one JSON result per line. */
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+
 function file(name: string, content: unknown): string {
   const p = path.join(dir, name);
   writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
@@ -34,7 +45,7 @@ const yongkangCase = {
   enterprise: {
     name: '永康某保温杯有限公司',
     region: '永康市',
-    industry: '保温杯',
+    industry: '3389',
     aboveScale: true,
     sme: true,
   },
@@ -42,7 +53,7 @@ const yongkangCase = {
 };
 
 describe('shugai policy list', () => {
-  it('prints every measure as {id, document, article, title, validFrom, validTo}', async () => {
+  it('prints every measure as {id, document, article, title, validFrom, validTo, industries}', async () => {
     const { code, stdout } = await shugai(['policy', 'list', '--json']);
     expect(code).toBe(0);
     const list = JSON.parse(stdout) as Record<string, unknown>[];
@@ -54,7 +65,21 @@ describe('shugai policy list', () => {
       title: '学样仿样推广法“N+X”数字化改造补助',
       validFrom: '2023-09-25',
       validTo: null,
+      industries: [
+        { wording: '防盗门', codes: named('3312 金属门窗制造') },
+        {
+          wording: '保温杯',
+          codes: named('3382 金属制餐具和器皿制造', '3389 其他金属制日用品制造'),
+        },
+        {
+          wording: '健康休闲',
+          codes: named('244 体育用品制造', '3780 非公路休闲车及零配件制造'),
+        },
+      ],
     });
+    expect(list.find((m) => m.id === 'yongkang.light-saas')?.industries).toEqual([
+      { wording: '电动(园林)工具', codes: named('3465 风动和电动工具制造') },
+    ]);
     expect(list.find((m) => m.id === 'fuyang.factory-iot')).toMatchObject({
       document: '杭州市富阳区关于深入推进制造业数字化改造加快建设“未来工厂”的实施意见',
       article: '三(三)',
@@ -88,7 +113,39 @@ describe('shugai policy list', () => {
       title: '试点企业数字化改造补助',
       validFrom: '2024-11-15',
       validTo: '2026-11-15',
+      industries: [
+        {
+          wording: '智能电器电子信息制造',
+          codes: named('38 电气机械和器材制造业', '39 计算机、通信和其他电子设备制造业'),
+        },
+        {
+          wording: '新材料制品制造',
+          codes: named(
+            '3217 镁冶炼',
+            '3240 有色金属合金制造',
+            '3259 其他有色金属压延加工',
+            '3392 有色金属铸造',
+            '2651 初级形态塑料及合成树脂制造',
+            '2821 锦纶纤维制造',
+          ),
+        },
+        {
+          wording: '绿色食品加工制造',
+          codes: named('13 农副食品加工业', '14 食品制造业'),
+        },
+      ],
     });
+  });
+
+  it("names each measure's industries by code and name in the text listing", async () => {
+    const { code, stdout } = await shugai(['policy', 'list']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'yongkang.light-saas\t永政办发〔2023〕40号 二(三)\t2023-09-25 至 (无截止日期)\t电动(园林)工具等行业规下企业轻量级数字化改造补助\t行业:电动(园林)工具(3465 风动和电动工具制造)\n',
+    );
+    expect(stdout).toContain(
+      'fuyang.factory-iot\t杭州市富阳区关于深入推进制造业数字化改造加快建设“未来工厂”的实施意见 三(三)\t2021-11-20 至 2025-12-31\t',
+    );
   });
 });
 
@@ -217,10 +274,7 @@ describe('shugai payout --batch', () => {
       '--no-trace',
     ]);
     expect(code).toBe(2);
-    const out = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const out = jsonLines(stdout);
     expect(out.map((o) => [o.line, o.amount ?? o.error.code])).toEqual([
       [1, '245000.00'],
       [3, '0.00'],
@@ -234,14 +288,11 @@ describe('shugai payout --batch', () => {
     const csv = [
       'measure,asOf,enterprise.name,enterprise.region,investment.revenue,priorPayouts,param.hebi.publishedOn,recognition.name,levelAfter,batch,investment.total,enterprise.industry,enterprise.sme',
       `fuyang.digital-engineering-provider,2024-12-01,杭州某服务商,富阳区,20000000,"[{""measure"":""fuyang.digital-engineering-provider"",""amount"":""600000"",""date"":""2024-03-01""}]",,,,,,,`,
-      'hebi.renovation,2025-09-01,鹤壁某电器有限公司,鹤壁市,,,2024-11-15,,2,1,800000,智能电器电子信息制造,true',
+      'hebi.renovation,2025-09-01,鹤壁某电器有限公司,鹤壁市,,,2024-11-15,,2,1,800000,3823,true',
     ].join('\r\n');
     const { code, stdout } = await shugai(['payout', '--batch', file('cases.csv', csv)]);
     expect(code).toBe(0);
-    const out = stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const out = jsonLines(stdout);
     expect(out.map((o) => [o.line, o.measure, o.eligible, o.amount])).toEqual([
       [2, 'fuyang.digital-engineering-provider', true, '400000.00'],
       [3, 'hebi.renovation', true, '400000.00'],
@@ -258,5 +309,111 @@ describe('shugai payout --batch', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain('unknown column "employees"');
+  });
+});
+
+describe('industries by code on the command line', () => {
+  const lightSaas = (industry: unknown) => ({
+    asOf: '2024-01-15',
+    enterprise: { name: '永康某小型工具厂', region: '永康市', industry, aboveScale: false, sme: true },
+    investment: { total: '100000' },
+  });
+
+  it('industry find: words become candidate codes with their division and group; nothing found exits 2', async () => {
+    const tools = await shugai(['industry', 'find', '电动工具']);
+    expect(tools).toMatchObject({
+      code: 0,
+      stdout:
+        '3465\t风动和电动工具制造\t34 通用设备制造业 › 346 烘炉、风机、包装等设备制造\t别名 电动工具; 名称\n',
+    });
+    const garden = await shugai(['industry', 'find', '园林工具', '--json']);
+    expect(garden.code).toBe(0);
+    expect((JSON.parse(garden.stdout) as { code: string }[]).map((c) => c.code)).toEqual([
+      '3323',
+      '3465',
+      '3572',
+    ]);
+    const none = await shugai(['industry', 'find', '量子纠缠']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no GB/T 4754-2017 code, name or common name matches 量子纠缠');
+  });
+
+  it('industry show and check: the official name, and the code against a measure', async () => {
+    expect(await shugai(['industry', 'show', '3465'])).toMatchObject({
+      code: 0,
+      stdout: '3465\t风动和电动工具制造\t34 通用设备制造业 › 346 烘炉、风机、包装等设备制造\n',
+    });
+    const unknown = await shugai(['industry', 'show', '3468']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      '3468 is not a code of GB/T 4754-2017: 346 烘炉、风机、包装等设备制造 has 3461',
+    );
+    expect(await shugai(['industry', 'check', '3473', '-m', 'yongkang.light-saas'])).toMatchObject({
+      code: 0,
+      stdout:
+        '行业 3473 照相机及器材制造 不在 电动(园林)工具(3465 风动和电动工具制造) 之内 — 二(三)“推进电动(园林)工具等行业规下企业推广轻量级数字化改造”\n',
+    });
+    const coarse = await shugai(['industry', 'check', '34', '-m', 'yongkang.light-saas']);
+    expect(coarse.code).toBe(2);
+    expect(coarse.stderr).toContain('34 通用设备制造业 is coarser than yongkang.light-saas needs');
+  });
+
+  it('payout --case takes the code as a string, and refuses words (naming candidates) and numbers', async () => {
+    const ok = await shugai([
+      'payout',
+      '-m',
+      'yongkang.light-saas',
+      '-c',
+      file('code.json', lightSaas('3465')),
+      '--json',
+    ]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ eligible: true, amount: '40000.00' });
+    const words = await shugai([
+      'payout',
+      '-m',
+      'yongkang.light-saas',
+      '-c',
+      file('words.json', lightSaas('电动工具')),
+    ]);
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain(
+      'enterprise.industry: write a GB/T 4754-2017 code; 电动工具 may be 3465 风动和电动工具制造',
+    );
+    const number = await shugai([
+      'payout',
+      '-m',
+      'yongkang.light-saas',
+      '-c',
+      file('number.json', lightSaas(3465)),
+    ]);
+    expect(number.code).toBe(2);
+    expect(number.stderr).toContain(
+      'enterprise.industry: write the GB/T 4754-2017 code as a string, e.g. "3465"',
+    );
+  });
+
+  it('reads the enterprise.industry column of a CSV as a code, line by line', async () => {
+    const csv = [
+      'measure,asOf,enterprise.name,enterprise.region,enterprise.industry,enterprise.aboveScale,investment.total',
+      'yongkang.light-saas,2024-01-15,甲,永康市,3465,false,100000',
+      'yongkang.light-saas,2024-01-15,乙,永康市,3473,false,100000',
+      'yongkang.light-saas,2024-01-15,丙,永康市,电动工具,false,100000',
+      'yongkang.light-saas,2024-01-15,丁,永康市,34,false,100000',
+    ].join('\n');
+    const { code, stdout } = await shugai(['payout', '--batch', file('industry.csv', csv), '--no-trace']);
+    expect(code).toBe(2);
+    const out = jsonLines(stdout);
+    expect(out.map((o) => [o.line, o.amount ?? o.error.code])).toEqual([
+      [2, '40000.00'],
+      [3, '0.00'],
+      [4, 'SHUGAI_CASE_INVALID'],
+      [5, 'SHUGAI_CASE_INVALID'],
+    ]);
+    expect(out[1].reasons[0].message).toBe(
+      '行业 3473 照相机及器材制造 不在 电动(园林)工具(3465 风动和电动工具制造) 之内 — 二(三)“推进电动(园林)工具等行业规下企业推广轻量级数字化改造”',
+    );
+    expect(out[2].error.message).toContain('电动工具 may be 3465 风动和电动工具制造');
+    expect(out[3].error.message).toContain('34 通用设备制造业 is coarser than yongkang.light-saas needs');
   });
 });

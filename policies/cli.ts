@@ -82,7 +82,7 @@ export function registerPolicyCommands(program: Command): void {
   policy
     .command('list')
     .description('list every measure with its document, article and validity')
-    .option('--json', 'print a JSON array of {id, document, article, title, validFrom, validTo}')
+    .option('--json', 'print a JSON array of {id, document, article, title, validFrom, validTo, industries}')
     .option(
       '-p, --param <NAME=VALUE>',
       'a parameter a validity depends on (hebi.publishedOn)',
@@ -99,7 +99,12 @@ export function registerPolicyCommands(program: Command): void {
         const validity = m.validityParameter
           ? `有效期取决于 --param ${m.validityParameter}`
           : `${m.validFrom} 至 ${m.validTo ?? '(无截止日期)'}`;
-        process.stdout.write(`${m.id}\t${m.document} ${m.article}\t${validity}\t${m.title}\n`);
+        const industries = m.industries.map(
+          (i) => `${i.wording}(${i.codes.map((c) => `${c.code} ${c.name}`).join('、')})`,
+        );
+        process.stdout.write(
+          `${m.id}\t${m.document} ${m.article}\t${validity}\t${m.title}${industries.length ? `\t行业:${industries.join('、')}` : ''}\n`,
+        );
       }
     });
 

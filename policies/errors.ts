@@ -9,11 +9,12 @@ export type PolicyErrorCode =
   | 'SHUGAI_PARAMETER_INVALID'
   | 'SHUGAI_MEASURE_UNKNOWN'
   | 'SHUGAI_MEASURE_AMBIGUOUS'
-  | 'SHUGAI_MEASURE_NONE';
+  | 'SHUGAI_MEASURE_NONE'
+  | 'SHUGAI_INDUSTRY_INVALID';
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
-  /** Input errors (case, parameter, measure choice) exit 2; a broken policy file exits 1. */
+  /** Input errors (case, parameter, measure choice, industry code) exit 2; a broken policy file exits 1. */
   readonly exitCode: number;
   constructor(
     readonly code: PolicyErrorCode,

@@ -110,6 +110,75 @@ describe('loading policy documents', () => {
   });
 });
 
+describe('industry declarations', () => {
+  /** The test document with an industry condition; `decl` is the YAML of its industries list. */
+  const withIndustry = (decl: string, quote = '电动(园林)工具行业') =>
+    doc('test', '2024-01-01', 'null').replace(
+      '    conditions: []\n',
+      `    conditions:\n      - field: enterprise.industry\n        industries: ${decl}\n        article: '1'\n        quote: ${quote}\n`,
+    );
+  const tools = (codes: string) => `[{ wording: 电动(园林)工具, codes: ${codes}, reading: 手持电动工具 }]`;
+
+  it('loads a declaration by code and matches codes by prefix, a coarser code being an error', () => {
+    const book = PolicyBook.load(folder({ 'a.yaml': withIndustry(tools("['346']")) }));
+    const input = (industry: string) => ({
+      asOf: '2024-06-01',
+      enterprise: { name: '甲', region: '测试市', industry },
+      investment: { total: '1000' },
+    });
+    expect(book.compute('test.subsidy', input('3465')).amount).toBe('100.00');
+    const outside = book.compute('test.subsidy', input('3473'));
+    expect(outside.reasons.map((r) => r.message)).toEqual([
+      '行业 3473 照相机及器材制造 不在 电动(园林)工具(346 烘炉、风机、包装等设备制造) 之内 — 1“电动(园林)工具行业”',
+    ]);
+    expect(() => book.compute('test.subsidy', input('34'))).toThrow(
+      'enterprise.industry: 34 通用设备制造业 is coarser than test.subsidy needs: 电动(园林)工具(346 烘炉、风机、包装等设备制造) (1)',
+    );
+  });
+
+  it('rejects a code that is not in GB/T 4754-2017, naming the group it would belong to', () => {
+    const dir = folder({ 'a.yaml': withIndustry(tools("['3468']")) });
+    expect(() => loadDocuments(dir)).toThrow(
+      '3468 is not a code of GB/T 4754-2017: 346 烘炉、风机、包装等设备制造 has 3461, 3462, 3463, 3464, 3465, 3466, 3467',
+    );
+  });
+
+  it('rejects an unquoted code, which YAML reads as a number', () => {
+    const dir = folder({ 'a.yaml': withIndustry(tools('[3465]')) });
+    expect(() => loadDocuments(dir)).toThrow("an industry code is a quoted GB/T 4754-2017 code, e.g. '3465'");
+  });
+
+  it("rejects a wording that is not in the condition's quote", () => {
+    const dir = folder({ 'a.yaml': withIndustry(tools("['3465']"), '五金行业') });
+    expect(() => loadDocuments(dir)).toThrow("the wording must stand in the condition's quote");
+  });
+
+  it('rejects the industry compared by words, or as a condition of a formula', () => {
+    const words = doc('test', '2024-01-01', 'null').replace(
+      '    conditions: []\n',
+      "    conditions:\n      - { field: enterprise.industry, in: [电动工具], article: '1', quote: 电动工具 }\n",
+    );
+    expect(() => loadDocuments(folder({ 'a.yaml': words }))).toThrow(
+      'enterprise.industry is compared by GB/T 4754-2017 code',
+    );
+    const inFormula = doc('test', '2024-01-01', 'null').replace(
+      '      - label: 补助\n',
+      `      - label: 补助\n        when:\n          - { field: enterprise.industry, industries: ${tools("['3465']")}, article: '1', quote: 电动(园林)工具 }\n`,
+    );
+    expect(() => loadDocuments(folder({ 'a.yaml': inFormula }))).toThrow(/industries/);
+  });
+
+  it('rejects one wording declared with two sets of codes in a document', () => {
+    const second = withIndustry(tools("['3465']")).replace(
+      'measures:\n',
+      `measures:\n  - id: test.other\n    title: 其他\n    article: '2'\n    recipient: enterprise\n    conditions:\n      - { field: enterprise.industry, industries: ${tools("['3572']")}, article: '2', quote: 电动(园林)工具 }\n    formulas:\n      - label: 补助\n        pieces:\n          - { id: s, label: 补助, amount: '100', nature: fixed, article: '2', quote: 一百元 }\n`,
+    );
+    expect(() => loadDocuments(folder({ 'a.yaml': second }))).toThrow(
+      'test.subsidy: industry 电动(园林)工具: declared differently elsewhere in this document',
+    );
+  });
+});
+
 describe('funding split', () => {
   it('always adds up to the total, the remainder by largest remainder, ties to the first source', () => {
     const weights = [

@@ -7,8 +7,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { formatPath } from '../gateway/config/errors.ts';
+import { normalize } from './engine/conditions.ts';
 import { PolicyError } from './errors.ts';
-import { type Condition, documentSchema, type Piece, type PolicyDocument } from './schema.ts';
+import { codeProblem } from './industry/table.ts';
+import {
+  type Condition,
+  documentSchema,
+  type IndustryDeclaration,
+  type Piece,
+  type PolicyDocument,
+} from './schema.ts';
 
 export const DOCUMENTS_DIR = path.join(import.meta.dirname, 'documents');
 
@@ -68,6 +76,35 @@ function checkDocument(file: string, doc: PolicyDocument): void {
   for (const c of conditionsOf(doc)) {
     if (c.field === 'recognition' && c.equals !== undefined && typeof c.equals !== 'object') {
       throw invalid(file, `recognition conditions compare {name, tier}, not "${String(c.equals)}"`);
+    }
+  }
+  checkIndustries(file, doc);
+}
+
+/**
+ * Industry declarations: codes of the table, the wording in the condition's own quote (the document's
+ * words), one industry condition per measure, and one reading per wording in a document (a copy that
+ * drifted from the others would pay a different set of firms under the same words).
+ */
+function checkIndustries(file: string, doc: PolicyDocument): void {
+  const byWording = new Map<string, IndustryDeclaration>();
+  for (const m of doc.measures) {
+    const industryConds = m.conditions.filter((c) => c.industries !== undefined);
+    if (industryConds.length > 1) throw invalid(file, `${m.id}: one industry condition per measure`);
+    for (const decl of industryConds[0]?.industries ?? []) {
+      const at = `${m.id}: industry ${decl.wording}`;
+      if (!normalize(industryConds[0]!.quote).includes(normalize(decl.wording))) {
+        throw invalid(file, `${at}: the wording must stand in the condition's quote`);
+      }
+      for (const code of decl.codes) {
+        const problem = codeProblem(code);
+        if (problem) throw invalid(file, `${at}: ${problem}`);
+      }
+      const earlier = byWording.get(decl.wording);
+      if (earlier && JSON.stringify(earlier) !== JSON.stringify(decl)) {
+        throw invalid(file, `${at}: declared differently elsewhere in this document (use one YAML anchor)`);
+      }
+      byWording.set(decl.wording, decl);
     }
   }
 }

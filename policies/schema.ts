@@ -34,7 +34,7 @@ export const FUNDING_SOURCES = ['central', 'province', 'city', 'district'] as co
 
 /** Case fields a condition or formula may read, with how their values compare. */
 export const FIELD_TYPES = {
-  'enterprise.industry': 'text',
+  'enterprise.industry': 'industry',
   'enterprise.aboveScale': 'boolean',
   'enterprise.sme': 'boolean',
   'investment.total': 'money',
@@ -69,39 +69,81 @@ const bound = z.union([moneyString, z.number().int()]);
 const COMPARISONS = ['atLeast', 'moreThan', 'atMost', 'lessThan'] as const;
 export type Comparison = (typeof COMPARISONS)[number];
 
-export const conditionSchema = z
-  .strictObject({
-    field: fieldName,
-    equals: scalar.optional(),
-    in: z.array(scalar).min(1).optional(),
-    atLeast: bound.optional(),
-    moreThan: bound.optional(),
-    atMost: bound.optional(),
-    lessThan: bound.optional(),
-    /** Where the text is ambiguous: the reading chosen and why. */
-    reading: z.string().optional(),
-    ...cited,
-  })
-  .superRefine((c, ctx) => {
-    const ops = (['equals', 'in', ...COMPARISONS] as const).filter((op) => c[op] !== undefined);
-    if (ops.length !== 1) {
+/** A GB/T 4754-2017 code in a document: quoted, or YAML reads 3465 as a number and 0610 as 610. */
+const industryCode = z
+  .string({ error: "an industry code is a quoted GB/T 4754-2017 code, e.g. '3465'" })
+  .regex(/^\d{2,4}$/, { message: "an industry code has 2 to 4 digits, e.g. '3465'" });
+
+/**
+ * An industry as the document words it and the codes it is read as. Naming codes for a local
+ * cluster name (保温杯, 电动(园林)工具) is an interpretation: the reading says why these codes.
+ */
+export const industryDeclarationSchema = z.strictObject({
+  /** The document's own word for the industry; it stands in the condition's quote. */
+  wording: z.string().min(1),
+  codes: z.array(industryCode).min(1),
+  reading: z.string().min(1),
+});
+export type IndustryDeclaration = z.infer<typeof industryDeclarationSchema>;
+
+const conditionShape = {
+  field: fieldName,
+  equals: scalar.optional(),
+  in: z.array(scalar).min(1).optional(),
+  atLeast: bound.optional(),
+  moreThan: bound.optional(),
+  atMost: bound.optional(),
+  lessThan: bound.optional(),
+  /** Where the text is ambiguous: the reading chosen and why. */
+  reading: z.string().optional(),
+  ...cited,
+};
+
+function checkCondition(
+  c: z.infer<z.ZodObject<typeof conditionShape>> & { industries?: IndustryDeclaration[] },
+  ctx: z.RefinementCtx,
+): void {
+  if (c.field === 'enterprise.industry' || c.industries !== undefined) {
+    if (c.field !== 'enterprise.industry' || c.industries === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `a condition needs exactly one of equals, in, ${COMPARISONS.join(', ')}`,
+        message:
+          'enterprise.industry is compared by GB/T 4754-2017 code: a condition of the measure with industries: [{wording, codes, reading}]',
       });
-      return;
     }
-    const type = FIELD_TYPES[c.field];
-    const op = ops[0]!;
-    const compares = (COMPARISONS as readonly string[]).includes(op);
-    if (compares && type !== 'money' && type !== 'level') {
-      ctx.addIssue({ code: 'custom', message: `${c.field} cannot be compared with ${op}` });
+    if ((['equals', 'in', ...COMPARISONS] as const).some((op) => c[op] !== undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'an industry condition has industries and no other operator' });
     }
-    if (compares && type === 'money' && typeof c[op as Comparison] !== 'string') {
-      ctx.addIssue({ code: 'custom', message: `${c.field} bounds are amounts: quote them, e.g. '300000'` });
-    }
-  });
+    return;
+  }
+  const ops = (['equals', 'in', ...COMPARISONS] as const).filter((op) => c[op] !== undefined);
+  if (ops.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a condition needs exactly one of equals, in, ${COMPARISONS.join(', ')}`,
+    });
+    return;
+  }
+  const type = FIELD_TYPES[c.field];
+  const op = ops[0]!;
+  const compares = (COMPARISONS as readonly string[]).includes(op);
+  if (compares && type !== 'money' && type !== 'level') {
+    ctx.addIssue({ code: 'custom', message: `${c.field} cannot be compared with ${op}` });
+  }
+  if (compares && type === 'money' && typeof c[op as Comparison] !== 'string') {
+    ctx.addIssue({ code: 'custom', message: `${c.field} bounds are amounts: quote them, e.g. '300000'` });
+  }
+}
+
+/** A condition of a formula or piece (`when`): never the industry, which is a condition of the measure. */
+export const conditionSchema = z.strictObject(conditionShape).superRefine(checkCondition);
 export type Condition = z.infer<typeof conditionSchema>;
+
+/** A condition of the measure itself; the industry is one, declared by code. */
+export const measureConditionSchema = z
+  .strictObject({ ...conditionShape, industries: z.array(industryDeclarationSchema).min(1).optional() })
+  .superRefine(checkCondition);
+export type MeasureCondition = z.infer<typeof measureConditionSchema>;
 
 const parameterRef = z.strictObject({ parameter: z.string().min(1) });
 export type ParameterRef = z.infer<typeof parameterRef>;
@@ -177,7 +219,7 @@ export const measureSchema = z.strictObject({
   /** The item as the document numbers it: 二(一), 19, 三(三). */
   article: z.string().min(1),
   recipient: z.enum(['enterprise', 'serviceProvider', 'platform']),
-  conditions: z.array(conditionSchema),
+  conditions: z.array(measureConditionSchema),
   /** Tried in order; the first whose `when` holds applies. */
   formulas: z.array(formulaSchema).min(1),
   once: z.strictObject({ scope: z.enum(['perEnterprise', 'perEnterprisePerYear']), ...cited }).optional(),

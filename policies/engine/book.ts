@@ -5,14 +5,19 @@
  */
 import { type PayoutCase, parseCase } from '../case.ts';
 import { PolicyError } from '../errors.ts';
+import type { Wording } from '../industry/find.ts';
+import { industryEntry } from '../industry/table.ts';
 import { loadDocuments } from '../loader.ts';
 import { roundFen, splitByWeights, yuan, ZERO } from '../money.ts';
-import type { Condition, Formula, Measure, PolicyDocument } from '../schema.ts';
+import type { Formula, Measure, MeasureCondition, PolicyDocument } from '../schema.ts';
 import {
+  conditionReading,
   describeCondition,
   evaluate,
   FIELD_LABELS,
   formatValue,
+  industryRefusal,
+  industryTooCoarse,
   normalize,
   readField,
 } from './conditions.ts';
@@ -55,6 +60,8 @@ export interface MeasureListing {
   validTo: string | null;
   /** Present only when the dates depend on a parameter not supplied (Hebi's publication date). */
   validityParameter?: string;
+  /** The industries the measure is limited to, as the document words them, with their codes; [] for any industry. */
+  industries: { wording: string; codes: { code: string; name: string }[] }[];
 }
 
 interface Entry {
@@ -67,16 +74,23 @@ function regionMatches(doc: PolicyDocument, c: PayoutCase): boolean {
   return doc.region.some((name) => region.startsWith(normalize(name)));
 }
 
-function conditionReason(doc: PolicyDocument, cond: Condition, c: PayoutCase): Reason {
+function conditionReason(doc: PolicyDocument, cond: MeasureCondition, c: PayoutCase): Reason {
   return {
     condition: describeCondition(cond),
     article: cond.article,
     document: documentName(doc),
-    message: `${FIELD_LABELS[cond.field]}为 ${formatValue(cond.field, readField(c, cond.field))},不满足“${cond.quote}”`,
+    message: cond.industries
+      ? industryRefusal(cond, c.enterprise.industry!)
+      : `${FIELD_LABELS[cond.field]}为 ${formatValue(cond.field, readField(c, cond.field))},不满足“${cond.quote}”`,
   };
 }
 
-function missingFields(measure: Measure, conds: Condition[]): PolicyError {
+/** The industry condition of a measure, if it has one (the loader allows at most one). */
+export function industryCondition(measure: Measure): MeasureCondition | undefined {
+  return measure.conditions.find((cond) => cond.industries !== undefined);
+}
+
+function missingFields(measure: Measure, conds: MeasureCondition[]): PolicyError {
   const lines = conds.map(
     (cond) => `${cond.field}: missing; ${measure.id} needs it (${cond.article}: ${cond.quote})`,
   );
@@ -87,6 +101,8 @@ export class PolicyBook {
   private readonly versions = new Map<string, Entry[]>();
   private readonly declared = new Map<string, DeclaredParameter>();
   private readonly payoutIds = new Set<string>();
+  /** Every document's industry wordings with their codes: candidates for free text in a case. */
+  readonly wordings: Wording[] = [];
   /** Parameter sets already checked: a batch passes the same object for every case. */
   private readonly checked = new WeakSet<Record<string, string>>();
 
@@ -97,6 +113,15 @@ export class PolicyBook {
         this.payoutIds.add(measure.id);
       }
       for (const e of doc.externalPayouts ?? []) this.payoutIds.add(e.id);
+      for (const measure of doc.measures) {
+        const cond = industryCondition(measure);
+        for (const i of cond?.industries ?? []) {
+          const source = `${documentName(doc)} ${cond!.article}`;
+          if (!this.wordings.some((w) => w.wording === i.wording && w.source === source)) {
+            this.wordings.push({ wording: i.wording, codes: i.codes, source });
+          }
+        }
+      }
       for (const decl of doc.parameters) this.declared.set(decl.name, { decl, doc });
     }
   }
@@ -129,6 +154,10 @@ export class PolicyBook {
           validFrom: window?.from ?? null,
           validTo: window?.to ?? null,
           ...(window === null && typeof from === 'object' ? { validityParameter: from.parameter } : {}),
+          industries: (industryCondition(m)?.industries ?? []).map((i) => ({
+            wording: i.wording,
+            codes: i.codes.map((code) => ({ code, name: industryEntry(code)!.name })),
+          })),
         });
       }
     }
@@ -138,14 +167,7 @@ export class PolicyBook {
   compute(measureId: string, input: unknown, options: ComputeOptions = {}): PayoutResult {
     this.checkParams(options.params ?? {});
     const c = this.parse(input);
-    const versions = this.versions.get(measureId);
-    if (!versions) {
-      throw new PolicyError(
-        'SHUGAI_MEASURE_UNKNOWN',
-        `unknown measure ${measureId}; \`shugai policy list\` shows the ids`,
-      );
-    }
-    return this.evaluate(versions, c, options);
+    return this.evaluate(this.versionsOf(measureId), c, options);
   }
 
   /** Ids of the measures whose conditions all hold for the case (validity included). */
@@ -159,7 +181,7 @@ export class PolicyBook {
         .filter((v) => regionMatches(v.doc, c))
         .find((v) => inWindow(resolveWindow(v.doc, params), c.asOf));
       if (!entry) continue;
-      const holds = (conds: Condition[] | undefined) =>
+      const holds = (conds: MeasureCondition[] | undefined) =>
         (conds ?? []).every((cond) => evaluate(cond, c) === 'pass');
       if (
         holds(entry.measure.conditions) &&
@@ -193,8 +215,20 @@ export class PolicyBook {
     );
   }
 
+  /** The measure's versions; an unknown id is an error naming `shugai policy list`. */
+  versionsOf(measureId: string): { doc: PolicyDocument; measure: Measure }[] {
+    const versions = this.versions.get(measureId);
+    if (!versions) {
+      throw new PolicyError(
+        'SHUGAI_MEASURE_UNKNOWN',
+        `unknown measure ${measureId}; \`shugai policy list\` shows the ids`,
+      );
+    }
+    return versions;
+  }
+
   private parse(input: unknown): PayoutCase {
-    const c = parseCase(input);
+    const c = parseCase(input, this.wordings);
     (c.priorPayouts ?? []).forEach((p, i) => {
       if (!this.payoutIds.has(p.measure)) {
         throw new PolicyError(
@@ -248,16 +282,19 @@ export class PolicyBook {
         message: `企业所在地 ${c.enterprise.region} 不在 ${doc.region[0]} 辖区内`,
       });
     }
-    const missing: Condition[] = [];
+    const missing: MeasureCondition[] = [];
+    let coarser: MeasureCondition | undefined;
     for (const cond of measure.conditions) {
       const outcome = evaluate(cond, c);
       rec.input(cond.field, readField(c, cond.field));
       if (outcome === 'missing') missing.push(cond);
+      if (outcome === 'coarser') coarser = cond;
       if (outcome === 'fail') reasons.push(conditionReason(doc, cond, c));
       if (outcome === 'pass') {
+        const reading = conditionReading(cond);
         rec.step(() => ({
           kind: 'condition',
-          text: `条件 ${describeCondition(cond)}:${FIELD_LABELS[cond.field]}为 ${formatValue(cond.field, readField(c, cond.field))},满足${cond.reading ? `(解读:${cond.reading})` : ''}`,
+          text: `条件 ${describeCondition(cond)}:${FIELD_LABELS[cond.field]}为 ${formatValue(cond.field, readField(c, cond.field))},满足${reading ? `(解读:${reading})` : ''}`,
           citation: cite(ctx, cond.article, cond.quote),
         }));
       }
@@ -270,6 +307,12 @@ export class PolicyBook {
         document: documentName(doc),
         message: `已于 ${usedOn} 获得本项(${measure.id}),“${measure.once!.quote}”`,
       });
+    }
+    if (reasons.length === 0 && coarser) {
+      throw new PolicyError(
+        'SHUGAI_CASE_INVALID',
+        `case invalid:\n${industryTooCoarse(measure.id, coarser, c.enterprise.industry!)}`,
+      );
     }
     if (reasons.length === 0 && missing.length > 0) throw missingFields(measure, missing);
     const formula = reasons.length === 0 ? this.selectFormula(ctx, reasons) : undefined;

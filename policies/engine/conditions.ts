@@ -1,16 +1,20 @@
 /**
  * Conditions: a case field against a bound or a set, with the glossary's bounds — 以上/以下/以内
  * include the number (atLeast/atMost), 超过/不满 exclude it (moreThan/lessThan). Text compares after
- * NFKC normalisation without spaces and quotation marks, so 电动(园林)工具 matches 电动(园林)工具 and
- * 专精特新“小巨人”企业 matches 专精特新小巨人企业.
+ * NFKC normalisation without spaces and quotation marks, so 专精特新“小巨人”企业 matches
+ * 专精特新小巨人企业. The industry compares by GB/T 4754-2017 code, never by words: a declared code
+ * covers every code it is a prefix of; a coarser code than the measure needs is its own outcome.
  */
 import type { PayoutCase } from '../case.ts';
+import { describeCode, matchIndustry } from '../industry/table.ts';
 import { Dec, yuan } from '../money.ts';
 import {
   type Comparison,
   type Condition,
   FIELD_TYPES,
   type FieldName,
+  type IndustryDeclaration,
+  type MeasureCondition,
   type RecognitionPattern,
 } from '../schema.ts';
 
@@ -62,6 +66,7 @@ export function formatValue(field: FieldName, value: unknown): string {
   if (type === 'boolean') return value ? '是' : '否';
   if (type === 'level') return `${value as number} 级`;
   if (type === 'recognition') return formatRecognition(value as RecognitionPattern);
+  if (type === 'industry') return describeCode(value as string);
   return String(value);
 }
 
@@ -96,11 +101,19 @@ function compare(field: FieldName, op: Comparison, bound: string | number, actua
   return diff < 0;
 }
 
-export type Outcome = 'pass' | 'fail' | 'missing';
+/** 'coarser': the case's industry code is a prefix of a declared one, too coarse to decide. */
+export type Outcome = 'pass' | 'fail' | 'missing' | 'coarser';
+type PlainOutcome = Exclude<Outcome, 'coarser'>;
 
-export function evaluate(cond: Condition, c: PayoutCase): Outcome {
+export function evaluate(cond: Condition & { industries?: undefined }, c: PayoutCase): PlainOutcome;
+export function evaluate(cond: MeasureCondition, c: PayoutCase): Outcome;
+export function evaluate(cond: MeasureCondition, c: PayoutCase): Outcome {
   const actual = readField(c, cond.field);
   if (actual === undefined) return 'missing';
+  if (cond.industries !== undefined) {
+    const match = matchIndustry(actual as string, declaredCodes(cond.industries));
+    return match === 'within' ? 'pass' : match === 'outside' ? 'fail' : 'coarser';
+  }
   if (cond.equals !== undefined) return same(cond.field, cond.equals, actual) ? 'pass' : 'fail';
   if (cond.in !== undefined) return cond.in.some((v) => same(cond.field, v, actual)) ? 'pass' : 'fail';
   for (const op of ['atLeast', 'moreThan', 'atMost', 'lessThan'] as const) {
@@ -110,8 +123,39 @@ export function evaluate(cond: Condition, c: PayoutCase): Outcome {
   throw new Error('unreachable: a condition without an operator passed validation');
 }
 
-/** "investment.total ≥ 300000.00", "enterprise.industry ∈ {防盗门, 保温杯}". */
-export function describeCondition(cond: Condition): string {
+export function declaredCodes(industries: readonly IndustryDeclaration[]): string[] {
+  return industries.flatMap((i) => i.codes);
+}
+
+/** "电动(园林)工具(3465 风动和电动工具制造)", each wording with its codes and official names. */
+export function describeDeclared(industries: readonly IndustryDeclaration[]): string {
+  return industries.map((i) => `${i.wording}(${i.codes.map(describeCode).join('、')})`).join('、');
+}
+
+/** The reason an industry is refused: its code and name, the document's wording and codes, the article and words. */
+export function industryRefusal(cond: MeasureCondition, code: string): string {
+  return `行业 ${describeCode(code)} 不在 ${describeDeclared(cond.industries ?? [])} 之内 — ${cond.article}“${cond.quote}”`;
+}
+
+/** A code too coarse for the measure: the case must name the finer code, never matched silently. */
+export function industryTooCoarse(measureId: string, cond: MeasureCondition, code: string): string {
+  return `enterprise.industry: ${describeCode(code)} is coarser than ${measureId} needs: ${describeDeclared(cond.industries ?? [])} (${cond.article}); write the enterprise's finer code (\`shugai industry find\` lists codes and names)`;
+}
+
+/** The reading a condition rests on: its own, and for an industry why each wording is read as its codes. */
+export function conditionReading(cond: MeasureCondition): string | undefined {
+  const parts = [
+    ...(cond.reading ? [cond.reading] : []),
+    ...(cond.industries ?? []).map((i) => `${i.wording} → ${i.codes.join('、')}:${i.reading}`),
+  ];
+  return parts.length > 0 ? parts.join(';') : undefined;
+}
+
+/** "investment.total ≥ 300000.00", "enterprise.industry ∈ 防盗门 {3312} ∪ 保温杯 {3382, 3389}". */
+export function describeCondition(cond: MeasureCondition): string {
+  if (cond.industries !== undefined) {
+    return `${cond.field} ∈ ${cond.industries.map((i) => `${i.wording} {${i.codes.join(', ')}}`).join(' ∪ ')}`;
+  }
   const show = (v: unknown) =>
     typeof v === 'object'
       ? formatRecognition(v as RecognitionPattern)

@@ -1,4 +1,5 @@
 /** The 计算说明: a payout's trace as Chinese text (for the officer) and as a self-contained HTML page. */
+import { describeCode } from '../industry/table.ts';
 import type { PayoutResult } from './book.ts';
 import type { Citation, Trace } from './trace.ts';
 
@@ -34,7 +35,13 @@ function sections(result: PayoutResult, t: Trace): { title: string; lines: strin
         `企业:${t.enterprise};申请日期:${t.asOf}`,
       ],
     },
-    { title: '读入数据', lines: Object.entries(t.inputs).map(([k, v]) => `${k} = ${inputValue(v)}`) },
+    {
+      title: '读入数据',
+      // The industry code with its official name: the officer reads 3465 风动和电动工具制造, not 3465.
+      lines: Object.entries(t.inputs).map(
+        ([k, v]) => `${k} = ${k === 'enterprise.industry' ? describeCode(v as string) : inputValue(v)}`,
+      ),
+    },
     {
       title: '参数',
       lines: t.parameters.map(
