@@ -145,7 +145,7 @@ async function bytesPerSample(devices: Device[], seconds: number, perRecord: num
     devices.forEach((device, d) => {
       const batch = poll1(device, d, s, base);
       samples += batch.length;
-      const text = toLines(batch, { measurement: 'samples', gatewayId: GATEWAY_ID }).text;
+      const text = toLines(batch, { measurement: 'samples', gatewayId: GATEWAY_ID });
       lineBytes += Buffer.byteLength(text);
       lines.push(text);
       const size = perRecord === 0 ? batch.length : perRecord;

@@ -74,7 +74,7 @@ export interface BulkRate {
 
 /** Samples as the line-protocol lines the gateway's InfluxDB sink writes for them (measurement samples). */
 export function lineProtocolLines(samples: readonly StoredSample[], gatewayId: string): string[] {
-  return toLines(samples, { measurement: 'samples', gatewayId }).text.trimEnd().split('\n');
+  return toLines(samples, { measurement: 'samples', gatewayId }).trimEnd().split('\n');
 }
 
 /**

@@ -81,6 +81,21 @@ export interface Sample {
   receivedAt: number;
 }
 
+/**
+ * The status of a value whose source cannot be reached (a lost OPC UA session, a dead Modbus link,
+ * a broker gone, a Sparkplug death): OPC UA's BadNoCommunication. The sample carries the last value
+ * received, marked bad, so a chart and the OEE stop trusting it.
+ */
+export const STATUS_NO_COMMUNICATION = 0x80310000;
+
+/**
+ * A number no store can hold as a number (NaN, ±Infinity) written as text: "NaN", "Infinity",
+ * "-Infinity", which Number() reads back exactly. Such readings are bad-quality samples (ingest).
+ */
+export function nonFiniteText(value: SampleValue): string | undefined {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : undefined;
+}
+
 /** The business links a tag serves: its own where given, else its device's. */
 export function tagBusinessLinks(device: Device, tag: Tag): readonly BusinessLink[] {
   return tag.businessLinks ?? device.businessLinks;

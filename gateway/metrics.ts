@@ -12,6 +12,8 @@ export class GatewayMetrics {
   readonly bufferBytes: Gauge;
   readonly bufferCorruptTails: Gauge;
   readonly ingestDuplicates: Counter;
+  readonly ingestNonFinite: Counter<'device'>;
+  readonly ingestConflicts: Counter<'device'>;
 
   constructor(readonly registry: Registry) {
     // The process's own figures (resident memory, heap, event-loop delay, GC), as every Node exporter
@@ -69,6 +71,18 @@ export class GatewayMetrics {
     this.ingestDuplicates = new Counter({
       name: 'shugai_ingest_duplicate_samples_total',
       help: 'Samples dropped at ingest as exact repeats of the previous sample of their tag (same source time and value)',
+      registers,
+    });
+    this.ingestNonFinite = new Counter({
+      name: 'shugai_ingest_nonfinite_samples_total',
+      help: 'Readings of NaN or ±Infinity, kept as bad-quality samples with their text',
+      labelNames: ['device'],
+      registers,
+    });
+    this.ingestConflicts = new Counter({
+      name: 'shugai_ingest_conflicting_samples_total',
+      help: 'Readings dropped because their tag already had a reading with the same source time (the first is kept)',
+      labelNames: ['device'],
       registers,
     });
     this.bufferCorruptTails = new Gauge({

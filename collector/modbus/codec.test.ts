@@ -85,7 +85,7 @@ describe('decodeRegisters', () => {
 
   it('turns NaN and infinities into bad samples', () => {
     expect(decodeRegisters(spec('float32'), hex('7fc0 0000'))).toEqual({
-      value: 0,
+      value: Number.NaN,
       quality: 'bad',
       statusCode: STATUS.notFinite,
     });

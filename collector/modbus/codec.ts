@@ -195,8 +195,8 @@ function wide(raw: bigint, spec: ValueSpec): Decoded {
 
 function scaled(raw: number, spec: ValueSpec): Decoded {
   if (!Number.isFinite(raw)) {
-    // NaN and ±Infinity have no place in JSON or InfluxDB; the raw value is kept in the log, not the store.
-    return { value: 0, quality: 'bad', statusCode: STATUS.notFinite };
+    // A float register holding NaN or ±Infinity: a bad reading, kept as such (stores keep its text).
+    return { value: raw, quality: 'bad', statusCode: STATUS.notFinite };
   }
   if (spec.scale === 1 && spec.offset === 0) return good(raw);
   return good(applyScale(raw, spec.scale, spec.offset));

@@ -37,8 +37,9 @@ export function coerce(value: unknown, type: DataType): Coerced {
   }
 }
 
+/** NaN and ±Infinity (a Sparkplug double, "1e999") stay numbers: ingest keeps them as bad readings. */
 function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'number') return value;
   if (typeof value === 'bigint') {
     // A bigint beyond ±2^53 cannot be a float sample without rounding.
     const n = Number(value);

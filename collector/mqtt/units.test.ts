@@ -109,7 +109,10 @@ describe('coercion to the declared type', () => {
     expect(coerce(23.5, 'integer')).toEqual({ error: '23.5 is not an integer' });
     expect(coerce('abc', 'number')).toEqual({ error: '"abc" is not a number' });
     expect(coerce(true, 'number')).toEqual({ error: 'true is not a number' });
-    expect(coerce(Number.NaN, 'number')).toEqual({ error: 'NaN is not a number' });
+    // Not-a-number readings are numbers: ingest stores them as bad samples with their text.
+    expect(coerce(Number.NaN, 'number')).toEqual({ value: Number.NaN });
+    expect(coerce('1e999', 'number')).toEqual({ value: Number.POSITIVE_INFINITY });
+    expect(coerce('-1e999', 'integer')).toEqual({ error: '"-1e999" is not an integer' });
     expect(coerce('TRUE', 'boolean')).toEqual({ value: true });
     expect(coerce(0, 'boolean')).toEqual({ value: false });
     expect(coerce(2, 'boolean')).toEqual({ error: '2 is not a boolean' });

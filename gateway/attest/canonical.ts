@@ -1,19 +1,22 @@
 /**
  * What an attestation commits to, and how a verifier recomputes it from a store.
  *
- * A point is canonically `[device, tag, type, sourceTime, value, quality, statusCode]` as JSON. A
+ * A point is canonically `[device, tag, type, sourceTime, value, quality, statusCode]` as JSON (a
+ * non-finite number as its text, "NaN", "Infinity" or "-Infinity"). A
  * device's share of a batch is summarised by a multiset hash: the sum, modulo 2^256, of the SHA-256
  * of each canonical point. Sums add up across batches in any order, so a verifier can compare the
  * attested points of a device over a time span with the points a store holds there, without knowing
  * which batch each point came from.
  */
 import { hash } from 'node:crypto';
+import { nonFiniteText } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 
 export function canonicalPoint(s: StoredSample): string {
+  // A non-finite number is its text ("NaN", "Infinity"): JSON would make it null, like every other.
   const value =
     s.type === 'number' || s.type === 'integer'
-      ? Number(s.value)
+      ? (nonFiniteText(Number(s.value)) ?? Number(s.value))
       : s.type === 'boolean'
         ? s.value === true
         : String(s.value);

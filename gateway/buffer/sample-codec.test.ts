@@ -64,4 +64,26 @@ describe('sample codec', () => {
   it('encodes an empty batch', () => {
     expect(decodeSamples(encodeSamples([]))).toEqual([]);
   });
+
+  it('keeps NaN and the infinities, which JSON cannot hold, as numbers', () => {
+    const at = 1_700_000_000_000;
+    const samples: StoredSample[] = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY].map(
+      (value, i) => ({
+        device: 'probe',
+        tag: `t${i}`,
+        type: 'number',
+        value,
+        quality: 'bad',
+        statusCode: 0,
+        sourceTime: at + i,
+        receivedAt: at + i,
+      }),
+    );
+    expect(decodeSamples(encodeSamples(samples))).toEqual(samples);
+    expect(decodeSamples(encodeSamples(samples)).map((s) => String(s.value))).toEqual([
+      'NaN',
+      'Infinity',
+      '-Infinity',
+    ]);
+  });
 });

@@ -3,7 +3,7 @@
  * keys listed once per record, and times as offsets from the first source time. About a third of
  * the size of plain JSON objects; still readable with `jq` when a record is set aside as corrupt.
  */
-import type { DataType, Quality } from '../../core/model.ts';
+import { type DataType, nonFiniteText, type Quality } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 
 const QUALITY: Quality[] = ['good', 'uncertain', 'bad'];
@@ -31,7 +31,8 @@ export function encodeSamples(samples: readonly StoredSample[]): Buffer {
     }
     encoded.r.push([
       index,
-      s.value,
+      // JSON has no NaN or Infinity: they travel as text and are read back as numbers.
+      nonFiniteText(s.value) ?? s.value,
       QUALITY_CODE[s.quality],
       s.statusCode,
       s.sourceTime - encoded.t,
@@ -52,7 +53,7 @@ export function decodeSamples(payload: Uint8Array): StoredSample[] {
       device,
       tag,
       type,
-      value,
+      value: (type === 'number' || type === 'integer') && typeof value === 'string' ? Number(value) : value,
       quality: QUALITY[quality] ?? 'bad',
       statusCode,
       sourceTime,

@@ -25,8 +25,9 @@ describe('line protocol', () => {
     expect(toLine({ ...base, type: 'boolean', value: false }, options)).toContain(
       ' value_bool=false,received=',
     );
-    expect(toLine({ ...base, type: 'string', value: 'say "合格"\\n' }, options)).toContain(
-      ' value_str="say \\"合格\\"\\\\n",received=',
+    // Only quotes and backslashes are escaped; a newline goes in as it is, inside the quotes.
+    expect(toLine({ ...base, type: 'string', value: 'say "合格"\\n\nnext' }, options)).toContain(
+      ' value_str="say \\"合格\\"\\\\n\nnext",received=',
     );
   });
 
@@ -37,12 +38,17 @@ describe('line protocol', () => {
     );
   });
 
-  it('leaves out and counts floats InfluxDB cannot hold', () => {
-    const { text, unrepresentable } = toLines(
-      [base, { ...base, value: Number.NaN }, { ...base, value: Number.POSITIVE_INFINITY }],
+  it('writes a number InfluxDB cannot hold as a float as its text in value_raw', () => {
+    const lines = toLines(
+      [
+        { ...base, value: Number.NaN, quality: 'bad' },
+        { ...base, value: Number.NEGATIVE_INFINITY, quality: 'bad' },
+      ],
       options,
     );
-    expect(unrepresentable).toBe(2);
-    expect(text.trim().split('\n')).toHaveLength(1);
+    expect(lines.trim().split('\n')).toEqual([
+      'samples,device=lathe-01,gateway=gw-01,quality=bad,tag_id=spindle_speed value_raw="NaN",received=1700000000200i 1700000000123',
+      'samples,device=lathe-01,gateway=gw-01,quality=bad,tag_id=spindle_speed value_raw="-Infinity",received=1700000000200i 1700000000123',
+    ]);
   });
 });

@@ -4,10 +4,12 @@
  *   <measurement>,device=<id>,gateway=<id>,quality=<q>,tag_id=<id> <field>=<value>,received=<ms>i[,status=<code>i] <sourceTime ms>
  *
  * The value goes into a field named by its type, because InfluxDB fixes a field's type per
- * measurement: `value` (float), `value_int` (integer), `value_bool`, `value_str`. Writing the same
+ * measurement: `value` (float), `value_int` (integer), `value_bool`, `value_str`. A non-finite float
+ * (NaN, ±Infinity: a bad reading) has no float field; its text goes into `value_raw`. Writing the same
  * sample twice writes the same point (same series and timestamp), so replays are harmless. The tag
  * key is `tag_id`, not `tag`, because TAG is an InfluxQL keyword.
  */
+import { nonFiniteText } from '../../core/model.ts';
 import type { StoredSample } from './sink.ts';
 
 export interface LineProtocolOptions {
@@ -21,26 +23,35 @@ export const VALUE_FIELDS = {
   boolean: 'value_bool',
   string: 'value_str',
 } as const;
+/** The text of a number InfluxDB cannot hold as a float (NaN, ±Infinity). */
+export const RAW_VALUE_FIELD = 'value_raw';
 
 export function toLine(sample: StoredSample, options: LineProtocolOptions): string {
   const tags = `device=${escapeTag(sample.device)},gateway=${escapeTag(options.gatewayId)},quality=${sample.quality},tag_id=${escapeTag(sample.tag)}`;
-  let fields = `${VALUE_FIELDS[sample.type]}=${fieldValue(sample)},received=${Math.trunc(sample.receivedAt)}i`;
+  const raw =
+    sample.type === 'number' || sample.type === 'integer' ? nonFiniteText(Number(sample.value)) : undefined;
+  let fields =
+    raw === undefined
+      ? `${VALUE_FIELDS[sample.type]}=${fieldValue(sample)}`
+      : `${RAW_VALUE_FIELD}=${quoted(raw)}`;
+  fields += `,received=${Math.trunc(sample.receivedAt)}i`;
   if (sample.statusCode !== 0) fields += `,status=${Math.trunc(sample.statusCode)}i`;
   return `${escapeMeasurement(options.measurement)},${tags} ${fields} ${Math.trunc(sample.sourceTime)}`;
 }
 
-/** Lines for a batch; samples InfluxDB cannot hold (NaN or infinite floats) are left out and counted. */
-export function toLines(
-  samples: readonly StoredSample[],
-  options: LineProtocolOptions,
-): { text: string; unrepresentable: number } {
+export function toLines(samples: readonly StoredSample[], options: LineProtocolOptions): string {
   let text = '';
-  let unrepresentable = 0;
-  for (const sample of samples) {
-    if (sample.type === 'number' && !Number.isFinite(Number(sample.value))) unrepresentable++;
-    else text += `${toLine(sample, options)}\n`;
-  }
-  return { text, unrepresentable };
+  for (const sample of samples) text += `${toLine(sample, options)}\n`;
+  return text;
+}
+
+/**
+ * A string field: only `"` and `\` are escaped. Newlines, tabs and carriage returns go in as they
+ * are, inside the quotes, which InfluxDB stores and returns exactly (an escaped `\n` would be kept
+ * as a backslash and an n).
+ */
+function quoted(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 function fieldValue(sample: StoredSample): string {
@@ -53,7 +64,7 @@ function fieldValue(sample: StoredSample): string {
     case 'boolean':
       return value === true || value === 'true' ? 'true' : 'false';
     case 'string':
-      return `"${String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+      return quoted(String(value));
   }
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../../test/services/influxdb.ts';
+import { canonicalPoint } from '../attest/canonical.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
 import { InfluxReader } from '../sinks/influxdb/reader.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
@@ -33,6 +34,23 @@ const DATA: StoredSample[] = [
   s('lathe-02', 'speed', 3000, { quality: 'uncertain', statusCode: 1083179008, value: 5 }),
   s('meter-01', 'state', 5000, { type: 'string', value: '运行' }),
   s('meter-01', 'kwh', 60_000, { value: 12.25 }),
+  // Text that line protocol must carry exactly: every store gives back what was signed.
+  ...[
+    'line 1\nline 2',
+    'a\rb',
+    'tab\there',
+    'say "合格"',
+    'C:\\plc\\recipe\\',
+    'ends with a backslash \\',
+    '\\n is not a newline',
+    'emoji 🏭⚙️',
+    '4-byte CJK 𠀀𪚥𫝀',
+    '',
+  ].map((value, i) => s('hmi-01', `text${i}`, 6000, { type: 'string', value })),
+  // Numbers no store holds as numbers: bad readings, kept as their text.
+  s('probe-01', 'temp', 7000, { value: Number.NaN, quality: 'bad' }),
+  s('probe-01', 'temp', 8000, { value: Number.POSITIVE_INFINITY, quality: 'bad' }),
+  s('probe-01', 'temp', 9000, { value: Number.NEGATIVE_INFINITY, quality: 'bad', statusCode: 2150891520 }),
 ];
 
 /** A summary row: counts by quality (0 unless given) and first and last source time, in ms after t0. */
@@ -75,13 +93,19 @@ function readerSuite(
     });
 
     it('summarizes counts by quality and the time span per device and tag, end exclusive', async () => {
-      expect(await store.reader.summarize({ from: t0, to: t0 + 60_000 })).toEqual([
-        summary('lathe-01', 'alarm', { good: 1 }, 2000, 2000),
-        summary('lathe-01', 'parts', { good: 1 }, 1000, 1000),
-        summary('lathe-01', 'speed', { good: 2 }, 0, 1000),
-        summary('lathe-02', 'speed', { uncertain: 1, bad: 1 }, 1000, 3000),
-        summary('meter-01', 'state', { good: 1 }, 5000, 5000),
-      ]);
+      expect(await store.reader.summarize({ from: t0, to: t0 + 60_000 })).toEqual(
+        [
+          summary('lathe-01', 'alarm', { good: 1 }, 2000, 2000),
+          summary('lathe-01', 'parts', { good: 1 }, 1000, 1000),
+          summary('lathe-01', 'speed', { good: 2 }, 0, 1000),
+          summary('lathe-02', 'speed', { uncertain: 1, bad: 1 }, 1000, 3000),
+          summary('meter-01', 'state', { good: 1 }, 5000, 5000),
+          ...Array.from({ length: 10 }, (_, i) =>
+            summary('hmi-01', `text${i}`, { good: 1 }, 6000, 6000),
+          ).sort((a, b) => a.tag.localeCompare(b.tag)),
+          summary('probe-01', 'temp', { bad: 3 }, 7000, 9000),
+        ].sort((a, b) => a.device.localeCompare(b.device) || a.tag.localeCompare(b.tag)),
+      );
     });
 
     it('returns every sample exactly, typed, in time order', async () => {
@@ -91,6 +115,8 @@ function readerSuite(
           a.sourceTime - b.sourceTime || a.device.localeCompare(b.device) || a.tag.localeCompare(b.tag),
       );
       expect(out).toEqual(expected);
+      // What a verifier hashes: the same canonical points as the gateway signed.
+      expect(out.map(canonicalPoint)).toEqual(expected.map(canonicalPoint));
     });
 
     it('filters by device and tag', async () => {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { DataType, Quality } from '../../../core/model.ts';
+import { type DataType, nonFiniteText, type Quality } from '../../../core/model.ts';
 import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
 import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
 
@@ -29,7 +29,7 @@ interface Row {
 export class EmbeddedStore implements Sink, SampleReader {
   private readonly db: Database.Database;
   private readonly insert: Database.Statement;
-  private readonly writeMany: (batch: readonly StoredSample[]) => number;
+  private readonly writeMany: (batch: readonly StoredSample[]) => void;
 
   constructor(
     readonly name: string,
@@ -55,32 +55,25 @@ export class EmbeddedStore implements Sink, SampleReader {
       'INSERT OR REPLACE INTO samples (device, tag, ts, type, value, quality, status, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.writeMany = this.db.transaction((batch: readonly StoredSample[]) => {
-      let rejected = 0;
       for (const s of batch) {
-        const value = storedValue(s);
-        if (value === undefined) {
-          rejected++;
-          continue;
-        }
         this.insert.run(
           s.device,
           s.tag,
           Math.trunc(s.sourceTime),
           TYPE_CODES[s.type],
-          value,
+          storedValue(s),
           QUALITY_CODES[s.quality],
           s.statusCode,
           Math.trunc(s.receivedAt),
         );
       }
-      return rejected;
     });
   }
 
   async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
     try {
-      const rejected = this.writeMany(batch);
-      return rejected > 0 ? { kind: 'drop', reason: 'NaN or infinite values', rejected } : { kind: 'ok' };
+      this.writeMany(batch);
+      return { kind: 'ok' };
     } catch (error) {
       // Disk full, locked database: nothing was committed (one transaction), so retrying is safe.
       return { kind: 'retry', reason: `sqlite: ${(error as Error).message}` };
@@ -151,14 +144,17 @@ export class EmbeddedStore implements Sink, SampleReader {
   }
 }
 
-function storedValue(sample: StoredSample): number | string | undefined {
+function storedValue(sample: StoredSample): number | string {
   switch (sample.type) {
     case 'number': {
+      // SQLite would store NaN as NULL: non-finite numbers are kept as their text.
       const n = Number(sample.value);
-      return Number.isFinite(n) ? n : undefined;
+      return nonFiniteText(n) ?? n;
     }
-    case 'integer':
-      return Math.trunc(Number(sample.value));
+    case 'integer': {
+      const n = Number(sample.value);
+      return nonFiniteText(n) ?? Math.trunc(n);
+    }
     case 'boolean':
       return sample.value === true || sample.value === 'true' ? 1 : 0;
     case 'string':

@@ -5,7 +5,7 @@
 import type { DataType, Quality } from '../../../core/model.ts';
 import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
 import { post } from '../http-post.ts';
-import { VALUE_FIELDS } from '../line-protocol.ts';
+import { RAW_VALUE_FIELD, VALUE_FIELDS } from '../line-protocol.ts';
 import type { StoredSample } from '../sink.ts';
 
 export interface InfluxReaderOptions {
@@ -30,6 +30,8 @@ interface Chunk {
 }
 
 const FIELD_TYPES = Object.entries(VALUE_FIELDS).map(([type, field]) => [field, type as DataType] as const);
+/** Every field a sample's value may be in: one per type, and the text of a non-finite number. */
+const ALL_VALUE_FIELDS = [...Object.values(VALUE_FIELDS), RAW_VALUE_FIELD];
 
 export class InfluxReader implements SampleReader {
   private readonly measurement: string;
@@ -42,7 +44,7 @@ export class InfluxReader implements SampleReader {
     const where = `WHERE time >= ${window.from}ms AND time < ${window.to}ms`;
     const group = 'GROUP BY "device", "tag_id", "quality"';
     const m = quoteIdent(this.measurement);
-    const fields = Object.values(VALUE_FIELDS).map(quoteIdent);
+    const fields = ALL_VALUE_FIELDS.map(quoteIdent);
     const [counts, firsts, lasts] = await Promise.all([
       this.query(`SELECT ${fields.map((f) => `count(${f})`).join(', ')} FROM ${m} ${where} ${group}`),
       this.query(`SELECT * FROM ${m} ${where} ${group} ORDER BY time ASC LIMIT 1`),
@@ -222,6 +224,8 @@ function toSample(
       break;
     }
   }
+  const raw = row[columns.indexOf(RAW_VALUE_FIELD)];
+  if (typeof raw === 'string') value = Number(raw); // NaN or ±Infinity, of a number tag
   const status = iStatus >= 0 ? row[iStatus] : null;
   const received = row[columns.indexOf('received')];
   const time = Number(row[iTime]);

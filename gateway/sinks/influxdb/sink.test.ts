@@ -114,16 +114,20 @@ describe.skipIf(!influxdBinary.available)('InfluxDB sink against InfluxDB 1.x', 
     expect(kept.results[0]?.series?.[0]?.values).toEqual([[t0, 2]]);
   });
 
-  it('counts NaN and infinite floats as dropped without failing the rest', async () => {
+  it('keeps NaN and infinite floats as their text in value_raw, beside the rest', async () => {
     const sink = sinkFor(influx, { database: 'nan' });
     await sink.prepare();
     const outcome = await sink.write([
-      sample({ tag: 'a', value: Number.NaN }),
+      sample({ tag: 'a', value: Number.NaN, quality: 'bad' }),
       sample({ tag: 'b', value: 7 }),
+      sample({ tag: 'c', value: Number.NEGATIVE_INFINITY, quality: 'bad' }),
     ]);
-    expect(outcome).toEqual({ kind: 'drop', reason: 'NaN or infinite values', rejected: 1 });
-    expect((await influx.query('SELECT value FROM samples', 'nan')).results[0]?.series?.[0]?.values).toEqual([
-      [t0, 7],
+    expect(outcome).toEqual({ kind: 'ok' });
+    const rows = await influx.query('SELECT value, value_raw FROM samples GROUP BY tag_id', 'nan');
+    expect(rows.results[0]?.series?.map((s) => [s.tags?.tag_id, s.values[0]?.slice(1)])).toEqual([
+      ['a', [null, 'NaN']],
+      ['b', [7, null]],
+      ['c', [null, '-Infinity']],
     ]);
   });
 

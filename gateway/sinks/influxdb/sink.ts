@@ -60,14 +60,8 @@ export class InfluxSink implements Sink {
   }
 
   async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
-    const { text, unrepresentable } = toLines(batch, {
-      measurement: this.config.measurement,
-      gatewayId: this.gatewayId,
-    });
-    if (text === '')
-      return unrepresentable > 0
-        ? { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable }
-        : { kind: 'ok' };
+    const text = toLines(batch, { measurement: this.config.measurement, gatewayId: this.gatewayId });
+    if (text === '') return { kind: 'ok' };
     const body = this.config.gzip ? await gzip(text) : text;
     let answer = await this.post(body);
     if ('outcome' in answer) return answer.outcome;
@@ -87,11 +81,7 @@ export class InfluxSink implements Sink {
       answer = await this.post(body);
       if ('outcome' in answer) return answer.outcome;
     }
-    const outcome = classify(answer.status, answer.text, answer.retryAfter, batch.length - unrepresentable);
-    if (outcome.kind === 'ok' && unrepresentable > 0)
-      return { kind: 'drop', reason: 'NaN or infinite values', rejected: unrepresentable };
-    if (outcome.kind === 'drop') return { ...outcome, rejected: outcome.rejected + unrepresentable };
-    return outcome;
+    return classify(answer.status, answer.text, answer.retryAfter, batch.length);
   }
 
   private async post(
