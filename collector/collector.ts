@@ -27,6 +27,11 @@ export interface CollectorContext {
    * persistent session) acknowledges only then. Absent outside the gateway (`shugai read`, tests).
    */
   durable?(): Promise<void>;
+  /**
+   * The connection to these devices is lost: their last values no longer hold. The gateway marks
+   * each tag's last value bad once (gateway/stale.ts). Absent outside the gateway.
+   */
+  linkLost?(devices: readonly string[]): void;
 }
 
 export interface Collector {

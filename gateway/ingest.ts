@@ -2,6 +2,7 @@
  * The entry of the pipeline: samples from collectors are typed, encoded and appended to the
  * durable log, then the forwarders are told. Nothing reaches a sink without passing through here.
  */
+import { ConditionLog } from '../collector/conditions.ts';
 import type { Logger } from '../core/log.ts';
 import type { DataType, Device, Sample } from '../core/model.ts';
 import type { Attestor } from './attest/attestor.ts';
@@ -9,6 +10,7 @@ import type { DurableLog } from './buffer/log.ts';
 import { BufferFullError } from './buffer/log.ts';
 import { encodeSamples } from './buffer/sample-codec.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { RecentReadings } from './recent.ts';
 import type { StoredSample } from './sinks/sink.ts';
 
 /** A turn's batch is appended at once beyond this many samples, to bound record size and memory. */
@@ -19,19 +21,23 @@ export class Ingest {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listeners: ((samples: number) => void)[] = [];
   private readonly observers: ((samples: readonly Sample[]) => void)[] = [];
-  /** Last source time and value per tag, to drop exact repeats (a cyclic read of an unchanged value). */
-  private readonly last = new Map<string, { time: number; value: Sample['value'] }>();
   attestor: Attestor | undefined;
   /** Samples accepted in this turn of the event loop, appended together. */
   private batch: StoredSample[] = [];
   private flushScheduled = false;
   private writeFailure: { samples: number; since: number } | undefined;
 
+  private readonly conditions: ConditionLog;
+
   constructor(
     private readonly log: DurableLog,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
-  ) {}
+    /** The readings accepted last per tag: each (tag, source time) is stored and signed once. */
+    readonly recent: RecentReadings = new RecentReadings(),
+  ) {
+    this.conditions = new ConditionLog(logger);
+  }
 
   /** The declared type of every tag (and of derived tags), so integers stay integers in the store. */
   setTypes(
@@ -57,14 +63,27 @@ export class Ingest {
   accept = (samples: readonly Sample[]): void => {
     const typed: StoredSample[] = [];
     for (const s of samples) {
-      const key = `${s.device}\u0000${s.tag}`;
-      const previous = this.last.get(key);
-      if (previous && previous.time === s.sourceTime && previous.value === s.value) {
+      const verdict = this.recent.check(s);
+      if (verdict === 'repeat') {
         this.metrics.ingestDuplicates.inc();
         continue;
       }
-      this.last.set(key, { time: s.sourceTime, value: s.value });
-      typed.push({ ...s, type: this.typeOf(s) });
+      if (verdict === 'conflict') {
+        this.metrics.ingestConflicts.inc({ device: s.device });
+        this.conditions.raise(
+          { device: s.device, tag: s.tag },
+          'same_time',
+          'a second reading with the same source time; the first is kept (fix the source timestamps)',
+        );
+        continue;
+      }
+      const type = this.typeOf(s);
+      if (typeof s.value === 'number' && !Number.isFinite(s.value)) {
+        // NaN or ±Infinity is no reading: a bad sample, whatever the source said, of a float (an
+        // integer field cannot hold it); stores keep its text.
+        this.metrics.ingestNonFinite.inc({ device: s.device });
+        typed.push({ ...s, type: 'number', quality: 'bad' });
+      } else typed.push({ ...s, type });
     }
     if (typed.length === 0) return;
     for (const s of typed) this.batch.push(s);

@@ -23,10 +23,12 @@ import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
 import { Ingest } from './ingest.ts';
 import { GatewayMetrics } from './metrics.ts';
+import { RecentReadings } from './recent.ts';
 import { CentralSink } from './sinks/central/sink.ts';
 import { EmbeddedStore } from './sinks/embedded/store.ts';
 import { InfluxSink } from './sinks/influxdb/sink.ts';
 import type { Sink } from './sinks/sink.ts';
+import { StaleMarker } from './stale.ts';
 
 type ConnectionConfig = GatewayConfig['connections'][number];
 type SinkConfig = GatewayConfig['sinks'][number];
@@ -94,13 +96,15 @@ export class Gateway {
         // Attestations (v1) explain chain gaps as full, age or refused: a full disk is a full buffer.
         this.ingest?.attestor?.noteDropped(reason === 'disk' ? 'full' : reason, samples);
       },
+      // What the records to be freed carried: the chain head, the readings last accepted per tag.
       beforeRelease: async () => {
         await this.ingest?.attestor?.save();
+        await this.saveRecent();
       },
     });
     const stats = this.log.stats();
     this.metrics.bufferCorruptTails.set(stats.corrupt.tails);
-    this.ingest = new Ingest(this.log, this.metrics, this.logger);
+    this.ingest = new Ingest(this.log, this.metrics, this.logger, await this.loadRecent());
     if (this.config.gateway.attest) this.ingest.attestor = await this.openAttestor();
     this.ingest.onAppended((n) => {
       for (const running of this.sinks.values()) running.forwarder.notify(n);
@@ -165,6 +169,42 @@ export class Gateway {
     return path.join(this.dataDir, 'derived-totals.json');
   }
 
+  private get recentFile(): string {
+    return path.join(this.dataDir, 'recent-readings.json');
+  }
+
+  /**
+   * The readings accepted last per tag, as saved, then brought up to date from the buffer's records
+   * appended since: after a crash, a resent reading is still known as one already stored.
+   */
+  private async loadRecent(): Promise<RecentReadings> {
+    let recent = new RecentReadings();
+    let from = this.log.firstSeq;
+    try {
+      const saved = JSON.parse(readFileSync(this.recentFile, 'utf8')) as { seq: number; readings: string };
+      recent = RecentReadings.parse(saved.readings);
+      from = Math.max(from, saved.seq);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.logger.warn(
+          { err: (error as Error).message },
+          'recent readings unreadable; rebuilt from the buffer',
+        );
+    }
+    for (let records = await this.log.readFrom(from, 256); records.length > 0; ) {
+      for (const record of records)
+        for (const s of decodeSamples(record.payload)) if (s.device !== ATTESTATION_DEVICE) recent.check(s);
+      records = await this.log.readFrom((records.at(-1) as { seq: number }).seq + 1, 256);
+    }
+    return recent;
+  }
+
+  private async saveRecent(): Promise<void> {
+    if (!this.ingest) return;
+    const snapshot = { seq: this.log.stats().nextSeq, readings: this.ingest.recent.serialize() };
+    await writeFileAtomic(this.recentFile, JSON.stringify(snapshot));
+  }
+
   /** Counter totals survive restarts, so a running total never falls back to 0. */
   private loadTotals(): Record<string, number> {
     try {
@@ -187,7 +227,12 @@ export class Gateway {
 
   private tick(): void {
     this.derived.tick();
-    if (Date.now() - this.lastTotalsSave >= 60_000) void this.saveTotals();
+    if (Date.now() - this.lastTotalsSave >= 60_000) {
+      void this.saveTotals();
+      void this.saveRecent().catch((error: Error) =>
+        this.logger.warn({ err: error.message }, 'could not save the recent readings'),
+      );
+    }
   }
 
   private setTypes(config: GatewayConfig): void {
@@ -207,11 +252,13 @@ export class Gateway {
 
   private async startCollector(connection: ConnectionConfig): Promise<void> {
     const log = this.logger.child({ connection: connection.id, protocol: connection.protocol });
+    const stale = new StaleMarker(this.ingest.accept);
     const collector = this.pluginFor(connection).create(connection, {
       log,
       conditions: new ConditionLog(log),
       metrics: this.collectorMetrics,
-      onSamples: this.ingest.accept,
+      onSamples: stale.accept,
+      linkLost: stale.linkLost,
       now: Date.now,
       baseDir: path.resolve(path.dirname(this.config.file)),
       durable: this.ingest.durable,
@@ -362,6 +409,7 @@ export class Gateway {
     const attestor = this.ingest?.attestor;
     // When it cannot be saved, the newest record in the buffer still carries it (buffer/log.ts).
     if (attestor) await step('attestation chain head', () => attestor.save());
+    await step('recent readings', () => this.saveRecent());
     const flushUntil = Date.now() + flushTimeoutMs;
     await Promise.all(
       [...this.sinks.keys()].map((name) => step(`sink ${name}`, () => this.stopSink(name, flushUntil))),

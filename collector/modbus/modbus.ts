@@ -57,6 +57,7 @@ export class ModbusCollector implements Collector {
       },
       disconnected: (reason, retryInMs) => {
         for (const s of this.states) this.context.metrics.connected.set({ device: s.id }, 0);
+        this.context.linkLost?.(this.states.map((s) => s.id));
         this.context.conditions.raise(
           subject,
           'disconnected',

@@ -151,6 +151,7 @@ export class OpcuaCollector implements Collector {
         if (this.stopping) break;
         this.countAll(reason.kind);
         this.raiseAll(reason.kind, `connection to ${this.config.endpoint} lost: ${reason.text}`);
+        this.context.linkLost?.(this.devices.map((d) => d.id));
       } catch (error) {
         const failure = error instanceof OpcuaConnectError ? error.failure : 'session';
         this.countAll('connect_failed');

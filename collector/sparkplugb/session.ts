@@ -3,15 +3,14 @@
  * and aliases, seq must run 0–255 without gaps across all messages of a node, deaths turn metrics
  * bad. A pure state machine: messages and the time in, samples, problems and rebirth requests out.
  */
-import type { Sample, SampleValue, Tag } from '../../core/model.ts';
+import { type Sample, type SampleValue, STATUS_NO_COMMUNICATION, type Tag } from '../../core/model.ts';
 import { coerce } from '../mqtt/coerce.ts';
 import type { Problem } from '../mqtt/problems.ts';
 import { type Metric, type Payload, reinterpret } from './codec.ts';
 import { addressKey, type SparkplugbConfig, sparkplugAddress } from './schema.ts';
 import { type MessageType, sanitizeMetricName } from './topic.ts';
 
-/** OPC UA Bad_NoCommunication: the status of the last value of a node or device that died. */
-export const STATUS_NO_COMMUNICATION = 0x80310000;
+export { STATUS_NO_COMMUNICATION };
 
 /** A rebirth to request from an edge node; `device` is the shugai device it is counted on. */
 export interface RebirthRequest {

@@ -99,6 +99,7 @@ export class SparkplugbCollector implements Collector {
           context.metrics.connected.set({ device: device.id }, 0);
           context.metrics.errors.inc({ device: device.id, kind: 'disconnected' });
         }
+        context.linkLost?.(this.devices.map((d) => d.id));
       },
     });
     return link;

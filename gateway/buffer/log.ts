@@ -443,11 +443,16 @@ export class DurableLog {
 
   /** Reads up to `maxRecords` records for `reader` starting at `from` (default: its position). */
   read(reader: string, maxRecords: number, from?: number): Promise<LogRecord[]> {
-    return this.exclusive(() => this.readLocked(reader, maxRecords, from));
+    return this.readFrom(from ?? this.position(reader), maxRecords);
   }
 
-  private async readLocked(reader: string, maxRecords: number, from?: number): Promise<LogRecord[]> {
-    const start = Math.max(from ?? this.position(reader), this.firstSeq);
+  /** Reads up to `maxRecords` records from sequence number `from` on, whoever has acknowledged them. */
+  readFrom(from: number, maxRecords: number): Promise<LogRecord[]> {
+    return this.exclusive(() => this.readLocked(from, maxRecords));
+  }
+
+  private async readLocked(from: number, maxRecords: number): Promise<LogRecord[]> {
+    const start = Math.max(from, this.firstSeq);
     const out: LogRecord[] = [];
     for (const segment of this.segments) {
       if (segment.endSeq <= start || out.length >= maxRecords) continue;

@@ -34,10 +34,16 @@ async function metric(port: number, name: string, labels = ''): Promise<number> 
   return sum;
 }
 
+/** Gateways started by the test, killed in afterAll should an assertion fail while one runs. */
+const children = new Set<ChildProcess>();
+
 function startGateway(config: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'gateway', '--config', config], {
+  const child = spawn(process.execPath, [BIN, 'gateway', '--config', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 /** SIGTERM, and the exit code; fails the test if the gateway does not exit within 20 s. */
@@ -66,6 +72,7 @@ describe.skipIf(!available)('gateway on a full disk', () => {
     ]);
   });
   afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
     await Promise.all([influx?.stop(), broker?.stop(), disk?.unmount()]);
   });
 

@@ -11,7 +11,10 @@ export interface Mosquitto {
   port: number;
   url: string;
   dir: string;
-  process: ServiceProcess;
+  readonly process: ServiceProcess;
+  /** Stops the broker, keeping its port and persisted sessions for restart(). */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,16 +40,27 @@ export async function startMosquitto(extraConfig: readonly string[] = []): Promi
       '',
     ].join('\n'),
   );
-  const proc = new ServiceProcess('mosquitto', mosquittoBinary.path, ['-c', conf], { cwd: dir });
-  await proc.waitUntil(async () => {
-    await waitForPort(port, 200);
-    return true;
-  });
+  const binary = mosquittoBinary.path;
+  let proc: ServiceProcess;
+  const launch = async () => {
+    proc = new ServiceProcess('mosquitto', binary, ['-c', conf], { cwd: dir });
+    await proc.waitUntil(async () => {
+      await waitForPort(port, 200);
+      return true;
+    });
+  };
+  await launch();
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
     dir,
-    process: proc,
+    get process() {
+      return proc;
+    },
+    async halt() {
+      await proc.stop();
+    },
+    restart: launch,
     async stop() {
       await proc.stop();
       await rm(dir, { recursive: true, force: true });
