@@ -2,11 +2,15 @@
  * `shugai assess` as a script sees it (a child process): JSON with level, gap, evidence and flags,
  * exit 0; an HTML report in Chinese; exit 2 with the path of the bad field for an invalid answers file.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
+import { NOT_COUNTED } from './evidence/measure.ts';
 import { fortyPoints, scratch, twoPresses } from './fixtures.ts';
+import type { RegisterEntry } from './register/schema.ts';
+import { registerCsv, registerXlsx } from './register/testing.ts';
 import { shugaiAssess } from './test-cli.ts';
 import { pdfReport } from './test-pdf.ts';
 
@@ -54,8 +58,17 @@ describe('shugai assess', () => {
     expect([out.level, out.score, out.gap.target]).toEqual([2, '40', 3]);
     expect(out.evidence.networking).toMatchObject({ numerator: 1, denominator: 2, percent: '50' });
     expect(out.evidence.window).toEqual({ from: '2024-09-30T16:00:00.000Z', to: '2024-10-01T16:00:00.000Z' });
+    // Digitization is 2/2 in the data, as answered (10/10): no flag.
     expect(out.flags.map((f: { item: string }) => f.item)).toEqual(['device-networking']);
     expect(out.items.find((i: { id: string }) => i.id === 'device-networking').points).toBe('6');
+    // Without a register the config is the denominator, and the evidence says what that means.
+    expect(out.evidence.denominator).toEqual({
+      basis: 'config',
+      devices: 2,
+      note: expect.stringContaining(
+        'the rates are an upper bound on what the data shows about the enterprise',
+      ),
+    });
   });
 
   it('renders the Chinese HTML report', async () => {
@@ -141,6 +154,160 @@ describe('shugai assess', () => {
     expect([old.code, old.stderr]).toEqual([
       2,
       `shugai: answers ${path.join(dir, 'e.yaml')}: edition 2022 has only its level bands in the catalogue; its items were not found\n`,
+    ]);
+  });
+});
+
+/** press-1 reported in the window, press-2 did not; an old press has no device; two entries are left out. */
+const REGISTER: RegisterEntry[] = [
+  {
+    asset: 'ZC-0001',
+    name: '液压机 1号',
+    type: 'forming',
+    production: true,
+    status: 'in-service',
+    workshop: '成型车间',
+  },
+  {
+    asset: 'ZC-0002',
+    name: '液压机 2号',
+    type: 'forming',
+    production: true,
+    status: 'in-service',
+    workshop: '成型车间',
+  },
+  {
+    asset: 'ZC-0003',
+    name: '开式冲床',
+    type: 'forming',
+    production: true,
+    status: 'in-service',
+    model: 'J23-40',
+  },
+  { asset: 'ZC-0004', name: '普通车床', type: 'machine-tool', production: true, status: 'scrapped' },
+  { asset: 'ZC-0005', name: '电动叉车', type: 'handling', production: false, status: 'in-service' },
+];
+
+describe('shugai assess --register', () => {
+  const csv = () => file('register.csv', registerCsv(REGISTER));
+  const mapped = () => evidenceArgs('plant-r.yaml', twoPresses('test-gw', ['ZC-0001', 'ZC-0002']));
+
+  it('measures the rates against the register and flags the networking claim with the devices that sent nothing', async () => {
+    const register = csv();
+    const r = await shugai([
+      '--answers',
+      file('r.yaml', stringify(answers)),
+      ...mapped(),
+      '--register',
+      register,
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const out = JSON.parse(r.stdout);
+    expect(out.evidence.denominator).toEqual({
+      basis: 'register',
+      file: register,
+      entries: 5,
+      inRates: 3,
+      leftOut: [
+        { asset: 'ZC-0004', name: '普通车床', production: true, status: 'scrapped' },
+        { asset: 'ZC-0005', name: '电动叉车', production: false, status: 'in-service' },
+      ],
+    });
+    expect(out.evidence.networking).toMatchObject({
+      numerator: 1,
+      denominator: 3,
+      percent: '33.3333',
+      band: { text: '(20%,40%]', points: '3' },
+    });
+    expect(out.evidence.digitization).toMatchObject({ numerator: 2, denominator: 3, percent: '66.6667' });
+    const networking = out.flags.find((f: { item: string }) => f.item === 'device-networking');
+    expect(networking.devices).toEqual([
+      { asset: 'ZC-0002', name: '液压机 2号', reason: NOT_COUNTED.noSamples },
+      { asset: 'ZC-0003', name: '开式冲床', reason: NOT_COUNTED.unmapped },
+    ]);
+    expect(out.items.find((i: { id: string }) => i.id === 'device-networking').points).toBe('6');
+  });
+
+  it('renders the register, the not-networked devices by type and their annex in the Chinese report (an .xlsx register)', async () => {
+    const register = path.join(dir, 'register.xlsx');
+    writeFileSync(register, await registerXlsx(REGISTER));
+    const r = await shugai([
+      '--answers',
+      file('h.yaml', stringify(answers)),
+      ...mapped(),
+      '--register',
+      register,
+      '--format',
+      'html',
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain(
+      `实测 1/3 = 33.3333% (20%,40%]（2024-09-30T16:00:00.000Z 至 2024-10-01T16:00:00.000Z；分母: 设备台账 ${register} 中在用的生产设备）`,
+    );
+    expect(r.stdout).toContain(
+      `<h2>设备台账与设备联网</h2>\n<p>分母: 设备台账 ${register}，共 5 条；计入联网率与数字化率分母的在用生产设备 3 台；未计入 2 台（非生产设备 1 台，报废 1 台，见附表二）。</p>\n` +
+        '<p>联网（窗口内有有效数据）1 台；未联网 2 台: 锻压设备 2 台（清单见附表一）。</p>\n' +
+        '<p>数字化（网关已配置采集点）2 台；未数字化 1 台。</p>',
+    );
+    expect(r.stdout).toContain('（未计入的 2 台设备见附表一）</li>');
+    expect(r.stdout).toContain(
+      '<h2>附表一 未联网的生产设备（2 台）</h2>\n<table><tr><th>序号</th><th>资产编号</th><th>设备名称</th><th>设备类型</th><th>车间</th><th>产线</th><th>网关设备</th><th>原因</th></tr>\n' +
+        '<tr><td>1</td><td>ZC-0002</td><td>液压机 2号</td><td>锻压设备</td><td>成型车间</td><td></td><td>press-2</td><td>窗口内无数据</td></tr>\n' +
+        '<tr><td>2</td><td>ZC-0003</td><td>开式冲床</td><td>锻压设备</td><td></td><td></td><td>—</td><td>未接入网关（网关配置中没有对应设备）</td></tr>\n</table>',
+    );
+    expect(r.stdout).toContain(
+      '<tr><td>1</td><td>ZC-0004</td><td>普通车床</td><td>是</td><td>报废</td></tr>',
+    );
+  });
+
+  it('says in the report that without a register the rates are an upper bound', async () => {
+    const r = await shugai([
+      '--answers',
+      file('u.yaml', stringify(answers)),
+      ...evidenceArgs('plant-u.yaml', CONFIG),
+      '--format',
+      'html',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      '<p class="flag">分母为网关配置中的 2 台生产设备，不是企业的设备台账。网关配置之外的生产设备没有计入，故实测比率是设备数据所能证明的上限',
+    );
+    expect(r.stdout).not.toContain('附表一');
+  });
+
+  it('exits 2 naming the config line of a device not in the register, and the row of a duplicate asset number', async () => {
+    const register = csv();
+    const config = file('plant-r2.yaml', twoPresses('test-gw', ['ZC-0001', 'ZC-0099']));
+    const window = ['--store', path.join(dir, 'samples.db'), '--window', '2024-10-01..2024-10-02'];
+    const unknown = await shugai([
+      '--answers',
+      file('r2.yaml', stringify(answers)),
+      '--config',
+      config,
+      ...window,
+      '--register',
+      register,
+    ]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      `shugai: ${config}:20 connections[0].devices[1].asset: asset number ZC-0099 of device "press-2" is not in the register ${register}\n`,
+    ]);
+    const twice = file('twice.csv', `${registerCsv(REGISTER)}ZC-0002,液压机 3号,锻压设备,是,在用,,,\r\n`);
+    const duplicate = await shugai([
+      '--answers',
+      file('r3.yaml', stringify(answers)),
+      ...mapped(),
+      '--register',
+      twice,
+    ]);
+    expect([duplicate.code, duplicate.stderr]).toEqual([
+      2,
+      `shugai: ${twice}:7 资产编号: duplicate asset number ZC-0002 (first at line 3)\n`,
+    ]);
+    const alone = await shugai(['--answers', file('r4.yaml', stringify(answers)), '--register', register]);
+    expect([alone.code, alone.stderr]).toEqual([
+      2,
+      'shugai: --register needs --config, --store and --window\n',
     ]);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * `shugai assess`: score an answers file, optionally with evidence from a gateway config and its
- * embedded store over a window; its subcommands (records/cli.ts) keep assessments through
- * self-assessment, on-site assessment and validation, and compare two validated ones. Exit 0 when a
- * result is computed (with or without a level); 2 when the answers or the arguments are invalid (the
- * message names the field) or a workflow step is refused; 1 otherwise.
+ * store over a window (the rates against the enterprise's equipment register with --register); its
+ * subcommands (records/cli.ts) keep assessments through self-assessment, on-site assessment and
+ * validation, and compare two validated ones. Exit 0 when a result is computed (with or without a
+ * level); 2 when the answers or the arguments are invalid (the message names the field) or a workflow
+ * step is refused; 1 otherwise.
  */
 import type { Command } from 'commander';
 import { registerRecordCommands } from './records/cli.ts';
@@ -33,6 +34,10 @@ export function registerAssess(program: Command): void {
       '--pubkey <file>',
       "the gateway's registered public key: also verify the store against its signed attestations over the window",
     )
+    .option(
+      '--register <file>',
+      "the enterprise's equipment register (设备台账: .csv, .xlsx or .yaml): the rates count all its production devices, not only the config's",
+    )
     .option('--format <format>', FORMAT_HELP, 'json')
     .option('--out <file>', 'write the report to this file instead of standard output')
     .action(
@@ -43,6 +48,7 @@ export function registerAssess(program: Command): void {
         window?: string;
         outcomes?: string;
         pubkey?: string;
+        register?: string;
         format: string;
         out?: string;
       }) => {

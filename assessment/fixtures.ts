@@ -1,11 +1,13 @@
 /**
  * For tests: answers with every item at its lowest and every scene at 0, then changed per scenario;
- * a gateway config of two presses; a temporary folder to write inputs into.
+ * a gateway config of two presses; devices and samples for the evidence; a temporary folder to write
+ * inputs into.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BUSINESS_LINKS } from '../core/model.ts';
+import { BUSINESS_LINKS, type Device, type Quality } from '../core/model.ts';
+import type { StoredSample } from '../gateway/sinks/sink.ts';
 import type { Answers } from './answers.ts';
 
 export function lowestAnswers(): Answers {
@@ -45,8 +47,20 @@ export function fortyPoints(): Answers {
   return a;
 }
 
-/** A gateway config with two production presses on one Modbus link (gateway `gatewayId`). */
-export function twoPresses(gatewayId: string): string {
+/** A press on the Modbus link of `modbusLink`, mapped to register entry `asset` when given. */
+export function modbusPress(id: string, unitId: number, production: boolean, asset?: string): string {
+  return [
+    `      - id: ${id}`,
+    `        unitId: ${unitId}`,
+    `        production: ${production}`,
+    ...(asset ? [`        asset: ${asset}`] : []),
+    '        businessLinks: [生产管控]',
+    '        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]',
+  ].join('\n');
+}
+
+/** A gateway config (gateway `gatewayId`) with one Modbus link of these devices; they start on line 11. */
+export function modbusLink(gatewayId: string, devices: readonly string[]): string {
   return `
 gateway: { id: ${gatewayId} }
 connections:
@@ -57,17 +71,55 @@ connections:
     port: 502
     addressBase: 0
     devices:
-      - id: press-1
-        unitId: 1
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
-      - id: press-2
-        unitId: 2
-        production: true
-        businessLinks: [生产管控]
-        tags: [{ id: count, type: integer, register: holding, address: 0, dataType: uint16 }]
+${devices.join('\n')}
 `;
+}
+
+/**
+ * A gateway config with two production presses on one Modbus link (gateway `gatewayId`), mapped to
+ * the register entries `assets` when given (the `asset:` lines are lines 14 and 20).
+ */
+export function twoPresses(gatewayId: string, assets?: [string, string]): string {
+  return modbusLink(gatewayId, [
+    modbusPress('press-1', 1, true, assets?.[0]),
+    modbusPress('press-2', 2, true, assets?.[1]),
+  ]);
+}
+
+/** A Modbus device of number tags serving 生产管控 and 设备管理, as the evidence tests build them. */
+export function evidenceDevice(
+  id: string,
+  production: boolean,
+  tags: string[],
+  extra: Partial<Device> = {},
+): Device {
+  return {
+    id,
+    protocol: 'modbus',
+    production,
+    businessLinks: ['生产管控', '设备管理'],
+    tags: tags.map((t) => ({ id: t, type: 'number' })),
+    ...extra,
+  };
+}
+
+/** A stored sample of value 1 taken at `at`, of the given quality (status 1 unless good). */
+export function evidenceSample(
+  device: string,
+  tag: string,
+  at: number,
+  quality: Quality = 'good',
+): StoredSample {
+  return {
+    device,
+    tag,
+    value: 1,
+    type: 'number',
+    quality,
+    statusCode: quality === 'good' ? 0 : 1,
+    sourceTime: at,
+    receivedAt: at,
+  };
 }
 
 export interface Scratch {

@@ -6,11 +6,20 @@
 import type { FindingKind } from '../gateway/attest/findings.ts';
 import type { Answers } from './answers.ts';
 import type { Catalogue } from './catalogue/load.ts';
-import { crossCheck, type Evidence, type Flag } from './evidence/measure.ts';
+import {
+  crossCheck,
+  type Evidence,
+  type Flag,
+  NOT_COUNTED,
+  type NotCountedReason,
+  type RateFigure,
+  rateBasis,
+} from './evidence/measure.ts';
 import { analyseGap, type GapAnalysis } from './gap.ts';
 import { radarAxes, radarSvg } from './radar.ts';
 import type { Comparison } from './records/compare.ts';
 import { type AssessmentRecord, STAGE_NAMES } from './records/store.ts';
+import { EQUIPMENT_STATUSES, statusName, typeName } from './register/schema.ts';
 import { type ScoreResult, type Shortfall, score } from './score.ts';
 
 export interface AssessmentReport extends ScoreResult {
@@ -105,7 +114,12 @@ function itemEvidence(r: AssessmentReport, itemId: string): string {
   if (!e) return '';
   const figure = [e.networking, e.digitization].find((f) => f?.item === itemId);
   if (figure) {
-    return `实测 ${figure.numerator}/${figure.denominator} = ${figure.percent}% ${esc(figure.band.text)}（${esc(e.window.from)} 至 ${esc(e.window.to)}）`;
+    const d = rateBasis(e);
+    const basis =
+      d.basis === 'register'
+        ? `分母: 设备台账 ${esc(d.file)} 中在用的生产设备`
+        : '分母: 网关配置中的生产设备，非设备台账，为上限';
+    return `实测 ${figure.numerator}/${figure.denominator} = ${figure.percent}% ${esc(figure.band.text)}（${esc(e.window.from)} 至 ${esc(e.window.to)}；${basis}）`;
   }
   const outcome = e.outcomes.find((o) => o.item === itemId);
   if (outcome) {
@@ -118,6 +132,106 @@ function itemEvidence(r: AssessmentReport, itemId: string): string {
     return `数据自动采集: ${e.links.map((l) => `${esc(l.link)}（${l.tags.map(esc).join(', ')}）`).join('; ')}`;
   }
   return '';
+}
+
+const REASON_ZH: Record<NotCountedReason, string> = {
+  [NOT_COUNTED.unmapped]: '未接入网关（网关配置中没有对应设备）',
+  [NOT_COUNTED.noSamples]: '窗口内无数据',
+  [NOT_COUNTED.onlyBad]: '窗口内只有异常或不确定的数据',
+  [NOT_COUNTED.noTags]: '未配置采集点（无数字接口）',
+};
+
+/** A table of cells already escaped. */
+const table = (head: string[], body: (string | number)[][]) =>
+  `<table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n${body
+    .map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`)
+    .join('\n')}\n</table>`;
+
+/** "金属切削机床 3 台，锻压设备 2 台": units by type, most first. */
+function byType(units: RateFigure['notCounted']): string {
+  const counts = new Map<string, number>();
+  for (const u of units) {
+    const type = u.type ? typeName(u.type) : '未分类';
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([type, n]) => `${esc(type)} ${n} 台`)
+    .join('，');
+}
+
+/** What the rates were divided by: the register with its counts, or the warning that it was the config. */
+function equipmentRegister(r: AssessmentReport): string {
+  const e = r.evidence;
+  if (!e) return '';
+  const d = rateBasis(e);
+  if (d.basis === 'config') {
+    return `<h2 class="flag">设备联网率与数字化率的分母</h2>
+<p class="flag">分母为网关配置中的 ${d.devices} 台生产设备，不是企业的设备台账。网关配置之外的生产设备没有计入，故实测比率是设备数据所能证明的上限，企业的实际比率只会更低或相等。请企业提供设备台账，再以 <code>shugai assess --register</code> 测算。</p>`;
+  }
+  const leftOut = [
+    ['非生产设备', d.leftOut.filter((x) => !x.production).length] as const,
+    ...EQUIPMENT_STATUSES.map(
+      (s) => [s.zh, d.leftOut.filter((x) => x.production && x.status === s.id).length] as const,
+    ),
+  ]
+    .filter(([, n]) => n > 0)
+    .map(([what, n]) => `${what} ${n} 台`)
+    .join('，');
+  const lines = [
+    `分母: 设备台账 ${esc(d.file)}，共 ${d.entries} 条；计入联网率与数字化率分母的在用生产设备 ${d.inRates} 台${leftOut ? `；未计入 ${d.leftOut.length} 台（${leftOut}，见附表二）` : ''}。`,
+  ];
+  if (e.networking) {
+    const n = e.networking;
+    lines.push(
+      `联网（窗口内有有效数据）${n.numerator} 台；未联网 ${n.notCounted.length} 台${n.notCounted.length > 0 ? `: ${byType(n.notCounted)}（清单见附表一）` : ''}。`,
+    );
+  }
+  if (e.digitization)
+    lines.push(
+      `数字化（网关已配置采集点）${e.digitization.numerator} 台；未数字化 ${e.digitization.notCounted.length} 台。`,
+    );
+  return `<h2>设备台账与设备联网</h2>\n${lines.map((l) => `<p>${l}</p>`).join('\n')}`;
+}
+
+/** The register's devices behind the rates, listed after the report: not networked, and left out. */
+function annexes(r: AssessmentReport): string {
+  const e = r.evidence;
+  if (!e) return '';
+  const d = rateBasis(e);
+  if (d.basis !== 'register') return '';
+  const notNetworked = e.networking?.notCounted ?? [];
+  const parts: string[] = [];
+  if (notNetworked.length > 0) {
+    parts.push(`<h2>附表一 未联网的生产设备（${notNetworked.length} 台）</h2>
+${table(
+  ['序号', '资产编号', '设备名称', '设备类型', '车间', '产线', '网关设备', '原因'],
+  notNetworked.map((u, i) => [
+    i + 1,
+    esc(u.asset ?? ''),
+    esc(u.name ?? ''),
+    esc(u.type ? typeName(u.type) : ''),
+    esc(u.workshop ?? ''),
+    esc(u.line ?? ''),
+    esc(u.device ?? '—'),
+    REASON_ZH[u.reason],
+  ]),
+)}`);
+  }
+  if (d.leftOut.length > 0) {
+    parts.push(`<h2>附表二 未计入分母的台账设备（${d.leftOut.length} 台）</h2>
+${table(
+  ['序号', '资产编号', '设备名称', '生产设备', '使用状态'],
+  d.leftOut.map((x, i) => [
+    i + 1,
+    esc(x.asset),
+    esc(x.name),
+    x.production ? '是' : '否',
+    statusName(x.status),
+  ]),
+)}`);
+  }
+  return parts.join('\n');
 }
 
 /** Where the report comes from when it is a recorded assessment, and what it is compared with. */
@@ -151,7 +265,12 @@ export function renderHtml(r: AssessmentReport, context: ReportContext = {}): st
       esc(s.text ?? '—'),
     ]),
   );
-  const flags = r.flags.map((f) => `<li>${esc(f.message)}</li>`).join('\n');
+  const flags = r.flags
+    .map(
+      (f) =>
+        `<li>${esc(f.message)}${f.devices?.length ? `（未计入的 ${f.devices.length} 台设备见附表一）` : ''}</li>`,
+    )
+    .join('\n');
   const gapItems = r.gap.items
     .map(
       (c) =>
@@ -186,6 +305,7 @@ ${items}
 <table><tr><th>类别</th><th>场景</th><th>等级</th><th>等级描述</th></tr>
 ${scenes}
 </table>
+${equipmentRegister(r)}
 ${sceneSignals(r)}
 ${integrity(r)}
 <h2 class="flag">需评测人员核实</h2>
@@ -196,6 +316,7 @@ ${comparison ? beforeAfter(comparison) : ''}
 <h2>未经核实的指标数据</h2>
 <ul>${r.unverified.map((u) => `<li>${esc(u.entry)}: ${esc(u.note)}</li>`).join('\n')}</ul>
 ${signatures(record)}
+${annexes(r)}
 </body></html>
 `;
 }
@@ -246,10 +367,6 @@ function radar(r: AssessmentReport, comparison: Comparison | undefined): string 
 }
 
 function beforeAfter(c: Comparison): string {
-  const table = (head: string[], body: (string | number)[][]) =>
-    `<table><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr>\n${body
-      .map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`)
-      .join('\n')}\n</table>`;
   const side = (s: Comparison['before']) =>
     `${esc(s.id)} 第 ${s.version} 版（${esc(s.validatedBy)} 审核于 ${esc(s.validatedAt)}）: S = ${esc(s.score)} 分，${levelZh(s.level)}`;
   return `<h2>评测前后对比</h2>

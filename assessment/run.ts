@@ -9,7 +9,8 @@ import { z } from 'zod';
 import type { Device } from '../core/model.ts';
 import { openStore } from '../gateway/attest/cli.ts';
 import { ConfigError, formatPath } from '../gateway/config/errors.ts';
-import { loadGatewayConfig } from '../gateway/config/schema.ts';
+import { type ParsedYaml, readYaml } from '../gateway/config/load.ts';
+import { type GatewayConfig, validateGatewayConfig } from '../gateway/config/schema.ts';
 import type { SampleReader, TimeWindow } from '../gateway/store/reader.ts';
 import { type Answers, parseAnswers, readAnswersFile } from './answers.ts';
 import { loadCatalogue } from './catalogue/load.ts';
@@ -17,6 +18,8 @@ import { AssessmentError } from './errors.ts';
 import { type Evidence, type Integrity, measureEvidence } from './evidence/measure.ts';
 import type { OutcomeSpec } from './evidence/outcomes.ts';
 import { htmlToPdf } from './pdf.ts';
+import { matchRegister, placeInConfig } from './register/match.ts';
+import { readRegisterFile } from './register/read.ts';
 import { type AssessmentReport, buildReport } from './report.ts';
 
 export const badArgument = (message: string) => new AssessmentError('SHUGAI_EVIDENCE_INVALID', message);
@@ -45,6 +48,8 @@ export interface EvidenceOptions {
   outcomes?: string;
   /** The gateway's registered public key: the store is verified against its attestations too. */
   pubkey?: string;
+  /** The enterprise's equipment register (设备台账): the denominator of the rates. */
+  register?: string;
 }
 
 const SHOWN_FINDINGS = 20;
@@ -137,6 +142,7 @@ async function evidenceFrom(
     if (options.outcomes)
       throw badArgument('--outcomes needs --config, --store and --window (the window after)');
     if (options.pubkey) throw badArgument('--pubkey needs --config, --store and --window');
+    if (options.register) throw badArgument('--register needs --config, --store and --window');
     return null;
   }
   if (given !== 3)
@@ -144,9 +150,11 @@ async function evidenceFrom(
   const window = parseWindow(options.window!);
   // The drivers load only when evidence is asked for.
   const { PLUGINS } = await import('../collector/registry.ts');
-  let config: ReturnType<typeof loadGatewayConfig>;
+  let parsed: ParsedYaml;
+  let config: GatewayConfig;
   try {
-    config = loadGatewayConfig(options.config!, PLUGINS);
+    parsed = readYaml(options.config!);
+    config = validateGatewayConfig(parsed, PLUGINS);
   } catch (error) {
     // A bad --config is bad input like a bad answers file: exit 2, with the config's own message.
     if (error instanceof ConfigError) throw badArgument(error.message);
@@ -155,11 +163,18 @@ async function evidenceFrom(
   const devices = config.connections.flatMap((c) =>
     PLUGINS.find((p) => p.protocol === c.protocol)!.devices(c),
   );
+  // The register is read and the devices mapped onto it before the store is opened: errors name config lines.
+  const register = options.register
+    ? matchRegister(await readRegisterFile(options.register), devices, placeInConfig(parsed))
+    : undefined;
   // samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x), as for `shugai verify`.
   const store = await openStore(options.store!);
   try {
     const outcomes = options.outcomes ? readOutcomes(options.outcomes, window, devices) : undefined;
-    const evidence = await measureEvidence(catalogue, devices, store, window, options.store!, outcomes);
+    const evidence = await measureEvidence(catalogue, devices, store, window, options.store!, {
+      ...(outcomes ? { outcomes } : {}),
+      ...(register ? { register } : {}),
+    });
     if (options.pubkey)
       evidence.integrity = await integrityOf(store, options.pubkey, config.gateway.id, window);
     return evidence;

@@ -42,6 +42,7 @@ export function toModelDevices(protocol: Protocol, devices: readonly DeviceConfi
     protocol,
     businessLinks: device.businessLinks,
     production: device.production,
+    ...(device.asset === undefined ? {} : { asset: device.asset }),
     ...(device.description === undefined ? {} : { description: device.description }),
     tags: device.tags.map((tag) => ({
       id: tag.id,

@@ -51,6 +51,21 @@ export const tagSchema = z.object({
 });
 export type Tag = z.infer<typeof tagSchema>;
 
+/**
+ * An asset number (资产编号) of the enterprise's equipment register (设备台账), e.g. ZC-0007. Full-width
+ * letters and digits typed in Chinese input mode are read as their ASCII forms (NFKC), so ＺＣ－０００７
+ * and ZC-0007 are one number; otherwise it is compared exactly, case included.
+ */
+export const assetNumberSchema = z
+  .string()
+  .trim()
+  .normalize('NFKC')
+  .regex(
+    /^[^\s\p{C}](?:[^\p{C}]{0,62}[^\s\p{C}])?$/u,
+    'asset numbers are 1–64 characters, no control characters',
+  )
+  .describe("Asset number (资产编号) in the enterprise's equipment register (设备台账), e.g. ZC-0007");
+
 export const deviceSchema = z.object({
   id: idSchema.describe('Device id, unique within the gateway, e.g. lathe-01'),
   protocol: z.enum(PROTOCOLS).describe('How the gateway reads this device'),
@@ -58,6 +73,14 @@ export const deviceSchema = z.object({
   production: z
     .boolean()
     .describe('Whether the device counts as a production device (生产设备) for the networking rate'),
+  asset: assetNumberSchema
+    .optional()
+    .describe(
+      "The device's asset number (资产编号) in the enterprise's equipment register (设备台账), e.g. ZC-0007. " +
+        'With a register (shugai assess --register), the rates count every production device of the register ' +
+        'and a register entry is networked only through the device mapped to it: every production device ' +
+        'needs one, and two devices cannot share one',
+    ),
   description: z.string().optional(),
   tags: z.array(tagSchema),
 });

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
+import { matchRegister, placeInConfig } from '../assessment/register/match.ts';
+import { parseRegister } from '../assessment/register/read.ts';
+import { countsInRates } from '../assessment/register/schema.ts';
+import { registerCsv } from '../assessment/register/testing.ts';
 import { decodeRegisters } from '../collector/modbus/codec.ts';
 import { resolveTags } from '../collector/modbus/resolve.ts';
 import type { ModbusConnectionConfig } from '../collector/modbus/schema.ts';
@@ -39,6 +43,7 @@ const modelView = (d: SimDevice): Device => ({
   protocol: d.protocol,
   businessLinks: d.businessLinks,
   production: d.production,
+  ...(d.asset === undefined ? {} : { asset: d.asset }),
   ...(d.description === undefined ? {} : { description: d.description }),
   tags: d.tags.map(({ signal: _signal, address: _address, ...tag }) => tag),
 });
@@ -59,6 +64,28 @@ describe('simulatorGatewayConfig', () => {
       expect(config.sinks).toEqual([{ name: 'embedded', type: 'embedded', file: 'samples.db' }]);
     });
   }
+
+  it("maps the machines onto the plant's register: 16 of 23 production devices in service after, 4 before", async () => {
+    const mapped = async (scenario: string) => {
+      const plant = createPlant(scenario, 1);
+      // The register as an enterprise hands it in, read back by the assessment's parser.
+      const register = await parseRegister(
+        Buffer.from(registerCsv(plant.definition.register)),
+        'register.csv',
+      );
+      expect(register.entries).toEqual(plant.definition.register);
+      const parsed = parseYamlText(simulatorGatewayConfigYaml({ plant, ...ENDPOINTS }), FILE);
+      const match = matchRegister(
+        register,
+        devicesOf(validateGatewayConfig(parsed, PLUGINS)),
+        placeInConfig(parsed),
+      );
+      const inRates = register.entries.filter(countsInRates).map((e) => e.asset);
+      return [inRates.length, inRates.filter((a) => match.deviceOf.has(a)).length];
+    };
+    expect(await mapped('yongkang-cups')).toEqual([23, 16]);
+    expect(await mapped('yongkang-cups-before')).toEqual([23, 4]);
+  });
 
   it('is read by loadGatewayConfig from a file, with the embedded store and InfluxDB as sinks', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'shugai-simcfg-'));

@@ -223,6 +223,7 @@ function deviceConfig(device: SimDevice, where: Plain, address: (tag: SimTag) =>
   return {
     id: device.id,
     production: device.production,
+    ...(device.asset === undefined ? {} : { asset: device.asset }),
     businessLinks: [...device.businessLinks],
     ...(device.description === undefined ? {} : { description: device.description }),
     ...where,

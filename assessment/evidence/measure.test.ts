@@ -7,27 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Device, Quality } from '../../core/model.ts';
+import type { Device } from '../../core/model.ts';
 import { EmbeddedStore } from '../../gateway/sinks/embedded/store.ts';
-import type { StoredSample } from '../../gateway/sinks/sink.ts';
 import { parseAnswers } from '../answers.ts';
 import { loadCatalogue } from '../catalogue/load.ts';
-import { fortyPoints } from '../fixtures.ts';
+import { evidenceDevice as device, fortyPoints, evidenceSample as sample } from '../fixtures.ts';
 import { score } from '../score.ts';
-import { crossCheck, measureEvidence } from './measure.ts';
+import { CONFIG_BASIS_NOTE, crossCheck, measureEvidence } from './measure.ts';
 
 const c = loadCatalogue('2024');
 const T0 = Date.UTC(2024, 9, 1);
 const window = { from: T0, to: T0 + 3_600_000 };
-
-const device = (id: string, production: boolean, tags: string[], extra: Partial<Device> = {}): Device => ({
-  id,
-  protocol: 'modbus',
-  production,
-  businessLinks: ['生产管控', '设备管理'],
-  tags: tags.map((t) => ({ id: t, type: 'number' })),
-  ...extra,
-});
 
 const DEVICES: Device[] = [
   device('press-1', true, ['count', 'temp']),
@@ -41,19 +31,6 @@ const DEVICES: Device[] = [
   device('manual-6', true, []), // no digital interface
   device('meter-1', false, ['kwh'], { businessLinks: ['能耗管理'] }),
 ];
-
-function sample(dev: string, tag: string, at: number, quality: Quality): StoredSample {
-  return {
-    device: dev,
-    tag,
-    value: 1,
-    type: 'number',
-    quality,
-    statusCode: quality === 'good' ? 0 : 1,
-    sourceTime: at,
-    receivedAt: at,
-  };
-}
 
 let dir: string;
 let store: EmbeddedStore;
@@ -92,13 +69,14 @@ describe('evidence from the store', () => {
       denominator: 6,
       percent: '50',
       band: { id: 'band-3', text: '(40%,60%]', points: '4.5' },
-      counted: ['press-1', 'press-2', 'inspect-3'],
+      counted: [{ device: 'press-1' }, { device: 'press-2' }, { device: 'inspect-3' }],
       notCounted: [
         { device: 'press-4', reason: 'only bad or uncertain samples in the window' },
         { device: 'press-5', reason: 'no samples in the window' },
         { device: 'manual-6', reason: 'no samples in the window' },
       ],
     });
+    expect(e.denominator).toEqual({ basis: 'config', devices: 6, note: CONFIG_BASIS_NOTE });
     expect(e.digitization).toMatchObject({
       numerator: 5,
       denominator: 6,
@@ -133,20 +111,38 @@ describe('evidence from the store', () => {
     ]);
   });
 
-  it('flags an answer above the measured band and leaves the answer as it is', async () => {
+  it('flags a rate answered above the measured one, even in the same band, and leaves the answer as it is', async () => {
     const e = await measureEvidence(c, DEVICES, store, window, 'local');
     const result = score(c, parseAnswers(fortyPoints(), c)); // both rates answered 10/10
+    const W = '2024-10-01T00:00:00.000Z..2024-10-01T01:00:00.000Z';
     expect(crossCheck(result, e)).toEqual([
       {
         item: 'device-networking',
         answered: '(60%,100%]',
         measured: '3/6 = 50% (40%,60%]',
-        message:
-          '设备联网: answered (60%,100%] (6 points), but the data of 2024-10-01T00:00:00.000Z..2024-10-01T01:00:00.000Z ' +
-          'shows 3/6 = 50%, band (40%,60%] (4.5 points)',
+        message: `设备联网: answered 10/10 = 100% (60%,100%] (6 points), but the data of ${W} shows 3/6 = 50%, band (40%,60%] (4.5 points); ${CONFIG_BASIS_NOTE}`,
+      },
+      {
+        item: 'device-digitization',
+        answered: '(60%,100%]',
+        measured: '5/6 = 83.3333% (60%,100%]',
+        message: `设备数字化: answered 10/10 = 100% (60%,100%] (6 points), but the data of ${W} shows 5/6 = 83.3333%, band (60%,100%] (6 points, the same points); ${CONFIG_BASIS_NOTE}`,
       },
     ]);
     expect(result.items.find((i) => i.id === 'device-networking')!.points).toBe('6');
+    // An answer at or below the data is not flagged: 5/6 exactly, and 4/6.
+    const honest = fortyPoints();
+    honest.items['device-networking'] = { rate: { numerator: '3', denominator: '6' } };
+    honest.items['device-digitization'] = { rate: { numerator: '4', denominator: '6' } };
+    expect(crossCheck(score(c, parseAnswers(honest, c)), e)).toEqual([]);
+  });
+
+  it('flags an answer given as a band only when its points are above the measured band', async () => {
+    const e = await measureEvidence(c, DEVICES, store, window, 'local');
+    const bands = fortyPoints();
+    bands.items['device-networking'] = { options: ['band-3'] }; // (40%,60%]: the measured band
+    bands.items['device-digitization'] = { options: ['band-4'] };
+    expect(crossCheck(score(c, parseAnswers(bands, c)), e)).toEqual([]);
   });
 
   it('gives no rate when no production device is registered', async () => {

@@ -2,13 +2,22 @@
  * Evidence from machine data for one window: the networking and digitization rates of the
  * production devices, the business links with automatically collected data, and the tags behind the
  * level-3 signals of four scenes. Each figure names the item it supports, its window, its devices and
- * the query it came from. The data never changes an answer: crossCheck only flags claims above it.
+ * the query it came from. The rates count against the enterprise's equipment register when one is
+ * given, else against the gateway config's production devices (an upper bound, and said so). The data
+ * never changes an answer: crossCheck only flags claims above it.
  */
 import { Decimal } from 'decimal.js';
 import { type BusinessLink, type Device, tagBusinessLinks } from '../../core/model.ts';
 import type { SampleReader, SeriesSummary, TimeWindow } from '../../gateway/store/reader.ts';
 import { bandOf } from '../answers.ts';
 import type { Catalogue } from '../catalogue/load.ts';
+import type { RegisterMatch } from '../register/match.ts';
+import {
+  countsInRates,
+  type DeviceType,
+  type EquipmentStatus,
+  type RegisterEntry,
+} from '../register/schema.ts';
 import type { ScoreResult } from '../score.ts';
 import { COLLECTION_ITEM, DATA_SCENES_L3, RATE_ITEMS } from './demonstrable.ts';
 import { measureOutcomes, type OutcomeFigure, type OutcomeSpec } from './outcomes.ts';
@@ -19,15 +28,60 @@ export interface EvidenceQuery {
   window: { from: string; to: string };
 }
 
+/**
+ * What a rate counts: a production device in service of the register (with the config device mapped
+ * to it, if any), or, without a register, a production device of the gateway config.
+ */
+export interface RateUnit {
+  asset?: string;
+  name?: string;
+  type?: DeviceType;
+  workshop?: string;
+  line?: string;
+  device?: string;
+}
+
 export interface RateFigure {
   item: string;
   numerator: number;
   denominator: number;
   percent: string;
   band: { id: string; text: string; points: string };
-  counted: string[];
-  notCounted: { device: string; reason: string }[];
+  counted: RateUnit[];
+  notCounted: (RateUnit & { reason: NotCountedReason })[];
 }
+
+/** Why a unit is not counted; stable strings (the report translates them). */
+export const NOT_COUNTED = {
+  unmapped: 'no device of the gateway config is mapped to it',
+  noSamples: 'no samples in the window',
+  onlyBad: 'only bad or uncertain samples in the window',
+  noTags: 'no tag configured (no digital interface)',
+} as const;
+export type NotCountedReason = (typeof NOT_COUNTED)[keyof typeof NOT_COUNTED];
+
+/** What the rates were divided by. */
+export type Denominator =
+  | {
+      basis: 'register';
+      file: string;
+      /** Entries of the register; of them, the production devices in service are the denominator. */
+      entries: number;
+      inRates: number;
+      /** Entries left out of the rates: not production equipment (生产设备: 否), or not in service. */
+      leftOut: { asset: string; name: string; production: boolean; status: EquipmentStatus }[];
+    }
+  | {
+      basis: 'config';
+      devices: number;
+      /** Said in the evidence and the report: the rates are an upper bound, ask for the register. */
+      note: string;
+    };
+
+export const CONFIG_BASIS_NOTE =
+  "the denominator is the production devices of the gateway config, not the enterprise's equipment " +
+  'register (设备台账): production devices the config leaves out are not counted, so the rates are an ' +
+  'upper bound on what the data shows about the enterprise; ask for the register (--register)';
 
 export interface LinkFigure {
   link: BusinessLink;
@@ -38,10 +92,12 @@ export interface LinkFigure {
 export interface Evidence {
   window: { from: string; to: string };
   query: EvidenceQuery;
-  /** Production devices registered in the gateway config. */
+  /** Production devices in the gateway config. */
   productionDevices: string[];
   excluded: { device: string; reason: string }[];
-  /** Null when no production device is registered: a rate of 0/0 proves nothing. */
+  /** Absent in reports recorded before registers were read: read it through `rateBasis`. */
+  denominator?: Denominator;
+  /** Null when the denominator is empty: a rate of 0/0 proves nothing. */
   networking: RateFigure | null;
   digitization: RateFigure | null;
   links: LinkFigure[];
@@ -83,30 +139,90 @@ const STILL_TO_CHECK: Record<string, string> = {
   质量管理: '检测结果须由系统自动判断和报警',
 };
 
+interface Unit {
+  unit: RateUnit;
+  /** The config device that stands for it; none for a register entry no device is mapped to. */
+  device: Device | undefined;
+}
+
+const unitOf = (e: RegisterEntry, device: Device | undefined): RateUnit => ({
+  asset: e.asset,
+  name: e.name,
+  type: e.type,
+  ...(e.workshop === undefined ? {} : { workshop: e.workshop }),
+  ...(e.line === undefined ? {} : { line: e.line }),
+  ...(device ? { device: device.id } : {}),
+});
+
+/** The units a rate divides by: the register's production devices in service, else the config's. */
+function rateUnits(devices: readonly Device[], register: RegisterMatch | undefined): Unit[] {
+  if (!register)
+    return devices.filter((d) => d.production).map((d) => ({ unit: { device: d.id }, device: d }));
+  return register.register.entries.filter(countsInRates).map((e) => {
+    const device = register.deviceOf.get(e.asset);
+    return { unit: unitOf(e, device), device };
+  });
+}
+
+/** What the rates of `evidence` were divided by; a report recorded before registers were read used the config. */
+export function rateBasis(evidence: Evidence): Denominator {
+  return (
+    evidence.denominator ?? {
+      basis: 'config',
+      devices: evidence.productionDevices.length,
+      note: CONFIG_BASIS_NOTE,
+    }
+  );
+}
+
+function denominatorOf(devices: readonly Device[], register: RegisterMatch | undefined): Denominator {
+  if (!register)
+    return { basis: 'config', devices: devices.filter((d) => d.production).length, note: CONFIG_BASIS_NOTE };
+  const { entries, file } = register.register;
+  return {
+    basis: 'register',
+    file,
+    entries: entries.length,
+    inRates: entries.filter(countsInRates).length,
+    leftOut: entries
+      .filter((e) => !countsInRates(e))
+      .map((e) => ({ asset: e.asset, name: e.name, production: e.production, status: e.status })),
+  };
+}
+
 function rate(
   catalogue: Catalogue,
   item: string,
-  production: readonly Device[],
-  counts: (d: Device) => string | null,
+  units: readonly Unit[],
+  notCounted: (d: Device) => NotCountedReason | null,
 ): RateFigure | null {
-  if (production.length === 0) return null;
-  const notCounted = production.flatMap((d) => {
-    const reason = counts(d);
-    return reason === null ? [] : [{ device: d.id, reason }];
-  });
-  const counted = production.filter((d) => !notCounted.some((n) => n.device === d.id)).map((d) => d.id);
+  if (units.length === 0) return null;
+  const counted: RateUnit[] = [];
+  const left: RateFigure['notCounted'] = [];
+  for (const { unit, device } of units) {
+    const reason = device ? notCounted(device) : NOT_COUNTED.unmapped;
+    if (reason === null) counted.push(unit);
+    else left.push({ ...unit, reason });
+  }
   const catalogueItem = catalogue.items.find((i) => i.id === item)!;
-  const ratio = { numerator: String(counted.length), denominator: String(production.length) };
+  const ratio = { numerator: String(counted.length), denominator: String(units.length) };
   const band = bandOf(catalogueItem, ratio);
   return {
     item,
     numerator: counted.length,
-    denominator: production.length,
-    percent: new Decimal(counted.length).div(production.length).times(100).toDecimalPlaces(4).toFixed(),
+    denominator: units.length,
+    percent: new Decimal(counted.length).div(units.length).times(100).toDecimalPlaces(4).toFixed(),
     band: { id: band.id, text: band.text, points: band.points },
     counted,
-    notCounted,
+    notCounted: left,
   };
+}
+
+export interface MeasureOptions {
+  /** 绿色低碳 and 产品质量, after against before. */
+  outcomes?: OutcomeSpec;
+  /** The register with the config's devices mapped onto it (matchRegister): the rates' denominator. */
+  register?: RegisterMatch;
 }
 
 export async function measureEvidence(
@@ -115,7 +231,7 @@ export async function measureEvidence(
   reader: SampleReader,
   window: TimeWindow,
   storeName: string,
-  outcomes?: OutcomeSpec,
+  { outcomes, register }: MeasureOptions = {},
 ): Promise<Evidence> {
   const iso = { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() };
   const summaries = await reader.summarize(window);
@@ -124,17 +240,18 @@ export async function measureEvidence(
   // Only configured tags count: a tag the config does not name has no business link and no owner.
   const goodTags = (d: Device) => d.tags.filter((t) => count(d.id, t.id).good > 0);
   const production = devices.filter((d) => d.production);
+  const units = rateUnits(devices, register);
 
-  const networking = rate(catalogue, RATE_ITEMS.networking, production, (d) => {
+  const networking = rate(catalogue, RATE_ITEMS.networking, units, (d) => {
     if (goodTags(d).length > 0) return null;
     const any = d.tags.some((t) => {
       const c = count(d.id, t.id);
       return c.bad + c.uncertain > 0;
     });
-    return any ? 'only bad or uncertain samples in the window' : 'no samples in the window';
+    return any ? NOT_COUNTED.onlyBad : NOT_COUNTED.noSamples;
   });
-  const digitization = rate(catalogue, RATE_ITEMS.digitization, production, (d) =>
-    d.tags.length > 0 ? null : 'no tag configured (no digital interface)',
+  const digitization = rate(catalogue, RATE_ITEMS.digitization, units, (d) =>
+    d.tags.length > 0 ? null : NOT_COUNTED.noTags,
   );
 
   const byLink = new Map<BusinessLink, string[]>();
@@ -155,6 +272,7 @@ export async function measureEvidence(
     excluded: devices
       .filter((d) => !d.production)
       .map((d) => ({ device: d.id, reason: 'not a production device' })),
+    denominator: denominatorOf(devices, register),
     networking,
     digitization,
     links,
@@ -204,26 +322,66 @@ export interface Flag {
   answered: string;
   measured: string;
   message: string;
+  /** Against a register: its production devices in service that the rate did not count, and why. */
+  devices?: { asset: string; name: string; reason: NotCountedReason }[];
+}
+
+/**
+ * A rate answered above the measured one: by the ratio when the answer gives one (45/50 against 16/50
+ * is flagged even within one band), else by the band's points.
+ */
+function rateFlag(result: ScoreResult, evidence: Evidence, figure: RateFigure): Flag | null {
+  const answer = result.items.find((i) => i.id === figure.item)!;
+  const claimed = answer.chosen[0];
+  if (!claimed) return null;
+  const ratio = answer.rate;
+  const above = ratio
+    ? new Decimal(ratio.numerator)
+        .times(figure.denominator)
+        .gt(new Decimal(figure.numerator).times(ratio.denominator))
+    : new Decimal(claimed.points).gt(figure.band.points);
+  if (!above) return null;
+  const basis = rateBasis(evidence);
+  const claim = ratio
+    ? `${ratio.numerator}/${ratio.denominator} = ${ratio.percent}% ${claimed.text}`
+    : claimed.text;
+  const shows = `${figure.numerator}/${figure.denominator} = ${figure.percent}%`;
+  const sameBand = new Decimal(claimed.points).eq(figure.band.points) ? ', the same points' : '';
+  const flag: Flag = {
+    item: figure.item,
+    answered: claimed.text,
+    measured: `${shows} ${figure.band.text}`,
+    message:
+      `${answer.name}: answered ${claim} (${claimed.points} points), but the data of ${evidence.window.from}..` +
+      `${evidence.window.to} shows ${shows}, band ${figure.band.text} (${figure.band.points} points${sameBand})`,
+  };
+  if (basis.basis === 'config') return { ...flag, message: `${flag.message}; ${basis.note}` };
+  const notes = [
+    `against the equipment register ${basis.file}: ${figure.notCounted.length} of its ${figure.denominator} ` +
+      'production devices in service are not counted (listed in devices)',
+  ];
+  if (ratio && !new Decimal(ratio.denominator).eq(figure.denominator))
+    notes.push(
+      `the answer counts ${ratio.denominator} production devices, the register ${figure.denominator}`,
+    );
+  const notInService = basis.leftOut.filter((e) => e.production).length;
+  if (notInService > 0)
+    notes.push(
+      `${notInService} production devices of the register are not in service and left out (check them on site)`,
+    );
+  return {
+    ...flag,
+    message: `${flag.message} ${notes.join('; ')}`,
+    devices: figure.notCounted.map((u) => ({ asset: u.asset!, name: u.name!, reason: u.reason })),
+  };
 }
 
 /** Claims above what the data shows, for the assessor to look at; the answers stay as given. */
 export function crossCheck(result: ScoreResult, evidence: Evidence): Flag[] {
   const flags: Flag[] = [];
   for (const figure of [evidence.networking, evidence.digitization]) {
-    if (!figure) continue;
-    const answer = result.items.find((i) => i.id === figure.item)!;
-    const claimed = answer.chosen[0];
-    if (claimed && new Decimal(claimed.points).gt(figure.band.points)) {
-      flags.push({
-        item: figure.item,
-        answered: claimed.text,
-        measured: `${figure.numerator}/${figure.denominator} = ${figure.percent}% ${figure.band.text}`,
-        message:
-          `${answer.name}: answered ${claimed.text} (${claimed.points} points), but the data of ` +
-          `${evidence.window.from}..${evidence.window.to} shows ${figure.numerator}/${figure.denominator} = ` +
-          `${figure.percent}%, band ${figure.band.text} (${figure.band.points} points)`,
-      });
-    }
+    const flag = figure && rateFlag(result, evidence, figure);
+    if (flag) flags.push(flag);
   }
   for (const o of evidence.outcomes) {
     const claimed = result.items.find((i) => i.id === o.item)!;

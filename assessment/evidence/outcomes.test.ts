@@ -145,9 +145,11 @@ describe('measureOutcomes', () => {
       businessLinks: ['生产管控'],
       tags: [{ id: 'count', type: 'number' }],
     }));
-    const evidence = await measureEvidence(c, devices, store, after, 'samples.db', spec);
+    const evidence = await measureEvidence(c, devices, store, after, 'samples.db', { outcomes: spec });
     expect(evidence.outcomes.map((o) => o.item)).toEqual(['energy-per-revenue', 'pass-rate']);
+    // The networking rate answered 10/10 is above the 2/3 of the data too.
     expect(crossCheck(result, evidence).map((f) => [f.item, f.measured])).toEqual([
+      ['device-networking', '2/3 = 66.6667% (60%,100%]'],
       ['pass-rate', '合格率 (合格数/检验数): 0.95 → 0.9 (降低)'],
     ]);
     expect(result.items.find((i) => i.id === 'pass-rate')!.points).toBe('7');

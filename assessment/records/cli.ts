@@ -59,6 +59,10 @@ export function registerRecordCommands(assess: Command): void {
       'evidence: 绿色低碳/产品质量 after (--window) vs before (see assessment/README.md)',
     )
     .option('--pubkey <file>', "evidence: the gateway's registered key, to verify the store's data too")
+    .option(
+      '--register <file>',
+      "evidence: the enterprise's equipment register (设备台账, .csv/.xlsx/.yaml), the rates' denominator",
+    )
     .action(
       async (o: {
         answers: string;
@@ -71,6 +75,7 @@ export function registerRecordCommands(assess: Command): void {
         window?: string;
         outcomes?: string;
         pubkey?: string;
+        register?: string;
       }) => {
         if (o.stage !== 'self' && o.stage !== 'onsite')
           throw badArgument(

@@ -33,7 +33,11 @@ export function readYaml(file: string, env: NodeJS.ProcessEnv = process.env): Pa
   return parseYamlText(text, file, env);
 }
 
-export function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedYaml {
+/**
+ * Parses YAML keeping positions, duplicate keys refused; no `${…}` substitution (for files that are
+ * data, not config, such as an equipment register).
+ */
+export function parseYamlPositions(text: string, file: string): ParsedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   const issues: ConfigIssue[] = doc.errors.map((error) => ({
@@ -43,7 +47,12 @@ export function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv
     message: error.message.split('\n')[0] ?? error.message,
   }));
   if (issues.length > 0) throw new ConfigError(issues);
+  return { file, doc, lines, value: doc.toJS() };
+}
 
+export function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedYaml {
+  const { doc, lines } = parseYamlPositions(text, file);
+  const issues: ConfigIssue[] = [];
   const baseDir = path.dirname(path.resolve(file));
   visit(doc, {
     Scalar(_key, node, ancestors) {

@@ -266,6 +266,23 @@ function derivedReferences(
   return issues;
 }
 
+/**
+ * The keys of device `id` in the file, `['connections', c, 'devices', d]`, for messages that name its
+ * line (`lineOf`); undefined when no connection lists it.
+ */
+export function devicePath(parsed: ParsedYaml, id: string): PropertyKey[] | undefined {
+  const connections = (parsed.value as { connections?: unknown } | null)?.connections;
+  if (!Array.isArray(connections)) return undefined;
+  for (const [c, connection] of connections.entries()) {
+    const devices = (connection as { devices?: unknown } | null)?.devices;
+    const d = Array.isArray(devices)
+      ? devices.findIndex((x) => (x as { id?: unknown } | null)?.id === id)
+      : -1;
+    if (d >= 0) return ['connections', c, 'devices', d];
+  }
+  return undefined;
+}
+
 /** A JSON Schema of the whole file, for editors (descriptions included). */
 export function gatewayConfigJsonSchema(plugins: readonly AnyPlugin[]): unknown {
   const connection =

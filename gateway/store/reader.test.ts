@@ -6,10 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../../test/services/influxdb.ts';
 import { canonicalPoint } from '../attest/canonical.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
-import { InfluxReader } from '../sinks/influxdb/reader.ts';
-import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
-import { InfluxSink } from '../sinks/influxdb/sink.ts';
 import type { Sink, StoredSample } from '../sinks/sink.ts';
+import { influxV1Store } from '../sinks/testing.ts';
 import type { SampleReader } from './reader.ts';
 
 const t0 = Date.UTC(2026, 10, 2, 8, 0, 0);
@@ -142,18 +140,8 @@ describe.skipIf(!influxdBinary.available)('with InfluxDB', () => {
   afterAll(async () => {
     await influx?.stop();
   });
-  readerSuite('InfluxDB 1.x store', async () => {
-    const sink = new InfluxSink(
-      influxSinkSchema.parse({
-        name: 'influx',
-        type: 'influxdb',
-        version: 1,
-        url: influx.url,
-        database: 'plant',
-      }),
-      'gw-01',
-    );
-    await sink.prepare();
-    return { sink, reader: new InfluxReader({ url: influx.url, database: 'plant' }), stop: async () => {} };
-  });
+  readerSuite('InfluxDB 1.x store', async () => ({
+    ...(await influxV1Store(influx.url, 'plant')),
+    stop: async () => {},
+  }));
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modbusMarkdown, mqttMarkdown, opcuaMarkdown } from './docs.ts';
+import { modbusMarkdown, mqttMarkdown, opcuaMarkdown, registerMarkdown } from './docs.ts';
 import { getScenario } from './scenarios.ts';
 
 const readme = readFileSync(path.join(import.meta.dirname, '..', 'README.md'), 'utf8');
@@ -11,6 +11,7 @@ describe('simulator/README.md', () => {
     ['Modbus register map', modbusMarkdown],
     ['OPC UA address space', opcuaMarkdown],
     ['MQTT and Sparkplug B', mqttMarkdown],
+    ['equipment register', registerMarkdown],
   ])('documents the %s exactly as the plant data defines it', (_name, generate) => {
     // The README's section "Keeping the tables true" shows how to regenerate them.
     expect(readme).toContain(generate(getScenario('yongkang-cups')));

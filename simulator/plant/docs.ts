@@ -2,6 +2,7 @@
  * The address tables of simulator/README.md, generated from the plant data; a test checks that the
  * README contains them, so the documented map cannot drift from what the servers serve.
  */
+import { statusName, typeName } from '../../assessment/register/schema.ts';
 import { registerCount } from '../modbus/codec.ts';
 import type { PlantDefinition, SimDevice, SimTag } from './types.ts';
 
@@ -75,4 +76,33 @@ export function mqttMarkdown(plant: PlantDefinition): string {
     }),
   );
   return table(['device', 'topic', 'field / metric', 'type', 'unit', 'meaning'], rows);
+}
+
+/** The equipment register: one row per entry, with the device that stands for it when networked. */
+export function registerMarkdown(plant: PlantDefinition): string {
+  const rows = plant.register.map((e) => [
+    e.asset,
+    e.name,
+    `${typeName(e.type)} (${e.type})`,
+    e.production ? '是' : '否',
+    statusName(e.status),
+    e.workshop ?? '',
+    e.line ?? '',
+    e.model ?? '',
+    plant.devices.find((d) => d.asset === e.asset)?.id ?? '—',
+  ]);
+  return table(
+    [
+      '资产编号',
+      '设备名称',
+      '设备类型',
+      '生产设备',
+      '使用状态',
+      '车间',
+      '产线',
+      '规格型号',
+      `device (${plant.scenario})`,
+    ],
+    rows,
+  );
 }

@@ -3,6 +3,7 @@
  * devices a gateway can read (what the protocol servers expose), each tag with its signal in the
  * model and its address on the wire. A gateway config can be generated from `devices`.
  */
+import type { RegisterEntry } from '../../assessment/register/schema.ts';
 import type { BusinessLink, Device, Tag } from '../../core/model.ts';
 import type { ShiftPattern } from '../model/calendar.ts';
 
@@ -185,6 +186,8 @@ export interface PlantDefinition {
   machines: MachineDef[];
   meters: MeterDef[];
   sensors: SensorDef[];
-  /** What the simulator serves: the networked devices. */
+  /** What the simulator serves: the networked devices, each machine with its register `asset`. */
   devices: SimDevice[];
+  /** The enterprise's equipment register (设备台账): every machine, networked or not. */
+  register: readonly RegisterEntry[];
 }

@@ -1,7 +1,11 @@
 /**
  * Checks a plant definition before anything serves it: ids unique, every tag's signal source
- * known, no two tags on the same node, register, JSON field or Sparkplug alias.
+ * known, no two tags on the same node, register, JSON field or Sparkplug alias; the equipment register
+ * valid, and the devices mapped onto it as `shugai assess --register` requires.
  */
+import { RegisterError } from '../../assessment/errors.ts';
+import { matchRegister } from '../../assessment/register/match.ts';
+import { registerSchema } from '../../assessment/register/schema.ts';
 import { deviceSchema } from '../../core/model.ts';
 import { registerCount } from '../modbus/codec.ts';
 import type { PlantDefinition, TagAddress } from './types.ts';
@@ -52,6 +56,7 @@ export function validatePlant(plant: PlantDefinition): PlantDefinition {
       for (const slot of slots(a, device.id)) claim(slot, owner);
     }
   }
+  problems.push(...registerProblems(plant));
   if (problems.length > 0) throw new Error(`plant ${plant.scenario} is invalid: ${problems.join('; ')}`);
   return plant;
 }
@@ -75,5 +80,20 @@ function slots(address: TagAddress, device: string): string[] {
         (_, i) => `Modbus unit ${address.unitId} ${address.table} ${address.address + i}`,
       );
     }
+  }
+}
+
+function registerProblems(plant: PlantDefinition): string[] {
+  const parsed = registerSchema.safeParse({ file: `${plant.scenario} register`, entries: plant.register });
+  if (!parsed.success) return parsed.error.issues.map((i) => `register: ${i.path.join('.')}: ${i.message}`);
+  const assets = plant.register.map((e) => e.asset);
+  const twice = assets.filter((a, i) => assets.indexOf(a) !== i);
+  if (twice.length > 0) return [`register: asset number ${twice.join(', ')} is used twice`];
+  try {
+    matchRegister(parsed.data, plant.devices, (d) => ({ file: plant.scenario, path: `device ${d.id}` }));
+    return [];
+  } catch (error) {
+    if (error instanceof RegisterError) return error.issues.map((i) => `${i.path}: ${i.message}`);
+    throw error;
   }
 }

@@ -1,9 +1,11 @@
 /**
- * The Yongkang vacuum-cup plant in two states: after renovation (16 of 20 production machines
- * networked, plus meters and sensors) and before it (4 lathes and the main meter).
+ * The Yongkang vacuum-cup plant in two states: after renovation (16 of its 20 simulated machines
+ * networked, plus meters and sensors) and before it (4 lathes and the main meter). Its register
+ * (register.ts) has 23 production devices in service: the rates are 16/23 and 4/23.
  */
 import { modbusDevice, mqttDevice, opcuaDevice, sparkplugDevice } from './devices.ts';
 import { MACHINES } from './machines.ts';
+import { assetOf, YONGKANG_CUPS_REGISTER } from './register.ts';
 import {
   FURNACE_PLC_TAGS,
   METER_FLOAT_ABCD,
@@ -108,6 +110,12 @@ const lathe = (id: string) =>
 
 const LATHES = ['lathe-01', 'lathe-02', 'lathe-03', 'lathe-04'].map(lathe);
 
+/** A machine's device carries its register asset number; meters and sensors have none. */
+const withAsset = (device: SimDevice): SimDevice => {
+  const asset = assetOf(device.id);
+  return asset === undefined ? device : { ...device, asset };
+};
+
 const AFTER: SimDevice[] = [
   ...LATHES,
   ...ids('imm').map((id) => opcuaDevice(byId(id), objectName(id), IMM_TAGS)),
@@ -124,16 +132,22 @@ const AFTER: SimDevice[] = [
   sensorDevice('env-coating-01', COATING_ROOM_TAGS),
   sensorDevice('air-01', COMPRESSED_AIR_TAGS),
   sparkplugDevice(byId('packing-line-01'), SPARKPLUG_NODE, 10, PACKING_LINE_METRICS),
-];
+].map(withAsset);
 
-const common = { epoch: EPOCH, machines: [...MACHINES], meters: METERS, sensors: SENSORS };
+const common = {
+  epoch: EPOCH,
+  machines: [...MACHINES],
+  meters: METERS,
+  sensors: SENSORS,
+  register: YONGKANG_CUPS_REGISTER,
+};
 
 export const YONGKANG_CUPS: PlantDefinition = {
   ...common,
   scenario: 'yongkang-cups',
   title: 'Yongkang vacuum-cup plant after renovation 永康保温杯厂（改造后）',
   description:
-    '20 production machines; 16 networked (lathes, moulding machines, cutters and welders over OPC UA; furnaces and presses over Modbus PLCs; the packing line over Sparkplug B), three energy meters over Modbus, climate, VOC and compressed-air sensors over MQTT.',
+    '23 production devices in service in the register, 20 of them simulated; 16 networked (lathes, moulding machines, cutters and welders over OPC UA; furnaces and presses over Modbus PLCs; the packing line over Sparkplug B), three energy meters over Modbus, climate, VOC and compressed-air sensors over MQTT.',
   devices: AFTER,
 };
 
@@ -142,6 +156,6 @@ export const YONGKANG_CUPS_BEFORE: PlantDefinition = {
   scenario: 'yongkang-cups-before',
   title: 'Yongkang vacuum-cup plant before renovation 永康保温杯厂（改造前）',
   description:
-    '20 production machines; only the 4 CNC lathes (OPC UA) and the main energy meter (Modbus) are networked.',
-  devices: [...LATHES, meterDevice('meter-main', 1, METER_FLOAT_ABCD)],
+    '23 production devices in service in the register, 20 of them simulated; only the 4 CNC lathes (OPC UA) and the main energy meter (Modbus) are networked.',
+  devices: [...LATHES, meterDevice('meter-main', 1, METER_FLOAT_ABCD)].map(withAsset),
 };
