@@ -10,6 +10,7 @@ export class GatewayMetrics {
   readonly sinkBacklogAgeSeconds: Gauge<'sink'>;
   readonly bufferDropped: Counter<'reason'>;
   readonly bufferBytes: Gauge;
+  readonly bufferCapacity: Gauge;
   readonly bufferCorruptTails: Gauge;
   readonly ingestDuplicates: Counter;
   readonly ingestNonFinite: Counter<'device'>;
@@ -66,6 +67,11 @@ export class GatewayMetrics {
     this.bufferBytes = new Gauge({
       name: 'shugai_buffer_bytes',
       help: 'Bytes on disk in the buffer',
+      registers,
+    });
+    this.bufferCapacity = new Gauge({
+      name: 'shugai_buffer_capacity_bytes',
+      help: 'Bytes the buffer may hold now: maxBytes, or less when the disk (free space less minFree) is the bound',
       registers,
     });
     this.ingestDuplicates = new Counter({

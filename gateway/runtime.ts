@@ -108,7 +108,9 @@ export class Gateway {
     if (this.config.gateway.attest) this.ingest.attestor = await this.openAttestor();
     this.ingest.onAppended((n) => {
       for (const running of this.sinks.values()) running.forwarder.notify(n);
-      this.metrics.bufferBytes.set(this.log.stats().bytes);
+      const stats = this.log.stats();
+      this.metrics.bufferBytes.set(stats.bytes);
+      this.metrics.bufferCapacity.set(stats.capacity);
     });
     for (const sink of this.config.sinks) await this.startSink(sink);
     this.setTypes(this.config);
@@ -376,6 +378,7 @@ export class Gateway {
       gateway: this.config.gateway.id,
       buffer: {
         bytes: stats.bytes,
+        capacity: stats.capacity,
         records: stats.records,
         appended: stats.nextSeq,
         dropped: stats.dropped,

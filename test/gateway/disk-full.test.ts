@@ -137,6 +137,11 @@ describe.skipIf(!available)('gateway on a full disk', () => {
       'every sample buffered or counted',
     );
     expect(await metric(http, 'shugai_collector_samples_total')).toBe(published);
+    // The disk, not maxBytes (1 GiB), is the bound, and says so.
+    const capacity = await metric(http, 'shugai_buffer_capacity_bytes');
+    expect(capacity).toBeGreaterThan(0);
+    expect(capacity).toBeLessThan(DISK);
+    expect(await metric(http, 'shugai_buffer_bytes')).toBeLessThanOrEqual(capacity);
     const dropsFirstRun = await metric(http, 'shugai_buffer_dropped_samples_total');
     expect(await metric(http, 'shugai_buffer_dropped_samples_total', 'reason="disk"')).toBe(dropsFirstRun);
     expect(dropsFirstRun).toBeGreaterThan(0); // the disk really was the bound
