@@ -102,6 +102,11 @@ export interface Sample {
   sourceTime: number;
   /** When the gateway received the value. */
   receivedAt: number;
+  /**
+   * The source says it may have delivered this reading before (an MQTT QoS 1 redelivery, DUP set):
+   * ingest then drops it when its tag already has a reading at or after its time (gateway/recent.ts).
+   */
+  resent?: boolean;
 }
 
 /**

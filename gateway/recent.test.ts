@@ -31,6 +31,18 @@ describe('recent readings', () => {
     expect(recent.check(r(2000, 2))).toBe('new'); // beyond the depth: taken as new
   });
 
+  it('takes a resent reading at or before the latest time for a repeat, however far back; not a new one', () => {
+    const recent = new RecentReadings();
+    for (let t = 1; t <= 100; t++) expect(recent.check(r(t * 1000, t))).toBe('new');
+    expect(recent.check(r(5000, 5, { resent: true }))).toBe('repeat'); // beyond the depth, resent
+    expect(recent.check(r(100_000, 100, { resent: true }))).toBe('repeat');
+    expect(recent.check(r(101_000, 101, { resent: true }))).toBe('new'); // sent before, never taken in
+    expect(recent.check(r(6000, 6))).toBe('new'); // not resent: a late reading the store has not got
+    const restored = RecentReadings.parse(recent.serialize());
+    expect(restored.check(r(7000, 7, { resent: true }))).toBe('repeat');
+    expect(restored.check(r(102_000, 102, { resent: true }))).toBe('new');
+  });
+
   it('survives a restart through its saved form, NaN and infinities included', () => {
     const recent = new RecentReadings();
     recent.check(r(1000, Number.POSITIVE_INFINITY, { quality: 'bad' }));

@@ -8,8 +8,11 @@
  *   whole-second timestamps): a conflict. The first reading accepted wins, deterministically: it
  *   may already be signed in an earlier record, and the store will hold what was signed.
  *
- * Each tag keeps its last DEPTH times, since resent messages may come after newer ones. The state
- * survives restarts: saved with the chain head and replayed from the buffer's newer records.
+ * Each tag keeps its last DEPTH readings, and the latest source time it ever accepted. A reading the
+ * source marks as resent (MQTT DUP: the broker delivers again what it has no acknowledgement for, up
+ * to its in-flight window, which may be deeper than DEPTH) at or before that time is a repeat too:
+ * the gateway accepted it before it could acknowledge it. The state survives restarts: saved with
+ * the chain head and replayed from the buffer's newer records.
  */
 import type { Quality, SampleValue } from '../core/model.ts';
 
@@ -19,6 +22,8 @@ export const DEPTH = 8;
 export type Verdict = 'new' | 'repeat' | 'conflict';
 
 interface History {
+  /** The latest source time accepted. */
+  high: number;
   times: number[];
   values: SampleValue[];
   qualities: Quality[];
@@ -34,6 +39,7 @@ export interface Reading {
   sourceTime: number;
   value: SampleValue;
   quality: Quality;
+  resent?: boolean;
 }
 
 export class RecentReadings {
@@ -49,10 +55,12 @@ export class RecentReadings {
         return Object.is(history.values[i], r.value) && history.qualities[i] === r.quality
           ? 'repeat'
           : 'conflict';
+      if (r.resent && r.sourceTime <= history.high) return 'repeat';
     } else {
-      history = { times: [], values: [], qualities: [], next: 0 };
+      history = { high: r.sourceTime, times: [], values: [], qualities: [], next: 0 };
       this.tags.set(key, history);
     }
+    history.high = Math.max(history.high, r.sourceTime);
     history.times[history.next] = r.sourceTime;
     history.values[history.next] = r.value;
     history.qualities[history.next] = r.quality;
@@ -62,7 +70,7 @@ export class RecentReadings {
 
   /** The state as JSON, oldest reading of each tag first; a non-finite number as `{"n": text}`. */
   serialize(): string {
-    const out: [string, string, StoredReading[]][] = [];
+    const out: [string, string, number, StoredReading[]][] = [];
     for (const [key, h] of this.tags) {
       const [device, tag] = key.split('\u0000') as [string, string];
       const readings: StoredReading[] = [];
@@ -72,19 +80,22 @@ export class RecentReadings {
         const stored = typeof value === 'number' && !Number.isFinite(value) ? { n: String(value) } : value;
         readings.push([h.times[i] as number, stored, h.qualities[i] as Quality]);
       }
-      out.push([device, tag, readings]);
+      out.push([device, tag, h.high, readings]);
     }
     return JSON.stringify(out);
   }
 
   static parse(text: string): RecentReadings {
     const recent = new RecentReadings();
-    const stored = JSON.parse(text) as [string, string, StoredReading[]][];
-    for (const [device, tag, readings] of stored)
+    const stored = JSON.parse(text) as [string, string, number, StoredReading[]][];
+    for (const [device, tag, high, readings] of stored) {
       for (const [sourceTime, value, quality] of readings) {
         const restored = typeof value === 'object' ? Number(value.n) : value;
         recent.check({ device, tag, sourceTime, value: restored, quality });
       }
+      const history = recent.tags.get(`${device}\u0000${tag}`);
+      if (history) history.high = Math.max(history.high, high);
+    }
     return recent;
   }
 }

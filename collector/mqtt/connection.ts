@@ -137,7 +137,8 @@ export interface LinkOptions {
   conditions: ConditionLog;
   /** Every CONNACK; sessionPresent false means the broker holds no subscriptions for us. */
   onConnect(sessionPresent: boolean): void;
-  onMessage(topic: string, payload: Buffer): void;
+  /** `resent`: the broker sent it before (DUP), so the gateway may already hold it. */
+  onMessage(topic: string, payload: Buffer, resent: boolean): void;
   /** Every closed connection or failed attempt while running. */
   onClose(): void;
   /** With a persistent session: QoS 1 messages are acknowledged (PUBACK) only once this resolves. */
@@ -235,9 +236,9 @@ export class MqttLink {
       this.options.conditions.clear({ device: connectionId }, 'disconnected');
       this.options.onConnect(connack.sessionPresent);
     });
-    client.on('message', (topic, payload) => {
+    client.on('message', (topic, payload, packet) => {
       try {
-        this.options.onMessage(topic, payload);
+        this.options.onMessage(topic, payload, packet.dup === true);
       } catch (error) {
         // A bug in handling one message must not take the link (or the process) down.
         this.options.conditions.raise({ device: connectionId }, 'handler_failed', 'message handling failed', {

@@ -79,7 +79,7 @@ export class MqttCollector implements Collector {
             }),
         );
       },
-      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      onMessage: (topic, payload, resent) => this.onMessage(topic, payload, resent),
       onClose: () => {
         for (const device of this.devices) {
           context.metrics.connected.set({ device: device.id }, 0);
@@ -91,10 +91,11 @@ export class MqttCollector implements Collector {
     return link;
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessage(topic: string, payload: Buffer, resent: boolean): void {
     const { samples, problems } = this.decoder.decode(topic, payload, this.context.now());
     for (const problem of problems) this.problems.report(problem);
     if (samples.length === 0) return;
+    if (resent) for (const sample of samples) sample.resent = true;
     for (const sample of samples) this.problems.clearTag(sample.device, sample.tag);
     this.latest.record(samples);
     this.context.onSamples(samples);
