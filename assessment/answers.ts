@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Decimal } from 'decimal.js';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { rethrowInput } from '../core/input.ts';
+import { parseYamlValue } from '../core/yaml.ts';
 import { formatPath } from '../gateway/config/errors.ts';
 import type { Catalogue, CatalogueItem } from './catalogue/load.ts';
 import { decimalString } from './catalogue/schema.ts';
@@ -47,14 +48,11 @@ export function readAnswersFile(file: string): unknown {
   } catch (error) {
     throw invalid(file, [`cannot read: ${(error as Error).message}`]);
   }
-  // YAML is a superset of JSON: one parser for both, duplicate keys rejected.
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0)
-    throw invalid(
-      file,
-      doc.errors.map((e) => e.message),
-    );
-  return doc.toJS();
+  // YAML is a superset of JSON: one loader for both, duplicate keys and alias bombs refused.
+  return rethrowInput(
+    () => parseYamlValue(text, file),
+    (message) => new AssessmentError('SHUGAI_ANSWERS_INVALID', `answers ${message}`),
+  );
 }
 
 /** Validates the shape, then every answer against the catalogue; throws naming every bad field. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
+import { BILLION_LAUGHS, BILLION_LAUGHS_REFUSAL } from '../test/bad-input.ts';
 import { NOT_COUNTED } from './evidence/measure.ts';
 import { fortyPoints, scratch, twoPresses } from './fixtures.ts';
 import type { RegisterEntry } from './register/schema.ts';
@@ -138,6 +139,24 @@ describe('shugai assess', () => {
       2,
       `shugai: --outcomes ${path.join(dir, 'outcomes2.yaml')}: not a configured device/tag: meter-9/kwh`,
     ]);
+  });
+
+  it('exits 2 on an answers file with an alias bomb or a key twice, naming file and line', async () => {
+    const bomb = file('bomb.yaml', `${BILLION_LAUGHS}\n${stringify(answers)}`);
+    expect(await shugai(['--answers', bomb])).toMatchObject({
+      code: 2,
+      stderr: `shugai: answers ${bomb}:7: ${BILLION_LAUGHS_REFUSAL}\n`,
+    });
+    // JSON answers go through the same loader: the second edition would win under JSON.parse.
+    const text = JSON.stringify(answers, null, 2).replace(
+      '"edition": "2024",',
+      '"edition": "2024",\n  "edition": "2022",',
+    );
+    const twice = file('twice.json', text);
+    expect(await shugai(['--answers', twice])).toMatchObject({
+      code: 2,
+      stderr: `shugai: answers ${twice}:3: Map keys must be unique\n`,
+    });
   });
 
   it('exits 2 naming the bad field of an invalid answers file', async () => {

@@ -4,9 +4,10 @@
  * report written as JSON, HTML or PDF.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { rethrowInput } from '../core/input.ts';
 import type { Device } from '../core/model.ts';
+import { parseYamlValue } from '../core/yaml.ts';
 import { openStore } from '../gateway/attest/cli.ts';
 import { ConfigError, formatPath } from '../gateway/config/errors.ts';
 import { type ParsedYaml, readYaml } from '../gateway/config/load.ts';
@@ -110,14 +111,16 @@ const outcomesSchema = z.strictObject({
 
 /** The --outcomes file: the window before, and the counters of energy, output, passed and inspected. */
 function readOutcomes(file: string, after: TimeWindow, devices: readonly Device[]): OutcomeSpec {
-  let data: unknown;
+  let text: string;
   try {
-    const doc = parseDocument(readFileSync(file, 'utf8'), { uniqueKeys: true });
-    if (doc.errors.length > 0) throw new Error(doc.errors.map((e) => e.message).join('; '));
-    data = doc.toJS();
+    text = readFileSync(file, 'utf8');
   } catch (error) {
     throw badArgument(`--outcomes ${file}: ${(error as Error).message}`);
   }
+  const data = rethrowInput(
+    () => parseYamlValue(text, file),
+    (message) => badArgument(`--outcomes ${message}`),
+  );
   const parsed = outcomesSchema.safeParse(data);
   if (!parsed.success)
     throw badArgument(

@@ -4,6 +4,9 @@
  */
 import { Command } from 'commander';
 import { registerCommands } from './commands.ts';
+import { exitQuietlyOnClosedPipes } from './pipes.ts';
+
+exitQuietlyOnClosedPipes();
 
 const program = new Command('shugai')
   .description(

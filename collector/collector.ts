@@ -55,4 +55,10 @@ export interface CollectorPlugin<Config extends { id: string; protocol: Protocol
   /** The devices a connection config declares, in the shared model (no I/O). */
   devices(config: Config): Device[];
   create(config: Config, context: CollectorContext): Collector;
+  /**
+   * Why a sample of this protocol with `statusCode` is bad or uncertain, in words, for `shugai read`
+   * (Modbus 2: "exception 2 ILLEGAL DATA ADDRESS"; OPC UA 0x80340000: "BadNodeIdUnknown (…)").
+   * May load the driver's tables on demand; absent, the code is shown in hex.
+   */
+  describeStatus?(statusCode: number, config: Config, deviceId: string): string | Promise<string>;
 }

@@ -1,45 +1,27 @@
 // `shugai read` as a user runs it: the real CLI in a child process, a gateway config file, a pymodbus
-// Modbus TCP server and a Mosquitto broker holding retained messages.
-import { execFile } from 'node:child_process';
+// Modbus TCP server, node-opcua's server and a Mosquitto broker holding retained messages.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliRun, runShugai } from '../test/cli.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../test/services/mosquitto.ts';
 import { freePort } from '../test/services/ports.ts';
 import { type PymodbusServer, pymodbusBinary, startPymodbusTcp } from '../test/services/pymodbus.ts';
+import { PLANT_NS, TestServer } from './opcua/test-server.ts';
 
 // Each test awaits a CLI run started in beforeAll; five at once take half a minute on a busy 2-core box.
 const RUN_TIMEOUT_MS = 300_000;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const available = mosquittoBinary.available && pymodbusBinary.available;
 
 let dir: string;
 let modbus: PymodbusServer;
 let broker: Mosquitto;
+let opcua: TestServer;
 let deadPort: number;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function shugai(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/shugai.mjs', ...args],
-      { cwd: ROOT, timeout: 150_000, env: { ...process.env, SHUGAI_LOG_LEVEL: 'silent' } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const shugai = (...args: string[]) => runShugai(args);
 
 /** A gateway config (the format of gateway/sample.yaml) with the given connections block. */
 async function writeConfig(name: string, connections: string): Promise<string> {
@@ -126,6 +108,47 @@ const UNREACHABLE = () =>
     ),
   ].join('\n');
 
+// One tag at an address the PLC does not have, one device whose unit id nobody answers, an OPC UA
+// node the server does not have and one in a namespace it lacks: each is named with its reason.
+const REASONS = () =>
+  [
+    modbusConnection(
+      'press-plc',
+      modbus.port,
+      device(
+        'press-3',
+        1,
+        '{ id: stroke_count, type: integer, register: holding, address: 10, dataType: uint16 }\n' +
+          '          - { id: die_temp, type: integer, register: holding, address: 500, dataType: uint16 }',
+      ),
+    ),
+    modbusConnection(
+      'press-plc-2',
+      modbus.port,
+      device(
+        'press-9',
+        9,
+        '{ id: strokes, type: integer, register: holding, address: 10, dataType: uint16 }',
+      ),
+    ),
+    [
+      '  - id: lathe-plc',
+      '    protocol: opcua',
+      `    endpoint: ${opcua.endpointUrl}`,
+      '    securityMode: None',
+      '    securityPolicy: None',
+      `    pkiDir: ${path.join(dir, 'opcua-pki')}`,
+      '    devices:',
+      '      - id: lathe-1',
+      '        production: true',
+      '        businessLinks: [生产管控]',
+      '        tags:',
+      `          - { id: temperature, type: number, nodeId: 'nsu=${PLANT_NS};s=Temperature' }`,
+      `          - { id: spindle, type: number, nodeId: 'nsu=${PLANT_NS};s=Spindle' }`,
+      "          - { id: feed, type: number, nodeId: 'nsu=urn:shugai:test:nowhere;s=Feed' }",
+    ].join('\n'),
+  ].join('\n');
+
 const INVALID = () =>
   modbusConnection(
     'press-plc',
@@ -145,6 +168,12 @@ interface Printed {
   problems: string[];
 }
 
+/** The bad samples as printed: which tag, its status and the reason given for it. */
+const badOnes = (out: Printed) =>
+  out.samples
+    .filter((s) => s.quality !== 'good')
+    .map((s) => [s.device, s.tag, s.quality, s.statusCode, (s as { reason?: string }).reason]);
+
 beforeAll(async () => {
   if (!available) return;
   dir = await mkdtemp(path.join(tmpdir(), 'shugai-read-cli-'));
@@ -159,6 +188,7 @@ beforeAll(async () => {
     },
   });
   broker = await startMosquitto();
+  opcua = await TestServer.start({ port: await freePort(), pkiDir: path.join(dir, 'opcua-server-pki') });
   const client = await connectAsync(broker.url, { clientId: 'read-cli-test-publisher' });
   await client.publishAsync('factory/oven-01/zone1_temp', '180.5', { qos: 1, retain: true });
   await client.publishAsync('factory/oven-01/door_open', 'false', { qos: 1, retain: true });
@@ -170,13 +200,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await modbus?.stop();
   await broker?.stop();
+  await opcua?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!available)('shugai read', { timeout: RUN_TIMEOUT_MS }, () => {
   let plant: string;
   // Each run starts the whole CLI (seconds on a busy box): they are independent, so they run together.
-  const runs = {} as Record<'json' | 'unreachable' | 'table' | 'invalid' | 'unknownDevice', Promise<Run>>;
+  const runs = {} as Record<
+    'json' | 'unreachable' | 'table' | 'invalid' | 'unknownDevice' | 'reasons' | 'reasonsTable',
+    Promise<CliRun>
+  >;
   let startedAt: number;
   beforeAll(async () => {
     startedAt = Date.now();
@@ -188,6 +222,9 @@ describe.skipIf(!available)('shugai read', { timeout: RUN_TIMEOUT_MS }, () => {
     runs.unreachable = writeConfig('unreachable.yaml', UNREACHABLE()).then((file) =>
       shugai('read', '--config', file, '--format', 'json', '--timeout', '1500'),
     );
+    const reasons = writeConfig('reasons.yaml', REASONS());
+    runs.reasons = reasons.then((file) => shugai('read', '--config', file, '--once', '--format', 'json'));
+    runs.reasonsTable = reasons.then((file) => shugai('read', '--config', file, '--once'));
     runs.invalid = writeConfig('invalid.yaml', INVALID()).then((file) =>
       shugai('read', '--config', file, '--format', 'json'),
     );
@@ -236,9 +273,9 @@ describe.skipIf(!available)('shugai read', { timeout: RUN_TIMEOUT_MS }, () => {
       ['press-9', 'stroke_count', 0, 'bad', 0x100],
     ]);
     expect(out.problems).toEqual([
-      'press-plc-2: press-9: 1 of 1 tags bad',
+      'press-plc-2: press-9/stroke_count: bad: timeout: no response from unit 9 within 300 ms (a wrong unit id, or the device is off)',
       `press-plc-3: Modbus link tcp://127.0.0.1:${deadPort} is down: connect ECONNREFUSED 127.0.0.1:${deadPort}`,
-      'press-plc-3: press-7: 1 of 1 tags bad',
+      'press-plc-3: press-7/spindle_on: bad: not connected: the link to the device is down',
     ]);
   });
 
@@ -255,8 +292,51 @@ describe.skipIf(!available)('shugai read', { timeout: RUN_TIMEOUT_MS }, () => {
       'oven-02  door_open  false  good',
       // oven-01's retained messages match the subscription too: reported, not a failure by themselves.
       '! line-mqtt: message for a device that is not configured',
-      '! line-mqtt: oven-02: no value within 1500 ms for zone1_temp',
+      '! line-mqtt: oven-02/zone1_temp: no value received within 1500 ms',
     ]);
+  });
+
+  const NO_NODE =
+    'BadNodeIdUnknown (The node id refers to a node that does not exist in the server address space)';
+  const REASON_LINES = [
+    // No sample at all: what the collector said of the tag, not the wait that ran out.
+    'lathe-plc: lathe-1/feed: the server has no namespace "urn:shugai:test:nowhere"',
+    `lathe-plc: lathe-1/spindle: bad: ${NO_NODE}`,
+    'press-plc-2: press-9/strokes: bad: timeout: no response from unit 9 within 300 ms (a wrong unit id, or the device is off)',
+    'press-plc: press-3/die_temp: bad: exception 2 ILLEGAL DATA ADDRESS',
+  ];
+
+  it('names each bad tag with the reason its protocol gives, in JSON', async () => {
+    const run = await runs.reasons;
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.stdout) as Printed;
+    expect(badOnes(out)).toEqual([
+      ['lathe-1', 'spindle', 'bad', 0x80340000, NO_NODE],
+      ['press-3', 'die_temp', 'bad', 2, 'exception 2 ILLEGAL DATA ADDRESS'],
+      [
+        'press-9',
+        'strokes',
+        'bad',
+        0x100,
+        'timeout: no response from unit 9 within 300 ms (a wrong unit id, or the device is off)',
+      ],
+    ]);
+    // The good tags beside them are read as usual.
+    expect(out.samples.filter((s) => s.quality === 'good').map((s) => [s.device, s.tag, s.value])).toEqual([
+      ['lathe-1', 'temperature', expect.any(Number)],
+      ['press-3', 'stroke_count', 4321],
+    ]);
+    expect(out.problems).toEqual(REASON_LINES);
+  });
+
+  it('names each bad tag with its reason in the table too', async () => {
+    const run = await runs.reasonsTable;
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith('! '))).toEqual(REASON_LINES.map((l) => `! ${l}`));
+    expect(lines.find((l) => l.startsWith('press-3  die_temp'))).toMatch(/^press-3 +die_temp +0 +bad +0x2 /);
   });
 
   it('exits 2 on an invalid config, naming the file, line and field', async () => {

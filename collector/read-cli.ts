@@ -4,7 +4,7 @@ import pino from 'pino';
 import { silentLogger } from '../core/log.ts';
 import type { Device, Sample } from '../core/model.ts';
 import { ConfigError } from '../gateway/config/errors.ts';
-import { loadGatewayConfig } from '../gateway/config/schema.ts';
+import { type AnyPlugin, type GatewayConfig, loadGatewayConfig } from '../gateway/config/schema.ts';
 import { ConditionLog } from './conditions.ts';
 import { CollectorMetrics } from './metrics.ts';
 
@@ -37,8 +37,10 @@ export function registerRead(program: Command): void {
         throw error;
       }
       const metrics = new CollectorMetrics();
-      const samples: Sample[] = [];
+      const samples: ReadSample[] = [];
       const problems: string[] = [];
+      const conditions: Problem[] = [];
+      const failures: Problem[] = [];
       // Exit 1 only for a failed read (an error, a bad sample, a tag without a value); other problem
       // lines, such as messages from devices the config does not have, are reported but not failures.
       let failed = false;
@@ -56,7 +58,7 @@ export function registerRead(program: Command): void {
           const collector = plugin.create(connection, {
             log,
             // What a collector logs as a bad condition (link down, refused session, …) says why.
-            conditions: new ConditionLog(conditionsAsProblems(connection.id, problems)),
+            conditions: new ConditionLog(conditionLogger(connection.id, conditions)),
             metrics,
             onSamples: () => {},
             now: Date.now,
@@ -67,13 +69,12 @@ export function registerRead(program: Command): void {
               ...(options.device === undefined ? {} : { deviceId: options.device }),
               timeoutMs: Number(options.timeout),
             });
-            samples.push(...read);
             const devices = plugin
               .devices(connection)
               .filter((d) => options.device === undefined || d.id === options.device);
-            const failures = readFailures(connection.id, devices, read, options.timeout);
-            if (failures.length > 0) failed = true;
-            problems.push(...failures);
+            const explained = await explain(plugin, connection, read);
+            samples.push(...explained);
+            failures.push(...readFailures(connection.id, devices, explained, options.timeout));
           } catch (error) {
             failed = true;
             problems.push(`${connection.id}: ${(error as Error).message}`);
@@ -81,6 +82,16 @@ export function registerRead(program: Command): void {
             await collector.stop();
           }
         }),
+      );
+      if (failures.some((f) => f.failed)) failed = true;
+      // One line per tag: its status says why it is bad; for a tag with no value at all, what the
+      // collector said of it (e.g. a namespace the server lacks) says more than the wait that ran out.
+      const key = (p: { device?: string; tag?: string }) => `${p.device}/${p.tag}`;
+      const named = new Set(samples.filter((s) => s.reason !== undefined).map(key));
+      const explained = new Set(conditions.filter((c) => c.tag !== undefined).map(key));
+      problems.push(
+        ...failures.filter((f) => f.reason !== 'missing' || !explained.has(key(f))).map((f) => f.line),
+        ...conditions.filter((c) => !named.has(key(c))).map((c) => c.line),
       );
       problems.sort();
       samples.sort((a, b) =>
@@ -92,34 +103,82 @@ export function registerRead(program: Command): void {
     });
 }
 
-/** A logger that turns each raised condition (a warning with a `condition` field) into a problem line. */
-function conditionsAsProblems(connectionId: string, problems: string[]) {
+/** A sample as printed: a bad or uncertain one says why, in the protocol's words. */
+type ReadSample = Sample & { reason?: string };
+
+/**
+ * A problem line, with the device and tag it is about when it is about one: a condition a collector
+ * raised while reading (link down, refused session, …), or a tag read bad or not at all.
+ */
+interface Problem {
+  device?: string;
+  tag?: string;
+  line: string;
+  /** For a tag's own line: whether it fails the read, and whether it is bad or had no value. */
+  failed?: boolean;
+  reason?: 'status' | 'missing';
+}
+
+/** A logger that turns each raised condition (a warning with a `condition` field) into a Problem. */
+function conditionLogger(connectionId: string, conditions: Problem[]) {
   const write = (line: string) => {
     const entry = JSON.parse(line) as { device?: string; tag?: string; condition?: string; msg?: string };
     if (entry.condition === undefined) return;
     const subject = [entry.device === connectionId ? undefined : entry.device, entry.tag]
       .filter(Boolean)
       .join('/');
-    problems.push(`${connectionId}: ${subject ? `${subject}: ` : ''}${entry.msg}`);
+    conditions.push({
+      ...(entry.device === undefined ? {} : { device: entry.device }),
+      ...(entry.tag === undefined ? {} : { tag: entry.tag }),
+      line: `${connectionId}: ${subject ? `${subject}: ` : ''}${entry.msg}`,
+    });
   };
   return pino({ level: 'warn' }, { write });
 }
 
-/** Problem lines for devices with bad samples and for tags that gave no sample at all (push protocols). */
-function readFailures(connectionId: string, devices: Device[], read: Sample[], timeout: string): string[] {
-  const lines: string[] = [];
+/** The samples, each bad or uncertain one with the reason its protocol gives for its status code. */
+async function explain(plugin: AnyPlugin, connection: GatewayConfig['connections'][number], read: Sample[]) {
+  return Promise.all(
+    read.map(async (sample): Promise<ReadSample> => {
+      if (sample.quality === 'good') return sample;
+      const reason = plugin.describeStatus
+        ? await plugin.describeStatus(sample.statusCode, connection, sample.device)
+        : `status 0x${sample.statusCode.toString(16)}`;
+      return { ...sample, reason };
+    }),
+  );
+}
+
+/**
+ * A problem for each tag read bad or uncertain, with its reason, and for each tag that gave no sample
+ * at all (push protocols, or a node that could not be resolved); uncertain values do not fail the read.
+ */
+function readFailures(connectionId: string, devices: Device[], read: ReadSample[], timeout: string) {
+  const problems: Problem[] = [];
   for (const device of devices) {
     const own = read.filter((s) => s.device === device.id);
-    const bad = own.filter((s) => s.quality === 'bad');
-    if (bad.length > 0) {
-      lines.push(`${connectionId}: ${device.id}: ${bad.length} of ${device.tags.length} tags bad`);
+    for (const sample of own) {
+      if (sample.reason === undefined) continue;
+      problems.push({
+        device: device.id,
+        tag: sample.tag,
+        line: `${connectionId}: ${device.id}/${sample.tag}: ${sample.quality}: ${sample.reason}`,
+        failed: sample.quality === 'bad',
+        reason: 'status',
+      });
     }
-    const missing = device.tags.filter((t) => !own.some((s) => s.tag === t.id)).map((t) => t.id);
-    if (missing.length > 0) {
-      lines.push(`${connectionId}: ${device.id}: no value within ${timeout} ms for ${missing.join(', ')}`);
+    for (const tag of device.tags) {
+      if (own.some((s) => s.tag === tag.id)) continue;
+      problems.push({
+        device: device.id,
+        tag: tag.id,
+        line: `${connectionId}: ${device.id}/${tag.id}: no value received within ${timeout} ms`,
+        failed: true,
+        reason: 'missing',
+      });
     }
   }
-  return lines;
+  return problems;
 }
 
 function printTable(samples: readonly Sample[], problems: readonly string[]): void {

@@ -5,7 +5,7 @@
  * every protocol's YAML reads alike.
  */
 import { z } from 'zod';
-import { type Device, deviceSchema, type Protocol, type Tag, tagSchema } from '../core/model.ts';
+import { type Device, deviceSchema, idSchema, type Protocol, type Tag, tagSchema } from '../core/model.ts';
 
 /** The protocol-independent fields of a tag in a config file. */
 export const tagConfigBase = tagSchema;
@@ -13,10 +13,7 @@ export const tagConfigBase = tagSchema;
 /** The protocol-independent fields of a device in a config file (its protocol comes from the connection). */
 export const deviceConfigBase = deviceSchema.omit({ protocol: true, tags: true });
 
-export const connectionIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 characters: letters, digits, _ . - (not first)')
-  .describe('Connection id, unique within the gateway');
+export const connectionIdSchema = idSchema.describe('Connection id, unique within the gateway');
 
 /** Reconnect backoff shared by the collectors that hold a connection (MQTT, OPC UA). */
 export const reconnectSchema = z

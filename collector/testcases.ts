@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { parse } from 'yaml';
 import type { z } from 'zod';
+import { parseYamlValue } from '../core/yaml.ts';
 
 /**
  * The regression cases in `dir`: one folder per case with input.yaml and expected.yaml, parsed by
@@ -18,7 +18,10 @@ export function regressionCases<I extends z.ZodType, E extends z.ZodType>(
   input: I,
   expected: E,
 ): { name: string; load(): { input: z.output<I>; expected: z.output<E> } }[] {
-  const read = (name: string, file: string) => parse(readFileSync(path.join(dir, name, file), 'utf8'));
+  const read = (name: string, file: string) => {
+    const at = path.join(dir, name, file);
+    return parseYamlValue(readFileSync(at, 'utf8'), at);
+  };
   return readdirSync(dir)
     .sort()
     .map((name) => ({

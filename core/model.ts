@@ -35,7 +35,7 @@ export const DATA_TYPES = ['number', 'integer', 'boolean', 'string'] as const;
 /** The value type of a tag as stored: integers stay integers in the store, numbers are floats. */
 export type DataType = (typeof DATA_TYPES)[number];
 
-const idSchema = z
+export const idSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1–64 characters: letters, digits, _ . - (not first)');
 

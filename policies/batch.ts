@@ -6,6 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { InputError } from '../core/input.ts';
+import { parseJsonStrict } from '../core/json.ts';
 import { PolicyError } from './errors.ts';
 
 export interface BatchItem {
@@ -92,7 +94,7 @@ function cellValue(column: string, cell: string): unknown {
     return cell === 'true' ? true : cell === 'false' ? false : cell;
   }
   if (column === 'levelAfter' || column === 'batch') return /^\d+$/.test(cell) ? Number(cell) : cell;
-  if (column === 'priorPayouts') return JSON.parse(cell);
+  if (column === 'priorPayouts') return jsonOf(cell, column);
   return cell;
 }
 
@@ -117,8 +119,20 @@ function csvRow(header: string[], cells: string[], line: number): BatchItem {
   return { line, case: c, params, ...(measure === undefined ? {} : { measure }) };
 }
 
+/** Strict JSON (no duplicate keys) of a row, or of a CSV cell; readBatch adds the row's line. */
+function jsonOf(text: string, column?: string): unknown {
+  try {
+    return parseJsonStrict(text, 'row');
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    const issue = error.issues[0]!;
+    const path = [column, issue.path].filter(Boolean).join('.');
+    throw new Error(path ? `${path}: ${issue.message}` : issue.message);
+  }
+}
+
 function jsonlRow(text: string, line: number): BatchItem {
-  const parsed = jsonlLine.safeParse(JSON.parse(text));
+  const parsed = jsonlLine.safeParse(jsonOf(text));
   if (!parsed.success)
     throw new Error(
       parsed.error.issues.map((i) => `${i.path.join('.') || '(line)'}: ${i.message}`).join('; '),

@@ -222,6 +222,26 @@ describe('shugai payout --case', () => {
     expect(stderr).toContain('employees');
   });
 
+  it('exits 2 for a case file with a key twice (JSON.parse would pay on the last), naming line and path', async () => {
+    // The second total is the one JSON.parse would keep: 100 times the first.
+    const text = JSON.stringify(yongkangCase, null, 2).replace(
+      '"total": "800000"',
+      '"total": "800000",\n    "total": "80000000"',
+    );
+    const p = file('twice.json', text);
+    const line = text.split('\n').findIndex((l) => l.includes('"80000000"')) + 1;
+    const { code, stderr, stdout } = await shugai(['payout', '-m', 'yongkang.nx-renovation', '-c', p]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`shugai: case file ${p}:${line} investment.total: duplicate key\n`);
+    const broken = file('broken.json', '{\n  "asOf": "2024-03-01",\n  "enterprise": {\n}');
+    const syntax = await shugai(['payout', '-m', 'yongkang.nx-renovation', '-c', broken]);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toBe(
+      `shugai: case file ${broken}:4 enterprise: not JSON: expected ',' or '}' (column 2)\n`,
+    );
+  });
+
   it('prints the 计算说明 as an HTML page with --html', async () => {
     const args = [
       'payout',
@@ -266,6 +286,7 @@ describe('shugai payout --batch', () => {
       }),
       JSON.stringify({ measure: 'yongkang.nx-renovation', case: yongkangCase }),
       '{not json',
+      '{"measure": "yongkang.nx-renovation", "case": {"investment": {"total": "1", "total": "900000"}}}',
     ];
     const { code, stdout } = await shugai([
       'payout',
@@ -280,7 +301,12 @@ describe('shugai payout --batch', () => {
       [3, '0.00'],
       [4, 'SHUGAI_PARAMETER_MISSING'],
       [5, 'SHUGAI_CASE_INVALID'],
+      [6, 'SHUGAI_CASE_INVALID'],
     ]);
+    expect(out[3].error.message).toBe(
+      'line 5: case invalid: not JSON: expected a key in double quotes (column 2)',
+    );
+    expect(out[4].error.message).toBe('line 6: case invalid: case.investment.total: duplicate key');
     expect(out[0].trace).toBeNull();
   });
 

@@ -5,6 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { rethrowInput } from '../core/input.ts';
+import { parseJsonStrict } from '../core/json.ts';
 import { readBatch } from './batch.ts';
 import { type PayoutResult, PolicyBook } from './engine/book.ts';
 import { renderHtml, renderText } from './engine/render.ts';
@@ -28,14 +30,10 @@ function readCase(file: string): unknown {
       `cannot read case file ${file}: ${(error as Error).message}`,
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new PolicyError(
-      'SHUGAI_CASE_INVALID',
-      `case file ${file} is not JSON: ${(error as Error).message}`,
-    );
-  }
+  return rethrowInput(
+    () => parseJsonStrict(text, file),
+    (message) => new PolicyError('SHUGAI_CASE_INVALID', `case file ${message}`),
+  );
 }
 
 /** Writes a line to stdout, waiting when the pipe is full, so a 100,000-line batch never piles up in memory. */

@@ -5,7 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { rethrowInput } from '../core/input.ts';
+import { parseYamlValue } from '../core/yaml.ts';
 import { formatPath } from '../gateway/config/errors.ts';
 import { normalize } from './engine/conditions.ts';
 import { PolicyError } from './errors.ts';
@@ -25,9 +26,11 @@ function invalid(file: string, message: string): PolicyError {
 }
 
 export function parseDocumentFile(file: string, text: string): PolicyDocument {
-  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (yaml.errors.length > 0) throw invalid(file, yaml.errors.map((e) => e.message).join('\n'));
-  const parsed = documentSchema.safeParse(yaml.toJS());
+  const yaml = rethrowInput(
+    () => parseYamlValue(text, file),
+    (message) => new PolicyError('SHUGAI_POLICY_INVALID', message),
+  );
+  const parsed = documentSchema.safeParse(yaml);
   if (!parsed.success) {
     throw invalid(file, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n'));
   }

@@ -5,8 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { parseYamlValue } from '../core/yaml.ts';
 
 export const SCENARIOS_DIR = path.join(import.meta.dirname, 'scenarios');
 
@@ -63,7 +63,7 @@ export function loadScenarioFiles(
     .filter((f) => f.endsWith('.yaml'))
     .sort()
     .map((file) => {
-      const spec = fileSchema.parse(parse(readFileSync(path.join(dir, file), 'utf8'), { uniqueKeys: true }));
+      const spec = fileSchema.parse(parseYamlValue(readFileSync(path.join(dir, file), 'utf8'), file));
       const scenarios = spec.scenarios.map(({ case: over, params, measure, ...rest }) => ({
         ...rest,
         measure: measure ?? spec.measure,

@@ -8,7 +8,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Decimal } from 'decimal.js';
-import { parseDocument } from 'yaml';
+import { rethrowInput } from '../../core/input.ts';
+import { parseYamlValue } from '../../core/yaml.ts';
 import { formatPath } from '../../gateway/config/errors.ts';
 import { AssessmentError } from '../errors.ts';
 import { type CatalogueFile, catalogueSchema, type Dimension, type Item, type Scene } from './schema.ts';
@@ -34,9 +35,11 @@ function invalid(file: string, message: string): AssessmentError {
 }
 
 export function parseCatalogue(file: string, text: string): Catalogue {
-  const yaml = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (yaml.errors.length > 0) throw invalid(file, yaml.errors.map((e) => e.message).join('\n'));
-  const parsed = catalogueSchema.safeParse(yaml.toJS());
+  const yaml = rethrowInput(
+    () => parseYamlValue(text, file),
+    (message) => new AssessmentError('SHUGAI_CATALOGUE_INVALID', message),
+  );
+  const parsed = catalogueSchema.safeParse(yaml);
   if (!parsed.success) {
     throw invalid(file, parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n'));
   }

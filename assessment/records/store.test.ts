@@ -163,3 +163,22 @@ describe('RecordStore attachments', () => {
     expect(s.get('acme', 1).attachments).toHaveLength(1);
   });
 });
+
+describe('RecordStore reading back', () => {
+  it('refuses a record file with a key twice as corrupt, naming the line (JSON.parse would keep the last)', () => {
+    const s = store();
+    s.record('acme', input(levelTwo(), 'self'));
+    const file = s.fileOf('acme', 1);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('  "stage": '));
+    // A second stage, as an edit by hand would add it: the record would read as validated.
+    lines.splice(at + 1, 0, '  "stage": "validated",');
+    writeFileSync(file, lines.join('\n'));
+    expect(() => s.get('acme')).toThrow(
+      expect.objectContaining({
+        code: 'SHUGAI_RECORD_CORRUPT',
+        message: `${file}:${at + 2} stage: duplicate key`,
+      }),
+    );
+  });
+});

@@ -20,6 +20,8 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { InputError } from '../../core/input.ts';
+import { parseJsonStrict } from '../../core/json.ts';
 import { formatPath } from '../../gateway/config/errors.ts';
 import { type Answers, answersSchema } from '../answers.ts';
 import { AssessmentError } from '../errors.ts';
@@ -119,9 +121,9 @@ export class RecordStore {
     if (!existsSync(file)) throw refused(`no version ${version} of assessment "${id}" in ${this.dir}`);
     let data: unknown;
     try {
-      data = JSON.parse(readFileSync(file, 'utf8'));
+      data = parseJsonStrict(readFileSync(file, 'utf8'), file);
     } catch (error) {
-      throw corrupt(`${file}: ${(error as Error).message}`);
+      throw corrupt(error instanceof InputError ? error.message : `${file}: ${(error as Error).message}`);
     }
     const parsed = recordSchema.safeParse(data);
     if (!parsed.success)

@@ -58,3 +58,22 @@ export class ModbusReadError extends Error {
 export function exceptionName(code: number): string {
   return MODBUS_EXCEPTIONS[code] ?? 'unknown exception';
 }
+
+/** A sample's status code in words, for `shugai read`: the device's unit id and timeout help say why. */
+export function statusText(code: number, device: { unitId: number; timeoutMs: number }): string {
+  if (code >= 1 && code <= 255) return `exception ${code} ${exceptionName(code).toUpperCase()}`;
+  switch (code) {
+    case STATUS.timeout:
+      return `timeout: no response from unit ${device.unitId} within ${device.timeoutMs} ms (a wrong unit id, or the device is off)`;
+    case STATUS.disconnected:
+      return 'not connected: the link to the device is down';
+    case STATUS.malformed:
+      return 'malformed response (its CRC, length, unit id or function code is wrong)';
+    case STATUS.precisionLoss:
+      return 'precision lost: a 64-bit integer beyond ±2^53, delivered rounded';
+    case STATUS.notFinite:
+      return 'not a number: the float register holds NaN or ±Infinity';
+    default:
+      return `status 0x${code.toString(16)}`;
+  }
+}

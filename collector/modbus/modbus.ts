@@ -7,7 +7,7 @@ import type { Collector, CollectorContext, CollectorPlugin } from '../collector.
 import { toModelDevices } from '../schema.ts';
 import { backoffDelay } from './backoff.ts';
 import { type CycleResult, type DeviceReads, readDevice } from './cycle.ts';
-import { STATUS } from './errors.ts';
+import { STATUS, statusText } from './errors.ts';
 import { type LinkSettings, ModbusLink } from './link.ts';
 import { BadRanges, type PlanLimits } from './planner.ts';
 import { placeholder, resolveTags } from './resolve.ts';
@@ -240,4 +240,11 @@ export const modbusPlugin: CollectorPlugin<ModbusConnectionConfig> = {
   schema: modbusConnectionSchema,
   devices: (config) => toModelDevices('modbus', config.devices),
   create: (config, context) => new ModbusCollector(config, context),
+  describeStatus: (code, config, deviceId) => {
+    const device = config.devices.find((d) => d.id === deviceId);
+    return statusText(code, {
+      unitId: device?.unitId ?? 0,
+      timeoutMs: device?.timeoutMs ?? config.timeoutMs,
+    });
+  },
 };

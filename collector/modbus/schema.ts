@@ -4,6 +4,7 @@
  * JSON Schema and README.md.
  */
 import { z } from 'zod';
+import { expected } from '../../core/input.ts';
 import type { DataType } from '../../core/model.ts';
 import { connectionIdSchema, deviceConfigBase, tagConfigBase } from '../schema.ts';
 import {
@@ -20,7 +21,13 @@ export const REGISTER_KINDS = ['coil', 'discrete', 'holding', 'input'] as const;
 export type RegisterKind = (typeof REGISTER_KINDS)[number];
 
 const addressBaseSchema = z
-  .union([z.literal(0), z.literal(1)])
+  .union([z.literal(0), z.literal(1)], {
+    error: (issue) =>
+      expected(
+        '0 (protocol addresses: the first register is 0) or 1 (as device manuals number them: the first is 1)',
+        issue.input,
+      ),
+  })
   .describe(
     'How tag addresses are numbered: 0 = protocol addresses (the first holding register is 0), ' +
       '1 = as most device manuals list them (the first is 1, sent as 0). Modicon 40001-style numbers are not accepted',
@@ -147,6 +154,8 @@ const common = {
   devices: z.array(modbusDeviceSchema).min(1).describe('Devices (unit ids) on this link'),
 };
 
+const BAUD_RATES = [1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200];
+
 const hostSchema = z
   .string()
   .min(1)
@@ -171,11 +180,9 @@ const rtuConnection = z.object({
   path: z.string().min(1).describe('Serial port, e.g. /dev/ttyUSB0 or /dev/serial/by-id/…'),
   baudRate: z
     .number()
-    .int()
-    .refine(
-      (v) => [1200, 2400, 4800, 9600, 19_200, 38_400, 57_600, 115_200].includes(v),
-      'unsupported baud rate',
-    )
+    .refine((v) => BAUD_RATES.includes(v), {
+      error: (issue) => expected(`a baud rate of ${BAUD_RATES.join(', ')}`, issue.input),
+    })
     .describe('Baud rate, as set on the devices (no default: guessing it wrong looks like a dead bus)'),
   parity: z
     .enum(['none', 'even', 'odd'])

@@ -5,26 +5,9 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../../test/services/mosquitto.ts';
 import { MqttCollector } from './mqtt.ts';
-import { mqttConfigSchema } from './schema.ts';
-import { recordingContext, waitUntil } from './testing.ts';
+import { countConfig, recordingContext, waitUntil } from './testing.ts';
 
-const config = (url: string) =>
-  mqttConfigSchema.parse({
-    id: 'line1',
-    protocol: 'mqtt',
-    url,
-    clientId: 'ack-test',
-    reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
-    subscriptions: [{ topic: 'factory/{device}/{tag}', format: 'plain', qos: 1 }],
-    devices: [
-      {
-        id: 'press-01',
-        production: true,
-        businessLinks: ['生产管控'],
-        tags: [{ id: 'count', type: 'integer' }],
-      },
-    ],
-  });
+const config = (url: string) => countConfig(url, 'ack-test');
 
 /** A gateway whose buffer syncs only when the test says so. */
 function gatedContext() {

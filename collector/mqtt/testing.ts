@@ -10,6 +10,7 @@ import type { CollectorContext } from '../collector.ts';
 import { ConditionLog } from '../conditions.ts';
 import { CollectorMetrics } from '../metrics.ts';
 import type { Problem } from './problems.ts';
+import { type MqttConfig, mqttConfigSchema } from './schema.ts';
 
 export interface RecordingContext {
   context: CollectorContext;
@@ -43,6 +44,29 @@ export function recordingContext(): RecordingContext {
     errors: (device, kind) => metrics.count(metrics.errors, { device, kind }),
     waitFor: (predicate, timeoutMs = 5000) => waitUntil(() => predicate(samples), timeoutMs),
   };
+}
+
+/**
+ * The connection of the broker tests: device press-01 with one integer tag, `count`, published as
+ * plain text on factory/press-01/count and read at QoS 1 in a persistent session under `clientId`.
+ */
+export function countConfig(url: string, clientId: string): MqttConfig {
+  return mqttConfigSchema.parse({
+    id: 'line1',
+    protocol: 'mqtt',
+    url,
+    clientId,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
+    subscriptions: [{ topic: 'factory/{device}/{tag}', format: 'plain', qos: 1 }],
+    devices: [
+      {
+        id: 'press-01',
+        production: true,
+        businessLinks: ['生产管控'],
+        tags: [{ id: 'count', type: 'integer' }],
+      },
+    ],
+  });
 }
 
 /** Polls `check` every 20 ms until it holds; rejects after timeoutMs. */

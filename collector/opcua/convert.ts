@@ -4,9 +4,20 @@
  */
 
 import type { DataValue } from 'node-opcua-client';
-import { DataType, VariantArrayType } from 'node-opcua-client';
+import { DataType, StatusCodes, VariantArrayType } from 'node-opcua-client';
 import type { Quality, SampleValue, DataType as TagType } from '../../core/model.ts';
 import type { TimestampSource } from './schema.ts';
+
+const STATUS_CODES = new Map(Object.values(StatusCodes).map((s) => [s.value, s]));
+
+/** A StatusCode in words, e.g. `BadNodeIdUnknown (The node id refers to a node that does not exist…)`. */
+export function statusText(statusCode: number): string {
+  // The low 16 bits are info bits (overflow, limits), not part of the code's name.
+  const known = STATUS_CODES.get(statusCode) ?? STATUS_CODES.get((statusCode & 0xffff0000) >>> 0);
+  return known
+    ? `${known.name} (${known.description.replace(/\.$/, '')})`
+    : `status 0x${statusCode.toString(16).padStart(8, '0')}`;
+}
 
 /** The StatusCode severity (top two bits): 00 good, 01 uncertain, 1x bad (Part 4, 7.39). */
 export function qualityOf(statusCode: number): Quality {

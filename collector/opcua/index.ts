@@ -20,4 +20,5 @@ export const opcuaPlugin: CollectorPlugin<OpcuaConnectionConfig> = {
       quietOpcuaLogs(context.log.child({ component: 'node-opcua' }));
       return new OpcuaCollector(config, context);
     }),
+  describeStatus: async (code) => (await import('./convert.ts')).statusText(code),
 };

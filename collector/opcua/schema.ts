@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { idSchema } from '../../core/model.ts';
 import { connectionIdSchema, deviceConfigBase, reconnectSchema, tagConfigBase } from '../schema.ts';
 import { parseNodeAddress } from './node-address.ts';
 
@@ -19,8 +20,6 @@ export const SECURITY_POLICIES = [
 ] as const;
 /** Policies OPC UA 1.04 deprecated (SHA-1): still accepted for old PLCs, with a warning. */
 export const DEPRECATED_POLICIES: readonly string[] = ['Basic128Rsa15', 'Basic256'];
-
-const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 const nodeIdSchema = z
   .union([
@@ -96,29 +95,21 @@ const monitoringFields = {
 export const tagSchema = tagConfigBase
   .extend({
     nodeId: nodeIdSchema,
-    group: z
-      .string()
-      .regex(idPattern)
-      .optional()
-      .describe("The group that reads this tag; default: its device's group"),
+    group: idSchema.optional().describe("The group that reads this tag; default: its device's group"),
     ...monitoringFields,
   })
   .strict();
 
 export const deviceSchema = deviceConfigBase
   .extend({
-    group: z
-      .string()
-      .regex(idPattern)
-      .optional()
-      .describe('Default group of the tags of this device; default: the first group'),
+    group: idSchema.optional().describe('Default group of the tags of this device; default: the first group'),
     tags: z.array(tagSchema).min(1).describe('Tags read from this device'),
   })
   .strict();
 
 export const groupSchema = z
   .object({
-    id: z.string().regex(idPattern).describe('Group id, referenced by devices and tags'),
+    id: idSchema.describe('Group id, referenced by devices and tags'),
     mode: z
       .enum(['subscribe', 'read'])
       .default('subscribe')

@@ -12,7 +12,7 @@ import { ProblemReporter } from '../mqtt/problems.ts';
 import { toModelDevices } from '../schema.ts';
 import { DataType, decodePayload, encodePayload, type Payload } from './codec.ts';
 import { type SparkplugbConfig, sparkplugbConfigSchema } from './schema.ts';
-import { HostSession, type Outcome, type RebirthRequest } from './session.ts';
+import { HostSession, type Outcome, type RebirthRequest, STATUS_NO_COMMUNICATION } from './session.ts';
 import { NAMESPACE, ncmdTopic, parseTopic } from './topic.ts';
 
 export class SparkplugbCollector implements Collector {
@@ -225,4 +225,9 @@ export const sparkplugbPlugin: CollectorPlugin<SparkplugbConfig> = {
   schema: sparkplugbConfigSchema,
   devices: (config) => toModelDevices('sparkplugb', config.devices),
   create: (config, context) => new SparkplugbCollector(config, context),
+  // The only bad status a Sparkplug sample carries: its edge node or device died, or sent null.
+  describeStatus: (code) =>
+    code === STATUS_NO_COMMUNICATION
+      ? 'BadNoCommunication: the edge node or device is dead (NDEATH/DDEATH), or sent the metric as null; its last value is kept'
+      : `status 0x${code.toString(16)}`,
 };

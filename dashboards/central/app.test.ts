@@ -241,6 +241,44 @@ describe('POST /api/v1/attestations', () => {
     },
   );
 
+  it('refuses a key given twice (JSON.parse would keep the last) and __proto__, naming line and path', async () => {
+    const [first, second] = signedChain(gw, 2) as [Item, Item];
+    const postText = (payload: string, contentType = 'application/json') =>
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/attestations',
+        headers: { 'content-type': contentType },
+        payload,
+      });
+    // The second attestation's seq appears twice: the first value is the real one, the second forged.
+    const twice = JSON.stringify({ items: [first, second] }, null, 2).replace(
+      `"seq": ${second.attestation.seq},`,
+      `"seq": ${second.attestation.seq},\n        "seq": 7,`,
+    );
+    const line = twice.split('\n').findIndex((l) => l.includes('"seq": 7')) + 1;
+    const refused = await postText(twice);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toEqual({
+      error: `request body:${line} items[1].attestation.seq: duplicate key`,
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    });
+    const proto = await postText('{"items": [], "__proto__": {"admin": true}}');
+    expect(proto.statusCode).toBe(400);
+    expect(proto.json()).toEqual({
+      error:
+        'request body:1 __proto__: a forbidden key (merged into an object, it would change every object)',
+      code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    });
+    expect((await chainOf()).count).toBe(0);
+    // The same body without the forgery is stored, with a charset in the content type too.
+    const accepted = await postText(
+      JSON.stringify({ items: [first, second] }),
+      'application/json; charset=utf-8',
+    );
+    expect(accepted.statusCode).toBe(200);
+    expect((await chainOf()).count).toBe(2);
+  });
+
   it('refuses a body over the limit with 413, which the sink answers by splitting', async () => {
     const small = start({ bodyLimit: 2000 });
     const response = await post(signedChain(gw, 5), small);

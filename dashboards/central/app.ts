@@ -16,6 +16,7 @@ import Fastify, {
 import type { Logger } from '../../core/log.ts';
 import { type Attestation, signatureValid } from '../../gateway/attest/attestation.ts';
 import { CENTRAL_MAX_BODY_BYTES, CENTRAL_MAX_ITEMS } from '../../gateway/sinks/central/schema.ts';
+import { strictJsonBodies } from '../json-body.ts';
 import { CentralError } from './errors.ts';
 import {
   attestationsQuerySchema,
@@ -66,6 +67,8 @@ export function buildCentralApp(
     // No type coercion and no silent removal: a field of the wrong type or an unknown field is a 400.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   });
+  // A body with a key twice is refused (400), not read as its last value.
+  strictJsonBodies(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof CentralError) {
       if (

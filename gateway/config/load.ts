@@ -1,21 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type Document, isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { isPair, isScalar, isSeq, visit } from 'yaml';
 import type { z } from 'zod';
+import { InputError } from '../../core/input.ts';
+import { parseYaml, type YamlFile, yamlValue } from '../../core/yaml.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.ts';
 import { substitute } from './substitute.ts';
 
-export interface ParsedYaml {
-  file: string;
-  doc: Document;
-  lines: LineCounter;
+export interface ParsedYaml extends YamlFile {
   /** The plain value after substitution. */
   value: unknown;
 }
 
 /**
- * Reads a YAML file keeping positions, so every later error can name its line. Duplicate keys are
- * errors (a second `port:` silently winning is how wrong machines get read).
+ * Reads a YAML file keeping positions, so every later error can name its line; syntax errors,
+ * duplicate keys and alias bombs are config errors (core/yaml.ts).
  */
 export function readYaml(file: string, env: NodeJS.ProcessEnv = process.env): ParsedYaml {
   let text: string;
@@ -34,20 +33,19 @@ export function readYaml(file: string, env: NodeJS.ProcessEnv = process.env): Pa
 }
 
 /**
- * Parses YAML keeping positions, duplicate keys refused; no `${…}` substitution (for files that are
- * data, not config, such as an equipment register).
+ * Parses YAML keeping positions (core/yaml.ts: duplicate keys and alias bombs refused, every error
+ * with its line); no `${…}` substitution (for files that are data, not config, such as an equipment
+ * register).
  */
 export function parseYamlPositions(text: string, file: string): ParsedYaml {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const issues: ConfigIssue[] = doc.errors.map((error) => ({
-    file,
-    line: lines.linePos(error.pos[0]).line,
-    path: '',
-    message: error.message.split('\n')[0] ?? error.message,
-  }));
-  if (issues.length > 0) throw new ConfigError(issues);
-  return { file, doc, lines, value: doc.toJS() };
+  let parsed: YamlFile;
+  try {
+    parsed = parseYaml(text, file);
+  } catch (error) {
+    if (error instanceof InputError) throw new ConfigError(error.issues);
+    throw error;
+  }
+  return { file, doc: parsed.doc, lines: parsed.lines, value: yamlValue(parsed) };
 }
 
 export function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): ParsedYaml {
@@ -70,7 +68,7 @@ export function parseYamlText(text: string, file: string, env: NodeJS.ProcessEnv
     },
   });
   if (issues.length > 0) throw new ConfigError(issues);
-  return { file, doc, lines, value: doc.toJS() };
+  return { file, doc, lines, value: yamlValue({ file, doc, lines }) };
 }
 
 /** The 1-based line of the value at `keys`, or of its nearest existing parent. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CollectorPlugin } from '../../collector/collector.ts';
 import { connectionIdSchema } from '../../collector/schema.ts';
+import { explainIssue } from '../../core/input.ts';
 import type { Protocol } from '../../core/model.ts';
 import { derivedOutputs } from '../derived/engine.ts';
 import { derivedSchema } from '../derived/schema.ts';
@@ -141,7 +142,7 @@ export function loadGatewayConfig(
 }
 
 export function validateGatewayConfig(parsed: ParsedYaml, plugins: readonly AnyPlugin[]): GatewayConfig {
-  const top = topLevelSchema.safeParse(parsed.value ?? {});
+  const top = topLevelSchema.safeParse(parsed.value ?? {}, { error: explainIssue });
   if (!top.success) throw new ConfigError(zodIssues(parsed, top.error));
   const byProtocol = new Map(plugins.map((p) => [p.protocol as string, p]));
   const issues: ConfigIssue[] = [];
@@ -158,7 +159,7 @@ export function validateGatewayConfig(parsed: ParsedYaml, plugins: readonly AnyP
       });
       return;
     }
-    const result = plugin.schema.safeParse(raw);
+    const result = plugin.schema.safeParse(raw, { error: explainIssue });
     if (result.success) connections.push(result.data);
     else issues.push(...zodIssues(parsed, result.error, ['connections', index]));
   });

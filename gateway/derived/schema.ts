@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expected } from '../../core/input.ts';
 import { duration } from '../config/units.ts';
 
 export const MACHINE_STATES = ['running', 'idle', 'planned_stop', 'fault', 'offline'] as const;
@@ -57,11 +58,15 @@ export const counterSchema = z
   })
   .strict();
 
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+  error: (issue) => expected('a time of day HH:MM (24-hour), e.g. 08:00 or 20:30', issue.input),
+});
+
 export const shiftSchema = z
   .object({
     name: z.string(),
-    start: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
-    end: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM'),
+    start: timeOfDay,
+    end: timeOfDay,
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sinkNameSchema, sinkUrl } from '../schema.ts';
 
 /** Most items in one POST /api/v1/attestations; the sink sends at most this many per request. */
 export const CENTRAL_MAX_ITEMS = 5000;
@@ -7,17 +8,11 @@ export const CENTRAL_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 export const centralSinkSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+$/)
-      .default('central')
-      .describe('Sink name; also its reader name in the buffer'),
+    name: sinkNameSchema.default('central'),
     type: z.literal('central'),
-    url: z
-      .url({ protocol: /^https?$/ })
-      .describe(
-        "Base URL of the bureau's central service, e.g. https://central.bureau.example:8787; only the attestations are sent",
-      ),
+    url: sinkUrl('https://central.bureau.example:8787', /^https?$/).describe(
+      "Base URL of the bureau's central service, e.g. https://central.bureau.example:8787; only the attestations are sent",
+    ),
     timeoutMs: z.number().int().positive().default(10_000).describe('Per-request timeout'),
     ca: z
       .string()

@@ -1,12 +1,9 @@
 import { z } from 'zod';
+import { sinkNameSchema } from '../schema.ts';
 
 export const embeddedSinkSchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]+$/)
-      .default('embedded')
-      .describe('Sink name; also its reader name in the buffer'),
+    name: sinkNameSchema.default('embedded'),
     type: z.literal('embedded'),
     file: z.string().default('samples.db').describe('SQLite file, relative to gateway.dataDir'),
   })

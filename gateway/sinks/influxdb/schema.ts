@@ -1,12 +1,10 @@
 import { z } from 'zod';
+import { sinkNameSchema, sinkUrl } from '../schema.ts';
 
 const common = {
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]+$/)
-    .describe('Sink name; also its reader name in the buffer'),
+  name: sinkNameSchema,
   type: z.literal('influxdb'),
-  url: z.url().describe('Base URL, e.g. http://127.0.0.1:8086'),
+  url: sinkUrl('http://127.0.0.1:8086').describe('Base URL, e.g. http://127.0.0.1:8086'),
   measurement: z.string().min(1).default('samples').describe('Measurement the samples are written to'),
   gzip: z.boolean().default(true).describe('Compress request bodies'),
   timeoutMs: z.number().int().positive().default(10_000).describe('Per-request timeout'),
