@@ -8,6 +8,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 30_000,
+    // A CLI a test spawns (bin/shugai.mjs) runs the sources, never a dist/ built before the last edit.
+    env: { SHUGAI_FROM_SOURCE: '1' },
     hookTimeout: 60_000,
   },
 });

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Builds what production runs: the TypeScript compiled to dist/ (tsconfig.build.json), and beside it
+// the data files the code reads next to itself (policy documents, the indicator catalogue, the
+// industry table, sample configs). `npm ci` runs this through `prepare`; bin/shugai.mjs then runs
+// dist/ without a TypeScript loader in memory.
+import { execFileSync } from 'node:child_process';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// `--out DIR` builds elsewhere (the test of the build does, beside a running dist/).
+const out = process.argv.indexOf('--out');
+const dist = out > 0 ? path.resolve(process.argv[out + 1]) : path.join(root, 'dist');
+const config = JSON.parse(
+  (await import('node:fs')).readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'),
+);
+
+rmSync(dist, { recursive: true, force: true });
+const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dist], {
+  cwd: root,
+  stdio: 'inherit',
+});
+
+/** Every file that is not TypeScript, outside test case folders. */
+function copyData(dir) {
+  for (const name of readdirSync(path.join(root, dir))) {
+    const relative = path.join(dir, name);
+    if (statSync(path.join(root, relative)).isDirectory()) {
+      if (name !== 'testcases' && name !== 'node_modules') copyData(relative);
+    } else if (!name.endsWith('.ts') && !name.endsWith('.md')) {
+      cpSync(path.join(root, relative), path.join(dist, relative));
+    }
+  }
+}
+for (const folder of config.include) copyData(folder);
