@@ -9,7 +9,7 @@
  * sample twice writes the same point (same series and timestamp), so replays are harmless. The tag
  * key is `tag_id`, not `tag`, because TAG is an InfluxQL keyword.
  */
-import { nonFiniteText } from '../../core/model.ts';
+import { type DataType, nonFiniteText, type SampleValue } from '../../core/model.ts';
 import type { StoredSample } from './sink.ts';
 
 export interface LineProtocolOptions {
@@ -32,7 +32,7 @@ export function toLine(sample: StoredSample, options: LineProtocolOptions): stri
     sample.type === 'number' || sample.type === 'integer' ? nonFiniteText(Number(sample.value)) : undefined;
   let fields =
     raw === undefined
-      ? `${VALUE_FIELDS[sample.type]}=${fieldValue(sample)}`
+      ? `${VALUE_FIELDS[sample.type]}=${fieldText(sample.type, sample.value)}`
       : `${RAW_VALUE_FIELD}=${quoted(raw)}`;
   fields += `,received=${Math.trunc(sample.receivedAt)}i`;
   if (sample.statusCode !== 0) fields += `,status=${Math.trunc(sample.statusCode)}i`;
@@ -50,13 +50,13 @@ export function toLines(samples: readonly StoredSample[], options: LineProtocolO
  * are, inside the quotes, which InfluxDB stores and returns exactly (an escaped `\n` would be kept
  * as a backslash and an n).
  */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-function fieldValue(sample: StoredSample): string {
-  const value = sample.value;
-  switch (sample.type) {
+/** A value in line protocol, for its declared type. */
+export function fieldText(type: DataType, value: SampleValue): string {
+  switch (type) {
     case 'integer':
       return `${typeof value === 'number' ? Math.trunc(value) : Number(value)}i`;
     case 'number':
@@ -68,7 +68,7 @@ function fieldValue(sample: StoredSample): string {
   }
 }
 
-function escapeTag(value: string): string {
+export function escapeTag(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/[,= ]/g, (c) => `\\${c}`);
 }
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../attest/attestation.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
 import { post } from '../http-post.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
+import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import { CENTRAL_MAX_BODY_BYTES, CENTRAL_MAX_ITEMS, type CentralSinkConfig } from './schema.ts';
 
 /** One item of POST /api/v1/attestations, already serialised. */
@@ -50,10 +50,10 @@ export class CentralSink implements Sink {
     }
   }
 
-  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
+  async write(batch: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
     const items: Item[] = [];
     let unreadable = 0;
-    for (const s of batch) {
+    for (const s of batch instanceof Batch ? batch.samples() : batch) {
       if (s.device !== ATTESTATION_DEVICE || s.tag !== ATTESTATION_TAG) continue;
       try {
         const attestation: unknown = JSON.parse(String(s.value));

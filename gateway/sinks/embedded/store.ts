@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type DataType, nonFiniteText, type Quality } from '../../../core/model.ts';
 import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
+import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 
 const QUALITY_CODES: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
@@ -70,9 +70,9 @@ export class EmbeddedStore implements Sink, SampleReader {
     });
   }
 
-  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
+  async write(batch: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
     try {
-      this.writeMany(batch);
+      this.writeMany(batch instanceof Batch ? batch.samples() : batch);
       return { kind: 'ok' };
     } catch (error) {
       // Disk full, locked database: nothing was committed (one transaction), so retrying is safe.

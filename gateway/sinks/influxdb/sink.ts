@@ -4,9 +4,10 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { RECORD_MEASUREMENT } from '../../ingest/series.ts';
 import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
 import { toLines } from '../line-protocol.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../sink.ts';
+import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import type { InfluxSinkConfig } from './schema.ts';
 
 const gzip = promisify(gzipCallback);
@@ -59,9 +60,14 @@ export class InfluxSink implements Sink {
       );
   }
 
-  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
-    const text = toLines(batch, { measurement: this.config.measurement, gatewayId: this.gatewayId });
-    if (text === '') return { kind: 'ok' };
+  async write(given: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
+    const batch = asBatch(given, this.gatewayId);
+    // The buffer's records are this sink's lines already, unless it names another measurement.
+    const text =
+      this.config.measurement === RECORD_MEASUREMENT
+        ? batch.lines()
+        : toLines(batch.samples(), { measurement: this.config.measurement, gatewayId: this.gatewayId });
+    if (text.length === 0) return { kind: 'ok' };
     const body = this.config.gzip ? await gzip(text) : text;
     let answer = await this.post(body);
     if ('outcome' in answer) return answer.outcome;
@@ -81,7 +87,7 @@ export class InfluxSink implements Sink {
       answer = await this.post(body);
       if ('outcome' in answer) return answer.outcome;
     }
-    return classify(answer.status, answer.text, answer.retryAfter, batch.length);
+    return classify(answer.status, answer.text, answer.retryAfter, batch.count);
   }
 
   private async post(

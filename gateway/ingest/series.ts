@@ -1,0 +1,118 @@
+/**
+ * Every tag the gateway stores, known once: a series per device and tag with its stored type, the
+ * fixed parts of its line protocol (escaped once, not per sample), its recent readings and its last
+ * good value. Ingest looks a sample's series up by two map lookups on the ids the collector gave,
+ * without building a key string per sample.
+ */
+import type { DataType, Device, Quality, Sample, SampleValue } from '../../core/model.ts';
+import { escapeTag, fieldText, quoted, RAW_VALUE_FIELD, VALUE_FIELDS } from '../sinks/line-protocol.ts';
+import type { History } from './recent.ts';
+
+/** The measurement of the buffer's line protocol: what the InfluxDB sink writes by default. */
+export const RECORD_MEASUREMENT = 'samples';
+
+export class Series {
+  /** `samples,device=…,gateway=…,quality=`: the quality follows. */
+  private readonly head: string;
+  /** `,tag_id=… value=`: the value follows (the field named by the type). */
+  private readonly tail: string;
+  /** The same for a number no store holds as a float: `,tag_id=… value_raw=`. */
+  private readonly rawTail: string;
+  /** The readings accepted last (recent.ts). */
+  history: History | undefined;
+  /** The last good reading, marked bad once if the link to the device is lost (stale.ts). */
+  lastGood: Sample | undefined;
+
+  constructor(
+    readonly device: string,
+    readonly tag: string,
+    readonly type: DataType,
+    gatewayId: string,
+  ) {
+    this.head = `${RECORD_MEASUREMENT},device=${escapeTag(device)},gateway=${escapeTag(gatewayId)},quality=`;
+    const tagId = `,tag_id=${escapeTag(tag)} `;
+    this.tail = `${tagId}${VALUE_FIELDS[type]}=`;
+    this.rawTail = `${tagId}${RAW_VALUE_FIELD}=`;
+  }
+
+  /**
+   * The sample's line, as gateway/sinks/line-protocol.ts `toLine` writes it for measurement
+   * `samples` (a test holds the two equal). `value` is already of this series' type; a non-finite
+   * number goes into value_raw as its text.
+   */
+  line(
+    value: SampleValue,
+    quality: Quality,
+    statusCode: number,
+    sourceTime: number,
+    receivedAt: number,
+  ): string {
+    let field: string;
+    if (typeof value === 'number' && !Number.isFinite(value)) field = this.rawTail + quoted(String(value));
+    else field = this.tail + fieldText(this.type, value);
+    const status = statusCode === 0 ? '' : `,status=${Math.trunc(statusCode)}i`;
+    return `${this.head}${quality}${field},received=${Math.trunc(receivedAt)}i${status} ${Math.trunc(sourceTime)}\n`;
+  }
+}
+
+export class SeriesTable {
+  private readonly byDevice = new Map<string, Map<string, Series>>();
+  private declared = new Map<string, DataType>();
+
+  constructor(private readonly gatewayId: string) {}
+
+  /**
+   * The stored type of every configured tag and derived output. A series whose type changes (a
+   * reload, or one seen in the buffer before its type was declared) is made again with the new type
+   * and keeps its recent readings: they are the same tag's readings.
+   */
+  declare(
+    devices: readonly Device[],
+    derived: readonly [device: string, tag: string, type: DataType][] = [],
+  ): void {
+    this.declared = new Map([
+      ...devices.flatMap((d) => d.tags.map((t) => [key(d.id, t.id), t.type] as const)),
+      ...derived.map(([device, tag, type]) => [key(device, tag), type] as const),
+    ]);
+    for (const [device, tags] of this.byDevice)
+      for (const [tag, series] of tags) {
+        const type = this.declared.get(key(device, tag));
+        if (type === undefined || type === series.type) continue;
+        const retyped = new Series(device, tag, type, this.gatewayId);
+        retyped.history = series.history;
+        retyped.lastGood = series.lastGood;
+        tags.set(tag, retyped);
+      }
+  }
+
+  /** The series of a sample; one not declared takes its type from the value. */
+  get(device: string, tag: string, value: SampleValue): Series {
+    let tags = this.byDevice.get(device);
+    if (!tags) {
+      tags = new Map();
+      this.byDevice.set(device, tags);
+    }
+    let series = tags.get(tag);
+    if (!series) {
+      const type =
+        this.declared.get(key(device, tag)) ??
+        (typeof value === 'boolean' ? 'boolean' : typeof value === 'string' ? 'string' : 'number');
+      series = new Series(device, tag, type, this.gatewayId);
+      tags.set(tag, series);
+    }
+    return series;
+  }
+
+  /** The series of one device seen so far. */
+  ofDevice(device: string): Iterable<Series> {
+    return this.byDevice.get(device)?.values() ?? [];
+  }
+
+  *[Symbol.iterator](): IterableIterator<Series> {
+    for (const tags of this.byDevice.values()) yield* tags.values();
+  }
+}
+
+function key(device: string, tag: string): string {
+  return `${device}\u0000${tag}`;
+}
