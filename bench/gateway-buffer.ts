@@ -12,7 +12,7 @@
  *     samples/s) keeps arriving. Baseline: InfluxDB's own bulk-load rate (sequential 10,000-line
  *     POSTs) measured in the same run. Every sample appended must be in InfluxDB at the end.
  *
- * What (b) covers: the gateway's ingest path (gateway/ingest.ts: typing, sample codec, append with
+ * What (b) covers: the gateway's ingest path (gateway/ingest/: typing, line protocol, append with
  * fsync always) into a DurableLog, and a SinkForwarder with an InfluxSink (gzip on), all with the
  * gateway's defaults — the same objects Gateway wires, minus collectors and derived data. The log
  * and forwarder get a clock that runs through the 10 outage minutes as fast as the disk takes them
@@ -32,14 +32,13 @@ import { Registry } from 'prom-client';
 import { silentLogger } from '../core/log.ts';
 import type { DataType, Device } from '../core/model.ts';
 import { DurableLog } from '../gateway/buffer/log.ts';
-import { encodeSamples } from '../gateway/buffer/sample-codec.ts';
 import { DEFAULT_FORWARDER_OPTIONS, SinkForwarder } from '../gateway/forward/forwarder.ts';
-import { Ingest } from '../gateway/ingest.ts';
+import { Ingest } from '../gateway/ingest/ingest.ts';
 import { GatewayMetrics } from '../gateway/metrics.ts';
 import { influxV1Schema } from '../gateway/sinks/influxdb/schema.ts';
 import { InfluxSink } from '../gateway/sinks/influxdb/sink.ts';
 import { toLines } from '../gateway/sinks/line-protocol.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../gateway/sinks/sink.ts';
+import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../gateway/sinks/sink.ts';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
 import {
   fmt,
@@ -151,7 +150,8 @@ async function bytesPerSample(devices: Device[], seconds: number, perRecord: num
       const size = perRecord === 0 ? batch.length : perRecord;
       for (let i = 0; i < batch.length; i += size) {
         const part = batch.slice(i, i + size);
-        appends.push(log.append(encodeSamples(part), part.length));
+        const record = toLines(part, { measurement: 'samples', gatewayId: GATEWAY_ID });
+        appends.push(log.append(Buffer.from(record), part.length));
       }
     });
     await Promise.all(appends);
@@ -177,9 +177,10 @@ class CountingSink implements Sink {
   get name() {
     return this.inner.name;
   }
-  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
-    const outcome = await this.inner.write(batch);
+  async write(given: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
+    const outcome = await this.inner.write(given);
     if (outcome.kind !== 'ok') return outcome;
+    const batch = given instanceof Batch ? given.samples() : given;
     for (const sample of batch) {
       if (sample.sourceTime < this.outageEnd) this.backlog++;
       else {
@@ -225,7 +226,7 @@ async function drain(
   const now = () => simulated ?? Date.now() + offset;
   const log = await openLog(path.join(dir, 'buffer'), now, 'always');
   const metrics = new GatewayMetrics(new Registry());
-  const ingest = new Ingest(log, metrics, silentLogger);
+  const ingest = new Ingest(log, metrics, silentLogger, GATEWAY_ID);
   ingest.setTypes(devices);
   const config = influxV1Schema.parse({
     name: 'influx',
@@ -241,7 +242,7 @@ async function drain(
   const forwarder = new SinkForwarder(
     log,
     sink,
-    { ...DEFAULT_FORWARDER_OPTIONS, backlogRate },
+    { ...DEFAULT_FORWARDER_OPTIONS, gatewayId: GATEWAY_ID, backlogRate },
     metrics,
     silentLogger,
     now,

@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { silentLogger } from '../core/log.ts';
 import { DurableLog } from '../gateway/buffer/log.ts';
-import { decodeSamples } from '../gateway/buffer/sample-codec.ts';
+import { recordSamples } from '../gateway/buffer/payload.ts';
 import type { StoredSample } from '../gateway/sinks/sink.ts';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../test/services/mosquitto.ts';
@@ -197,7 +197,7 @@ async function unsent(dataDir: string, sink: string): Promise<number> {
       if (records.length === 0) break;
       for (const record of records) {
         if (position.isAcked(record.seq)) continue;
-        count += decodeSamples(record.payload).filter((x) => /^t[0-9]+$/.test(x.tag)).length;
+        count += recordSamples(record).filter((x) => /^t[0-9]+$/.test(x.tag)).length;
       }
       from = records.at(-1)!.seq + 1;
     }

@@ -15,20 +15,19 @@ import { ATTESTATION_DEVICE, ATTESTATION_TAG, type Attestation } from './attest/
 import { Attestor } from './attest/attestor.ts';
 import { identityFiles, initIdentity } from './attest/identity.ts';
 import { DurableLog } from './buffer/log.ts';
-import { decodeSamples } from './buffer/sample-codec.ts';
+import { recordSamples } from './buffer/payload.ts';
 import { writeFileAtomic } from './buffer/segment.ts';
 import type { AnyPlugin, GatewayConfig } from './config/schema.ts';
 import { DerivedEngine, derivedTypes } from './derived/engine.ts';
 import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
-import { Ingest } from './ingest.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { judge, restoreRecent, serializeRecent } from './ingest/recent.ts';
 import { GatewayMetrics } from './metrics.ts';
-import { RecentReadings } from './recent.ts';
 import { CentralSink } from './sinks/central/sink.ts';
 import { EmbeddedStore } from './sinks/embedded/store.ts';
 import { InfluxSink } from './sinks/influxdb/sink.ts';
-import type { Sink } from './sinks/sink.ts';
-import { StaleMarker } from './stale.ts';
+import type { Sink, StoredSample } from './sinks/sink.ts';
 
 type ConnectionConfig = GatewayConfig['connections'][number];
 type SinkConfig = GatewayConfig['sinks'][number];
@@ -104,16 +103,20 @@ export class Gateway {
     });
     const stats = this.log.stats();
     this.metrics.bufferCorruptTails.set(stats.corrupt.tails);
-    this.ingest = new Ingest(this.log, this.metrics, this.logger, await this.loadRecent());
-    if (this.config.gateway.attest) this.ingest.attestor = await this.openAttestor();
+    const attestor = this.config.gateway.attest ? await this.openAttestor() : undefined;
+    this.log.sealer = attestor;
+    this.ingest = new Ingest(this.log, this.metrics, this.logger, this.config.gateway.id, attestor);
+    this.setTypes(this.config);
+    await this.loadRecent();
     this.ingest.onAppended((n) => {
       for (const running of this.sinks.values()) running.forwarder.notify(n);
       const stats = this.log.stats();
       this.metrics.bufferBytes.set(stats.bytes);
       this.metrics.bufferCapacity.set(stats.capacity);
     });
+    // Points the buffer holds that no attestation covers yet (the gateway died before sealing them).
+    if (attestor?.slicePoints) await this.ingest.settle();
     for (const sink of this.config.sinks) await this.startSink(sink);
-    this.setTypes(this.config);
     this.derived = this.createDerived(this.config, this.loadTotals());
     this.ingest.onAccepted((samples) => this.derived.observe(samples));
     this.ticker = setInterval(() => this.tick(), 1000);
@@ -142,7 +145,8 @@ export class Gateway {
   /**
    * The signing side of the evidence chain: the key is made on first start (`shugai gateway init`
    * prints it for registration); the chain resumes from the newest attestation in the buffer, or
-   * from the head saved before the buffer last freed records.
+   * from the head saved before the buffer last freed records. Points in the buffer after that
+   * attestation go into the first slice.
    */
   private async openAttestor(): Promise<Attestor> {
     const { identity, created } = initIdentity(this.dataDir);
@@ -156,14 +160,16 @@ export class Gateway {
       identity,
       this.config.gateway.id,
       path.join(identityFiles(this.dataDir).dir, 'chain.json'),
+      Date.now,
+      this.config.gateway.attestEvery,
     );
-    const last = await this.log.lastRecord();
-    const carried = last
-      ? decodeSamples(last.payload).findLast(
-          (s) => s.device === ATTESTATION_DEVICE && s.tag === ATTESTATION_TAG,
-        )
-      : undefined;
-    if (carried) attestor.resumeFrom(JSON.parse(String(carried.value)) as Attestation, carried.sourceTime);
+    const { attestation, after } = await newestAttestation(this.log);
+    if (attestation)
+      attestor.resumeFrom(JSON.parse(String(attestation.value)) as Attestation, attestation.sourceTime);
+    for (let records = await this.log.readFrom(after, 256); records.length > 0; ) {
+      for (const record of records) attestor.addStored(recordSamples(record));
+      records = await this.log.readFrom((records.at(-1) as { seq: number }).seq + 1, 256);
+    }
     return attestor;
   }
 
@@ -179,12 +185,11 @@ export class Gateway {
    * The readings accepted last per tag, as saved, then brought up to date from the buffer's records
    * appended since: after a crash, a resent reading is still known as one already stored.
    */
-  private async loadRecent(): Promise<RecentReadings> {
-    let recent = new RecentReadings();
+  private async loadRecent(): Promise<void> {
     let from = this.log.firstSeq;
     try {
       const saved = JSON.parse(readFileSync(this.recentFile, 'utf8')) as { seq: number; readings: string };
-      recent = RecentReadings.parse(saved.readings);
+      restoreRecent(this.ingest.series, saved.readings);
       from = Math.max(from, saved.seq);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
@@ -195,15 +200,15 @@ export class Gateway {
     }
     for (let records = await this.log.readFrom(from, 256); records.length > 0; ) {
       for (const record of records)
-        for (const s of decodeSamples(record.payload)) if (s.device !== ATTESTATION_DEVICE) recent.check(s);
+        for (const s of recordSamples(record))
+          if (s.device !== ATTESTATION_DEVICE) judge(this.ingest.series.get(s.device, s.tag, s.value), s);
       records = await this.log.readFrom((records.at(-1) as { seq: number }).seq + 1, 256);
     }
-    return recent;
   }
 
   private async saveRecent(): Promise<void> {
     if (!this.ingest) return;
-    const snapshot = { seq: this.log.stats().nextSeq, readings: this.ingest.recent.serialize() };
+    const snapshot = { seq: this.log.stats().nextSeq, readings: serializeRecent(this.ingest.series) };
     await writeFileAtomic(this.recentFile, JSON.stringify(snapshot));
   }
 
@@ -254,13 +259,12 @@ export class Gateway {
 
   private async startCollector(connection: ConnectionConfig): Promise<void> {
     const log = this.logger.child({ connection: connection.id, protocol: connection.protocol });
-    const stale = new StaleMarker(this.ingest.accept);
     const collector = this.pluginFor(connection).create(connection, {
       log,
       conditions: new ConditionLog(log),
       metrics: this.collectorMetrics,
-      onSamples: stale.accept,
-      linkLost: stale.linkLost,
+      onSamples: this.ingest.accept,
+      linkLost: this.ingest.linkLost,
       now: Date.now,
       baseDir: path.resolve(path.dirname(this.config.file)),
       durable: this.ingest.durable,
@@ -299,6 +303,7 @@ export class Gateway {
         retryInitialMs: f.retryInitial,
         retryMaxMs: f.retryMax,
         authRetryMs: f.authRetry,
+        gatewayId: this.config.gateway.id,
       },
       this.metrics,
       this.logger.child({ sink: config.name }),
@@ -369,7 +374,9 @@ export class Gateway {
     const sinks = Object.fromEntries(
       [...this.sinks.keys()].map((name) => [
         name,
-        { backlogSamples: this.log.samplesAfter(this.log.readerPosition(name)) },
+        (({ samples, records }) => ({ backlogSamples: samples, backlogRecords: records }))(
+          this.log.backlog(this.log.readerPosition(name)),
+        ),
       ]),
     );
     const stats = this.log.stats();
@@ -421,4 +428,25 @@ export class Gateway {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.logger.info({ failedSteps: failures }, 'gateway stopped; unsent samples stay in the buffer');
   }
+}
+
+/**
+ * The newest attestation the buffer holds and the sequence number after its record, read backwards
+ * a few records at a time: it is at most a slice (about a second) from the end.
+ */
+async function newestAttestation(log: DurableLog): Promise<{ attestation?: StoredSample; after: number }> {
+  const marker = Buffer.from(`device=${ATTESTATION_DEVICE},`);
+  for (let end = log.stats().nextSeq; end > log.firstSeq; ) {
+    const from = Math.max(log.firstSeq, end - 64);
+    for (const record of (await log.readFrom(from, end - from)).reverse()) {
+      // A line-protocol record without the marker holds no attestation; only a few need parsing.
+      if (record.format === 'lines' && !record.payload.includes(marker)) continue;
+      const attestation = recordSamples(record).findLast(
+        (s) => s.device === ATTESTATION_DEVICE && s.tag === ATTESTATION_TAG,
+      );
+      if (attestation) return { attestation, after: record.seq + 1 };
+    }
+    end = from;
+  }
+  return { after: log.firstSeq };
 }

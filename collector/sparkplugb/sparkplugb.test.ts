@@ -229,7 +229,7 @@ describe.skipIf(!mosquittoBinary.available)('Sparkplug B host on Mosquitto', () 
     await new Promise((r) => setTimeout(r, 250));
     await line2.data([{ alias: 1, value: 8 }]);
     await waitUntil(() => line2.rebirthRequests === 1);
-    expect(await rec.errors('Line2', 'data_before_birth')).toBe(1);
+    await waitUntil(async () => (await rec.errors('Line2', 'data_before_birth')) === 1);
     expect(rec.samples).toEqual([]);
     await line2.birth();
     await rec.waitFor((s) => s.length === 1);

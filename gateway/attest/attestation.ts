@@ -77,24 +77,59 @@ export function isAttestation(value: unknown): value is Attestation {
   );
 }
 
-export function deviceShares(samples: readonly StoredSample[]): DeviceShare[] {
-  const byDevice = new Map<string, { count: number; from: number; to: number; hash: MultisetHash }>();
-  for (const s of samples) {
-    const entry = byDevice.get(s.device) ?? {
-      count: 0,
-      from: s.sourceTime,
-      to: s.sourceTime,
-      hash: new MultisetHash(),
-    };
+/** Sums points into device shares as they come; `shares()` gives them as an attestation holds them. */
+export class ShareSums {
+  private readonly byDevice = new Map<
+    string,
+    { count: number; from: number; to: number; hash: MultisetHash }
+  >();
+  points = 0;
+
+  add(device: string, sourceTime: number, digest: Uint8Array): void {
+    let entry = this.byDevice.get(device);
+    if (!entry) {
+      entry = { count: 0, from: sourceTime, to: sourceTime, hash: new MultisetHash() };
+      this.byDevice.set(device, entry);
+    }
     entry.count += 1;
-    entry.from = Math.min(entry.from, s.sourceTime);
-    entry.to = Math.max(entry.to, s.sourceTime);
-    entry.hash.add(pointDigest(s));
-    byDevice.set(s.device, entry);
+    if (sourceTime < entry.from) entry.from = sourceTime;
+    if (sourceTime > entry.to) entry.to = sourceTime;
+    entry.hash.add(digest);
+    this.points += 1;
   }
-  return [...byDevice.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: e.hash.hex() }));
+
+  /** Adds another's points to these; returns this. */
+  merge(other: ShareSums): this {
+    for (const [device, e] of other.byDevice) {
+      const mine = this.byDevice.get(device);
+      if (!mine) this.byDevice.set(device, { ...e, hash: new MultisetHash().addSum(e.hash) });
+      else {
+        mine.count += e.count;
+        mine.from = Math.min(mine.from, e.from);
+        mine.to = Math.max(mine.to, e.to);
+        mine.hash.addSum(e.hash);
+      }
+    }
+    this.points += other.points;
+    return this;
+  }
+
+  /** Devices with points. */
+  get devices(): number {
+    return this.byDevice.size;
+  }
+
+  shares(): DeviceShare[] {
+    return [...this.byDevice.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: e.hash.hex() }));
+  }
+}
+
+export function deviceShares(samples: readonly StoredSample[]): DeviceShare[] {
+  const sums = new ShareSums();
+  for (const s of samples) sums.add(s.device, s.sourceTime, pointDigest(s));
+  return sums.shares();
 }
 
 export function signAttestation(unsigned: Omit<Attestation, 'sig'>, privateKey: KeyObject): Attestation {

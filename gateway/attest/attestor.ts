@@ -1,18 +1,25 @@
 /**
- * The signing side: keeps the head of the chain, attests each batch the ingest appends, and
- * persists the head so a restart continues the chain instead of forking it.
+ * The signing side: sums the points ingest accepts into a slice, signs the slice when ingest closes
+ * it (every few thousand points or each second: the cost of a signature no longer depends on how
+ * collectors deliver), keeps the head of the chain, and persists it so a restart continues the chain
+ * instead of forking it.
  */
 import { readFileSync } from 'node:fs';
+import type { Sealer } from '../buffer/log.ts';
 import { writeFileAtomic } from '../buffer/segment.ts';
+import { RECORD_MEASUREMENT } from '../ingest/series.ts';
+import { toLine } from '../sinks/line-protocol.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 import {
+  ATTESTATION_DEVICE,
   type Attestation,
   attestationHash,
   attestationSample,
-  deviceShares,
   GENESIS,
+  ShareSums,
   signAttestation,
 } from './attestation.ts';
+import { pointDigest } from './canonical.ts';
 import type { Identity } from './identity.ts';
 
 export interface ChainHead {
@@ -22,17 +29,33 @@ export interface ChainHead {
   stamp: number;
 }
 
-export class Attestor {
+/** Attestation slices close at this many points, or `sliceMs` (gateway.attestEvery) after their first point. */
+export const SLICE_POINTS = 5000;
+export const DEFAULT_SLICE_MS = 10_000;
+
+/** The note of an append that asks for the slice to be sealed now (ingest's timer, a stop). */
+export const SEAL_NOW = Symbol('seal now');
+
+export class Attestor implements Sealer {
   private head: ChainHead;
   private dropped = { full: 0, age: 0, refused: 0 };
   /** The drops the newest attestation reported. */
   private attestedDrops = 0;
+  /** Points in the buffer since the newest attestation, summed per device. */
+  private slice = new ShareSums();
+  /** Points of the write in progress, added to the slice once it is on disk. */
+  private writing = new ShareSums();
+  /** What a seal in the write in progress replaced, to restore if the write is taken back. */
+  private sealing: { head: ChainHead; attestedDrops: number; slice: ShareSums } | undefined;
+  /** When the slice's first point was seen (the gateway's clock). */
+  sliceOpenedAt: number | undefined;
 
   constructor(
     private readonly identity: Identity,
     private readonly gatewayId: string,
     private readonly chainFile: string,
     private readonly now: () => number = Date.now,
+    readonly sliceMs = DEFAULT_SLICE_MS,
   ) {
     const saved = readSaved(chainFile);
     this.head = saved.head;
@@ -62,8 +85,83 @@ export class Attestor {
     return this.dropped.full + this.dropped.age + this.dropped.refused > this.attestedDrops;
   }
 
-  /** Signs a batch and returns the sample that carries the attestation. */
-  attest(samples: readonly StoredSample[]): StoredSample {
+  /** Points in the buffer not yet attested. */
+  get slicePoints(): number {
+    return this.slice.points;
+  }
+
+  /** Adds points already in the buffer (found there at start, after the newest attestation). */
+  addStored(samples: readonly StoredSample[]): void {
+    for (const s of samples) {
+      if (s.device === ATTESTATION_DEVICE) continue;
+      if (this.slice.points === 0) this.sliceOpenedAt = this.now();
+      this.slice.add(s.device, s.sourceTime, pointDigest(s));
+    }
+  }
+
+  /**
+   * The buffer is about to write records whose notes are `notes` (ShareSums of their points, or
+   * SEAL_NOW). When the slice is due (SLICE_POINTS points, or SLICE_MS since its first one, or asked
+   * to), the attestation of the slice and these records is the record written after them.
+   */
+  seal(notes: readonly unknown[], now = false): Uint8Array | undefined {
+    for (const note of notes) if (note instanceof ShareSums) this.writing.merge(note);
+    const points = this.slice.points + this.writing.points;
+    if (points > 0) this.sliceOpenedAt ??= this.now();
+    if (!this.due(points, now || notes.includes(SEAL_NOW))) return undefined;
+    this.sealing = { head: this.head, attestedDrops: this.attestedDrops, slice: this.slice };
+    const sample = this.sign(new ShareSums().merge(this.slice).merge(this.writing));
+    this.slice = new ShareSums();
+    this.writing = new ShareSums();
+    return Buffer.from(`${toLine(sample, { measurement: RECORD_MEASUREMENT, gatewayId: this.gatewayId })}\n`);
+  }
+
+  sizeOf(notes: readonly unknown[], now = false): number {
+    let points = this.slice.points + this.writing.points;
+    let devices = this.slice.devices + this.writing.devices;
+    for (const note of notes)
+      if (note instanceof ShareSums) {
+        points += note.points;
+        devices += note.devices;
+      }
+    // An attestation line: about 450 bytes, and 160 a device share (name, times, counts, digest).
+    return this.due(points, now || notes.includes(SEAL_NOW)) ? 600 + 200 * devices : 0;
+  }
+
+  /** Whether a slice of `points` is to be sealed: full, old enough, or asked to (with anything to tell). */
+  private due(points: number, asked: boolean): boolean {
+    if (points >= SLICE_POINTS) return true;
+    if (points > 0 && this.now() - (this.sliceOpenedAt ?? this.now()) >= this.sliceMs) return true;
+    return asked && (points > 0 || this.unattestedDrops);
+  }
+
+  written(ok: boolean): void {
+    const sealing = this.sealing;
+    this.sealing = undefined;
+    if (ok) {
+      if (!sealing) this.slice.merge(this.writing);
+      else this.sliceOpenedAt = this.slice.points > 0 ? this.now() : undefined;
+    } else if (sealing) {
+      // Taken back: the chain continues from where it was, over the points that are on disk.
+      this.head = sealing.head;
+      this.attestedDrops = sealing.attestedDrops;
+      this.slice = sealing.slice;
+    }
+    this.writing = new ShareSums();
+    if (this.slice.points === 0) this.sliceOpenedAt = undefined;
+  }
+
+  /**
+   * Signs `samples` at once, apart from any slice, and returns the sample that carries the
+   * attestation (for tests and tools that build attested stores).
+   */
+  attest(samples: readonly StoredSample[] = []): StoredSample {
+    const sums = new ShareSums();
+    for (const s of samples) sums.add(s.device, s.sourceTime, pointDigest(s));
+    return this.sign(sums);
+  }
+
+  private sign(sums: ShareSums): StoredSample {
     const time = this.now();
     const attestation = signAttestation(
       {
@@ -72,7 +170,7 @@ export class Attestor {
         seq: this.head.seq + 1,
         prev: this.head.hash,
         time,
-        devices: deviceShares(samples),
+        devices: sums.shares(),
         dropped: { ...this.dropped },
       },
       this.identity.privateKey,

@@ -9,13 +9,28 @@ import path from 'node:path';
 import type { Logger } from '../../core/log.ts';
 import { DEFAULT_MIN_FREE, DiskSpace, type MinFree, type ReadDisk } from './disk.ts';
 import { ReaderPosition } from './position.ts';
-import { encodeHeader, HEADER_BYTES, MAX_PAYLOAD_BYTES } from './record.ts';
+import {
+  encodeHeader,
+  HEADER_BYTES,
+  MAX_PAYLOAD_BYTES,
+  type PayloadFormat,
+  payloadFormat,
+} from './record.ts';
 import { readFully, Segment, scanSegment, writeFileAtomic, writeFully } from './segment.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
 export type FullPolicy = 'drop-oldest' | 'refuse-new';
 /** full: over maxBytes; disk: the filesystem's free space down to minFree; age: over maxAge; refused: refuse-new. */
 export type DropReason = 'full' | 'disk' | 'age' | 'refused';
+
+/** Bytes of a record on disk; an empty append is no record. */
+const recordBytes = (p: { payload: Uint8Array }) =>
+  p.payload.length > 0 ? HEADER_BYTES + p.payload.length : 0;
+const batchBytes = (batch: readonly { payload: Uint8Array }[]) =>
+  batch.reduce((sum, p) => sum + recordBytes(p), 0);
+
+/** Reader positions are saved at most this long after they moved (ms). */
+const POSITION_SAVE_MS = 1000;
 
 /** The smallest segment a small disk gets, however little room there is. */
 const MIN_SEGMENT_BYTES = 64 * 1024;
@@ -42,10 +57,29 @@ export interface LogOptions {
   beforeRelease?: () => Promise<void>;
 }
 
+/**
+ * Seals writes: before each write, `seal` sees the notes of the records about to be written (what
+ * their appends carried, in order) and may return one more record to write after them. `written`
+ * then says whether that write reached the disk (under the fsync policy) or was taken back, so a
+ * seal covers exactly the records that are in the buffer. Writes never overlap.
+ */
+export interface Sealer {
+  /**
+   * The most bytes a seal of these notes would take, 0 when none would be made (room is made for
+   * it). `now`: the buffer is nearly full and can only free space a sealed segment at a time, so a
+   * seal is wanted with this write.
+   */
+  sizeOf(notes: readonly unknown[], now: boolean): number;
+  seal(notes: readonly unknown[], now: boolean): Uint8Array | undefined;
+  written(ok: boolean): void;
+}
+
 export interface LogRecord {
   seq: number;
   count: number;
   time: number;
+  /** How the payload is written: line protocol, or the JSON of buffers from before version 2. */
+  format: PayloadFormat;
   payload: Buffer;
 }
 
@@ -71,6 +105,7 @@ export class BufferFullError extends Error {
 interface Pending {
   payload: Uint8Array;
   count: number;
+  note: unknown;
   resolve: (seq: number) => void;
   reject: (error: Error) => void;
 }
@@ -95,8 +130,19 @@ export class DurableLog {
   /** segmentBytes, made smaller when the disk holds only a few segments' worth. */
   private segmentBytes: number;
   private capacity: number;
-  /** Readers whose position could not be saved (disk full): saved again at the next chance. */
+  /** Readers whose position changed since it was last saved. */
   private readonly unsaved = new Set<string>();
+  /** Readers whose last save failed (disk full), logged once until a save works again. */
+  private readonly failedSaves = new Set<string>();
+  private positionTimer: NodeJS.Timeout | undefined;
+  /** Adds a record to writes that need one (an attestation of what the buffer holds). */
+  sealer: Sealer | undefined;
+  /**
+   * Records below this are covered by a seal. With a sealer, no record is freed or dropped before it
+   * is: its points would be gone from the buffer before being attested. What the log holds at open
+   * counts as sealed (the gateway seals what its last run left before any sink reads).
+   */
+  private sealedUpTo = 0;
 
   private constructor(private readonly options: LogOptions) {
     this.now = options.now ?? Date.now;
@@ -158,6 +204,7 @@ export class DurableLog {
       }
     }
     this.nextSeq = this.segments.at(-1)?.endSeq ?? 0;
+    this.sealedUpTo = this.nextSeq;
     const firstSeq = this.firstSeq;
     for (const file of await readdir(this.positionDir)) {
       if (!file.endsWith('.json')) continue;
@@ -209,13 +256,13 @@ export class DurableLog {
    * Appends one record of `count` samples. Resolves with its sequence number once the record is
    * durable under the fsync policy. Appends arriving together share one write and one fsync.
    */
-  append(payload: Uint8Array, count: number): Promise<number> {
+  append(payload: Uint8Array, count: number, note?: unknown): Promise<number> {
     if (this.closed) return Promise.reject(new Error('buffer is closed'));
     if (payload.length > MAX_PAYLOAD_BYTES) {
       return Promise.reject(new Error(`record of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`));
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ payload, count, resolve, reject });
+      this.pending.push({ payload, count, note, resolve, reject });
       this.flushing ??= new Promise<void>((done) => setImmediate(done)).then(() => this.flush());
     });
   }
@@ -235,18 +282,93 @@ export class DurableLog {
     }
   }
 
+  /**
+   * Writes a batch of appends, a segment's worth per write, so that drops stay a segment at a time
+   * however much piled up meanwhile. An append with an empty payload is no record: only a note for
+   * the sealer (a request to seal now); it resolves with the sequence number written last.
+   */
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const incoming = batch.reduce((sum, p) => sum + HEADER_BYTES + p.payload.length, 0);
-    const accepted = await this.makeRoom(batch, incoming);
-    if (accepted.length === 0) return;
-    let segment = this.segments.at(-1) as Segment;
-    if (segment.size > 0 && segment.size + incoming > this.segmentBytes) segment = await this.rotate();
+    const seal =
+      this.sealer?.sizeOf(
+        batch.map((p) => p.note),
+        this.tight(batchBytes(batch)),
+      ) ?? 0;
+    const accepted = await this.makeRoom(batch, batchBytes(batch) + seal);
+    let chunk: Pending[] = [];
+    let bytes = 0;
+    for (const item of accepted) {
+      if (chunk.length > 0 && bytes + recordBytes(item) > this.segmentBytes) {
+        await this.writeChunk(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(item);
+      bytes += recordBytes(item);
+    }
+    if (chunk.length > 0) await this.writeChunk(chunk);
+  }
+
+  /**
+   * One write: the chunk's records and, when the sealer says so, its seal after them. A segment is
+   * only closed right after a seal, so a segment's points and the seals covering them stay together:
+   * dropping a segment drops both, and the next attestation explains the gap in the chain.
+   */
+  private async writeChunk(chunk: Pending[]): Promise<void> {
+    const seal = this.sealer?.seal(
+      chunk.map((p) => p.note),
+      this.tight(batchBytes(chunk)),
+    );
+    const records: { payload: Uint8Array; count: number }[] = chunk.filter((p) => p.payload.length > 0);
+    if (seal) records.push({ payload: seal, count: 0 });
+    let seqs: number[] | undefined;
+    try {
+      seqs = [];
+      if (records.length > 0) {
+        let segment = this.segments.at(-1) as Segment;
+        const bytes = batchBytes(records);
+        if (segment.size > 0 && segment.size + bytes > this.segmentBytes && this.sealedEnd(segment))
+          segment = await this.rotate();
+        seqs = await this.writeToSegment(segment, records);
+        if (seal) this.sealedUpTo = (seqs.at(-1) as number) + 1;
+      }
+    } catch (error) {
+      seqs = undefined;
+      throw error;
+    } finally {
+      // Before the appends resolve: their callers see the sealer's state after this write.
+      this.sealer?.written(seqs !== undefined);
+    }
+    let r = 0;
+    for (const item of chunk) {
+      if (item.payload.length > 0) r++;
+      item.resolve(r > 0 ? (seqs[r - 1] as number) : this.nextSeq - 1);
+    }
+  }
+
+  /**
+   * Whether the buffer, with `incoming` bytes more, passes three quarters of what it may hold: then
+   * every write is sealed, so the segment it ends in can be closed and dropped when room is needed.
+   */
+  private tight(incoming: number): boolean {
+    return (this.totalBytes + incoming) * 4 > this.capacity * 3;
+  }
+
+  /** Whether a segment ends with a seal (or nothing needs sealing): the only place it may be closed. */
+  private sealedEnd(segment: Segment): boolean {
+    return segment.endSeq <= this.sealedLimit;
+  }
+
+  /** One write (and sync) of records at the end of a segment; their sequence numbers. */
+  private async writeToSegment(
+    segment: Segment,
+    records: { payload: Uint8Array; count: number }[],
+  ): Promise<number[]> {
     const time = this.now();
     const buffers: Uint8Array[] = [];
-    const metas = accepted.map((item) => {
-      const meta = { seq: this.nextSeq, count: item.count, time };
+    const metas = records.map((record) => {
+      const meta = { seq: this.nextSeq, count: record.count, time };
       this.nextSeq += 1;
-      buffers.push(encodeHeader(meta, item.payload), item.payload);
+      buffers.push(encodeHeader(meta, record.payload), record.payload);
       return meta;
     });
     await segment.openForAppend();
@@ -259,16 +381,14 @@ export class DurableLog {
       await this.undoWrite(segment, metas.length);
       throw error;
     }
-    this.disk.wrote(incoming);
     let offset = segment.size;
     metas.forEach((meta, i) => {
       segment.index(meta, offset);
-      offset += HEADER_BYTES + (accepted[i] as Pending).payload.length;
+      offset += HEADER_BYTES + (records[i] as { payload: Uint8Array }).payload.length;
     });
+    this.disk.wrote(offset - segment.size);
     segment.size = offset;
-    metas.forEach((meta, i) => {
-      (accepted[i] as Pending).resolve(meta.seq);
-    });
+    return metas.map((m) => m.seq);
   }
 
   /**
@@ -322,6 +442,7 @@ export class DurableLog {
    * Applies the age bound, then the byte bound (maxBytes, or the disk's free space less minFree when
    * that is smaller) with the chosen policy; returns what may be written.
    */
+  /** `incoming`: the batch's bytes, and room for a seal beside them. */
   private async makeRoom(batch: Pending[], incoming: number): Promise<Pending[]> {
     await this.dropExpired();
     const held = this.totalBytes;
@@ -334,13 +455,23 @@ export class DurableLog {
       this.refuse(batch, 'refused', `buffer full (${this.capacity} bytes): new samples refused`);
       return [];
     }
-    // A batch larger than maxBytes alone is still written; one larger than the disk offers with the
-    // buffer emptied cannot be, and dropping older records for it would lose them for nothing.
+    // A batch larger than maxBytes alone is still written. One larger than the disk offers with the
+    // buffer emptied cannot be: its newest records are kept, as many as fit, the older ones dropped.
     if (reason === 'disk' && incoming > this.capacity) {
-      this.refuse(batch, 'disk', `disk full: ${Math.max(0, this.capacity)} bytes left for the buffer`);
-      return [];
+      let room = this.capacity - (incoming - batchBytes(batch));
+      let keep = batch.length;
+      while (keep > 0 && room >= recordBytes(batch[keep - 1] as Pending))
+        room -= recordBytes(batch[--keep] as Pending);
+      const refused = batch.slice(0, keep);
+      batch = batch.slice(keep);
+      incoming -= batchBytes(refused);
+      if (refused.length > 0)
+        this.refuse(refused, 'disk', `disk full: ${Math.max(0, this.capacity)} bytes left for the buffer`);
+      if (batch.length === 0) return [];
     }
     while (this.totalBytes + incoming > this.capacity && this.segments.length > 0) {
+      // Points not sealed yet (the newest second or so) are not dropped unattested.
+      if (!this.sealedEnd(this.segments[0] as Segment)) break;
       if (this.segments.length === 1) {
         const only = this.segments[0] as Segment;
         if (only.size === 0) break;
@@ -359,12 +490,18 @@ export class DurableLog {
     for (const item of batch) item.reject(new BufferFullError(message));
   }
 
+  /** The first sequence number not covered by a seal; no limit without a sealer. */
+  private get sealedLimit(): number {
+    return this.sealer ? this.sealedUpTo : Number.POSITIVE_INFINITY;
+  }
+
   private async dropExpired(): Promise<void> {
     if (this.options.maxAgeMs <= 0) return;
     const cutoff = this.now() - this.options.maxAgeMs;
     while (
       this.segments.length > 1 &&
-      ((this.segments[0] as Segment).lastTime ?? Number.POSITIVE_INFINITY) < cutoff
+      ((this.segments[0] as Segment).lastTime ?? Number.POSITIVE_INFINITY) < cutoff &&
+      (this.segments[0] as Segment).endSeq <= this.sealedLimit
     ) {
       await this.dropOldestSegment('age');
     }
@@ -447,18 +584,30 @@ export class DurableLog {
   }
 
   /** Reads up to `maxRecords` records from sequence number `from` on, whoever has acknowledged them. */
-  readFrom(from: number, maxRecords: number): Promise<LogRecord[]> {
-    return this.exclusive(() => this.readLocked(from, maxRecords));
+  /**
+   * Reads up to `maxRecords` records from sequence number `from` on, whoever has acknowledged them,
+   * and no more records than hold `maxSamples` samples (at least one): only what a batch takes is read.
+   */
+  readFrom(from: number, maxRecords: number, maxSamples = Number.POSITIVE_INFINITY): Promise<LogRecord[]> {
+    return this.exclusive(() => this.readLocked(from, maxRecords, maxSamples));
   }
 
-  private async readLocked(from: number, maxRecords: number): Promise<LogRecord[]> {
+  private async readLocked(from: number, maxRecords: number, maxSamples: number): Promise<LogRecord[]> {
     const start = Math.max(from, this.firstSeq);
     const out: LogRecord[] = [];
+    let samples = 0;
     for (const segment of this.segments) {
-      if (segment.endSeq <= start || out.length >= maxRecords) continue;
+      if (segment.endSeq <= start || out.length >= maxRecords || samples >= maxSamples) continue;
       let i = segment.locate(start);
       if (i >= segment.records) continue;
-      const take = Math.min(segment.records - i, maxRecords - out.length);
+      let take = 0;
+      while (
+        i + take < segment.records &&
+        out.length + take < maxRecords &&
+        (out.length + take === 0 || samples + (segment.counts[i + take] as number) <= maxSamples)
+      )
+        samples += segment.counts[i + take++] as number;
+      if (take === 0) break;
       const begin = segment.offsets[i] as number;
       const end = i + take < segment.records ? (segment.offsets[i + take] as number) : segment.size;
       const bytes = await readSpan(segment.file, begin, end);
@@ -469,6 +618,7 @@ export class DurableLog {
           seq: segment.seqs[i] as number,
           count: segment.counts[i] as number,
           time: segment.times[i] as number,
+          format: payloadFormat(bytes, at) as PayloadFormat,
           payload: bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length),
         });
       }
@@ -483,15 +633,24 @@ export class DurableLog {
 
   /**
    * Marks records [from, to) delivered for `reader`, frees what every reader has, then saves the
-   * position. Freeing comes first: on a full disk the position file can only be written once space
-   * is free. A position lost in a crash only means records are sent again (the same points).
+   * position within POSITION_SAVE_MS (one file write and sync a second, not one a batch). Freeing
+   * comes first: on a full disk the position file can only be written once space is free. A
+   * position lost in a crash only means records are sent again (the same points).
    */
   async ack(reader: string, from: number, to: number): Promise<void> {
     const position = this.positions.get(reader);
     if (!position) throw new Error(`unknown buffer reader "${reader}"`);
     if (!position.ack(from, Math.min(to, this.nextSeq))) return;
     await this.exclusive(() => this.release());
-    await this.savePosition(reader);
+    this.unsaved.add(reader);
+    this.positionTimer ??= setTimeout(() => {
+      this.positionTimer = undefined;
+      void this.saveUnsaved();
+    }, POSITION_SAVE_MS);
+  }
+
+  private async saveUnsaved(): Promise<void> {
+    for (const reader of [...this.unsaved]) await this.savePosition(reader);
   }
 
   /**
@@ -500,18 +659,21 @@ export class DurableLog {
    */
   private async savePosition(reader: string): Promise<void> {
     const position = this.positions.get(reader) as ReaderPosition;
+    this.unsaved.delete(reader);
     try {
       await writeFileAtomic(path.join(this.positionDir, `${reader}.json`), position.serialize());
     } catch (error) {
-      if (!this.unsaved.has(reader))
+      if (!this.failedSaves.has(reader))
         this.options.log.error(
           { reader, err: (error as Error).message },
           'buffer: could not save a reader position; kept in memory, saved again later',
         );
+      this.failedSaves.add(reader);
       this.unsaved.add(reader);
       return;
     }
-    if (this.unsaved.delete(reader)) this.options.log.info({ reader }, 'buffer: reader position saved again');
+    if (this.failedSaves.delete(reader))
+      this.options.log.info({ reader }, 'buffer: reader position saved again');
   }
 
   /** The newest record the log holds, if any. */
@@ -526,6 +688,7 @@ export class DurableLog {
           seq,
           count: segment.counts.at(-1) as number,
           time: segment.times.at(-1) as number,
+          format: payloadFormat(bytes, 0) as PayloadFormat,
           payload: bytes.subarray(HEADER_BYTES),
         },
       ];
@@ -539,9 +702,13 @@ export class DurableLog {
     return segment?.times[segment.locate(seq)];
   }
 
-  /** Samples held in records the position has not acknowledged. */
-  samplesAfter(position: Readonly<ReaderPosition>): number {
-    let unacked = 0;
+  /**
+   * Records and samples held that the position has not acknowledged. Records count the seals too (an
+   * attestation record holds no machine sample: a sink of attestations waits for records).
+   */
+  backlog(position: Readonly<ReaderPosition>): { samples: number; records: number } {
+    let samples = 0;
+    let records = 0;
     const gaps: [number, number][] = [];
     let from = position.next;
     for (const [a, b] of position.ranges) {
@@ -551,9 +718,12 @@ export class DurableLog {
     gaps.push([from, this.nextSeq]);
     for (const segment of this.segments) {
       for (const [a, b] of gaps)
-        if (b > segment.firstSeq && a < segment.endSeq) unacked += segment.samplesBetween(a, b);
+        if (b > segment.firstSeq && a < segment.endSeq) {
+          samples += segment.samplesBetween(a, b);
+          records += segment.locate(b) - segment.locate(a);
+        }
     }
-    return unacked;
+    return { samples, records };
   }
 
   /** The first sequence number of a record appended at or after `time` (nextSeq when none). */
@@ -572,7 +742,7 @@ export class DurableLog {
    * may not), the segment holding the newest record is kept, so nothing it carries is lost.
    */
   private async release(): Promise<void> {
-    const min = Math.min(...[...this.positions.values()].map((p) => p.next));
+    const min = Math.min(this.sealedLimit, ...[...this.positions.values()].map((p) => p.next));
     let keepNewest = false;
     if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0) {
       try {
@@ -638,7 +808,9 @@ export class DurableLog {
       this.endDropEpisode();
       for (const segment of this.segments) await segment.close();
     });
-    for (const reader of [...this.unsaved]) await this.savePosition(reader);
+    clearTimeout(this.positionTimer);
+    this.positionTimer = undefined;
+    await this.saveUnsaved();
   }
 }
 

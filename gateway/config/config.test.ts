@@ -72,7 +72,7 @@ describe('gateway config', () => {
   it('loads a valid file, substituting secrets from the environment', async () => {
     const file = await write('ok.yaml', VALID);
     const config = loadGatewayConfig(file, [echoPlugin], { MQTT_PASSWORD: 's3cret' });
-    expect(config.gateway).toEqual({ id: 'gw-01', dataDir: './data', attest: true });
+    expect(config.gateway).toEqual({ id: 'gw-01', dataDir: './data', attest: true, attestEvery: 10_000 });
     expect(config.connections[0]).toMatchObject({ id: 'broker', password: 's3cret' });
   });
 

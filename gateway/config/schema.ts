@@ -27,7 +27,12 @@ export const gatewaySectionSchema = z
       .boolean()
       .default(true)
       .describe(
-        'Sign a hash-chained attestation of every batch with the gateway key, so a bureau can verify the store (shugai verify)',
+        'Sign hash-chained attestations of what the gateway stores with its key, so a bureau can verify the store (shugai verify)',
+      ),
+    attestEvery: duration
+      .default(10_000)
+      .describe(
+        'An attestation covers the points of this long, or 5,000 points, whichever comes first, e.g. 10s. Shorter: findings name a shorter span; longer: fewer attestations to store (each is ~0.5 KB + 0.2 KB a device)',
       ),
   })
   .strict();

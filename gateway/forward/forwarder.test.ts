@@ -5,10 +5,10 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { DurableLog } from '../buffer/log.ts';
-import { encodeSamples } from '../buffer/sample-codec.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../sinks/sink.ts';
+import { toLines } from '../sinks/line-protocol.ts';
+import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../sinks/sink.ts';
 import { DEFAULT_FORWARDER_OPTIONS, type ForwarderOptions, SinkForwarder } from './forwarder.ts';
 
 /** A sink whose answers the test scripts; it records what it was given. */
@@ -18,9 +18,10 @@ class ScriptedSink implements Sink {
     readonly name: string,
     private readonly answer: (batch: readonly StoredSample[], call: number) => WriteOutcome,
   ) {}
-  async write(batch: readonly StoredSample[]): Promise<WriteOutcome> {
-    const outcome = this.answer(batch, this.writes.length);
-    this.writes.push([...batch]);
+  async write(batch: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
+    const samples = batch instanceof Batch ? batch.samples() : batch;
+    const outcome = this.answer(samples, this.writes.length);
+    this.writes.push([...samples]);
     return outcome;
   }
   async close(): Promise<void> {}
@@ -63,6 +64,7 @@ async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: (
     sink,
     {
       ...DEFAULT_FORWARDER_OPTIONS,
+      gatewayId: 'gw-test',
       retryInitialMs: 10,
       retryMaxMs: 40,
       authRetryMs: 30,
@@ -78,7 +80,10 @@ async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: (
     await log.close();
   });
   const append = async (samples: StoredSample[]) => {
-    await log.append(encodeSamples(samples), samples.length);
+    await log.append(
+      Buffer.from(toLines(samples, { measurement: 'samples', gatewayId: 'gw-test' })),
+      samples.length,
+    );
     forwarder.notify(samples.length);
   };
   return { dir, log, metrics, forwarder, append };
@@ -233,7 +238,7 @@ describe('sink forwarder', () => {
     const again = new SinkForwarder(
       reopened,
       sink,
-      { ...DEFAULT_FORWARDER_OPTIONS, flushIntervalMs: 20 },
+      { ...DEFAULT_FORWARDER_OPTIONS, gatewayId: 'gw-test', flushIntervalMs: 20 },
       new GatewayMetrics(new Registry()),
       silentLogger,
     );

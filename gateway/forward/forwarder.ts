@@ -11,9 +11,8 @@
 import { ConditionLog } from '../../collector/conditions.ts';
 import type { Logger } from '../../core/log.ts';
 import type { DurableLog, LogRecord } from '../buffer/log.ts';
-import { decodeSamples } from '../buffer/sample-codec.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import type { Sink, StoredSample, WriteOutcome } from '../sinks/sink.ts';
+import { Batch, type Sink, type WriteOutcome } from '../sinks/sink.ts';
 
 export interface ForwarderOptions {
   /** Most samples in one write. */
@@ -28,9 +27,14 @@ export interface ForwarderOptions {
   retryMaxMs: number;
   /** Wait after 401/403 before trying again (ms). */
   authRetryMs: number;
+  /** The gateway's id, for records written before version 2 (their lines are made here). */
+  gatewayId: string;
 }
 
-export const DEFAULT_FORWARDER_OPTIONS: ForwarderOptions = {
+/** Writes to a sink on their way at once, so one is prepared while the other is answered. */
+const IN_FLIGHT = 2;
+
+export const DEFAULT_FORWARDER_OPTIONS: Omit<ForwarderOptions, 'gatewayId'> = {
   batchMaxSamples: 5000,
   flushIntervalMs: 1000,
   backlogRate: 20_000,
@@ -152,16 +156,35 @@ export class SinkForwarder {
     }
   }
 
-  /** Sends all live records (until `deadline`); false when a write must be retried later. */
+  /**
+   * Sends all live records (until `deadline`), IN_FLIGHT writes at a time: the next batch is read and
+   * written while the one before is on its way. False when a write must be retried later; the live
+   * cursor then stays where the first unsent batch begins (what was sent after it is sent again:
+   * the same points).
+   */
   private async sendLive(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     this.pendingLive = 0;
-    while (this.now() < deadline) {
-      const records = await this.readBatch(this.liveCursor, Number.POSITIVE_INFINITY);
-      if (records.length === 0) return true;
-      if (!(await this.deliver(records))) return false;
-      this.liveCursor = Math.max(this.liveCursor, (records.at(-1) as LogRecord).seq + 1);
+    const inFlight: { end: number; sent: Promise<boolean> }[] = [];
+    let cursor = this.liveCursor;
+    let ok = true;
+    const settle = async () => {
+      const first = inFlight.shift() as { end: number; sent: Promise<boolean> };
+      if ((await first.sent) && ok) this.liveCursor = Math.max(this.liveCursor, first.end);
+      else ok = false;
+    };
+    while (ok && this.now() < deadline) {
+      // Coming back from failures, one write at a time: the first success jumps to the present.
+      if (this.failures > 0 && inFlight.length > 0) await settle();
+      if (!ok) break;
+      cursor = Math.max(cursor, this.liveCursor);
+      const records = await this.readBatch(cursor, Number.POSITIVE_INFINITY);
+      if (records.length === 0) break;
+      cursor = (records.at(-1) as LogRecord).seq + 1;
+      inFlight.push({ end: cursor, sent: this.deliver(records) });
+      if (inFlight.length >= IN_FLIGHT) await settle();
     }
-    return true;
+    while (inFlight.length > 0) await settle();
+    return ok;
   }
 
   /** Sends one batch of backlog (below the live cursor); false when it must be retried later. */
@@ -177,27 +200,13 @@ export class SinkForwarder {
 
   /** Consecutive records from `from` (below `end`) holding at most batchMaxSamples (at least one record). */
   private async readBatch(from: number, end: number): Promise<LogRecord[]> {
-    const candidates = await this.log.read(this.sink.name, 1024, from);
-    const batch: LogRecord[] = [];
-    let samples = 0;
-    for (const record of candidates) {
-      if (record.seq >= end) break;
-      if (
-        batch.length > 0 &&
-        (record.seq !== (batch.at(-1) as LogRecord).seq + 1 ||
-          samples + record.count > this.options.batchMaxSamples)
-      )
-        break;
-      batch.push(record);
-      samples += record.count;
-    }
-    return batch;
+    const records = await this.log.readFrom(from, Math.min(1024, end - from), this.options.batchMaxSamples);
+    return records.filter((r) => r.seq < end);
   }
 
   /** Writes records to the sink and acknowledges them; false when they must be retried. */
   private async deliver(records: LogRecord[]): Promise<boolean> {
-    const samples = records.flatMap((r) => decodeSamples(r.payload));
-    const ok = await this.write(samples);
+    const ok = await this.write(Batch.ofRecords(records, this.options.gatewayId));
     if (!ok) return false;
     await this.log.ack(this.sink.name, (records[0] as LogRecord).seq, (records.at(-1) as LogRecord).seq + 1);
     if (this.failures > 0) {
@@ -209,21 +218,20 @@ export class SinkForwarder {
     return true;
   }
 
-  /** Writes samples, splitting on 413; true when they are stored or dropped by policy. */
-  private async write(samples: StoredSample[]): Promise<boolean> {
-    if (samples.length === 0) return true;
+  /** Writes a batch, splitting on 413; true when it is stored or dropped by policy. */
+  private async write(batch: Batch): Promise<boolean> {
     const started = this.now();
     const outcome = await this.sink
-      .write(samples)
+      .write(batch)
       .catch((error: Error): WriteOutcome => ({ kind: 'retry', reason: `sink failed: ${error.message}` }));
     this.metrics.sinkWriteSeconds.observe({ sink: this.sink.name }, (this.now() - started) / 1000);
     const subject = { device: `sink:${this.sink.name}` };
     switch (outcome.kind) {
       case 'ok':
-        this.metrics.sinkSamples.inc({ sink: this.sink.name }, samples.length);
+        this.metrics.sinkSamples.inc({ sink: this.sink.name }, batch.count);
         return true;
       case 'drop':
-        this.metrics.sinkSamples.inc({ sink: this.sink.name }, samples.length - outcome.rejected);
+        this.metrics.sinkSamples.inc({ sink: this.sink.name }, Math.max(0, batch.count - outcome.rejected));
         this.metrics.sinkDropped.inc({ sink: this.sink.name, reason: 'rejected' }, outcome.rejected);
         this.logger.warn(
           { sink: this.sink.name, rejected: outcome.rejected, reason: outcome.reason },
@@ -232,16 +240,17 @@ export class SinkForwarder {
         return true;
       case 'split': {
         this.metrics.sinkErrors.inc({ sink: this.sink.name, kind: 'split' });
-        if (samples.length === 1) {
-          this.metrics.sinkDropped.inc({ sink: this.sink.name, reason: 'too_large' }, 1);
+        const halves = batch.halves();
+        if (!halves) {
+          const [sample] = batch.samples();
+          this.metrics.sinkDropped.inc({ sink: this.sink.name, reason: 'too_large' }, batch.count);
           this.logger.warn(
-            { sink: this.sink.name, device: samples[0]?.device, tag: samples[0]?.tag },
+            { sink: this.sink.name, device: sample?.device, tag: sample?.tag },
             'a single sample is too large for the sink; dropped',
           );
           return true;
         }
-        const half = Math.ceil(samples.length / 2);
-        return (await this.write(samples.slice(0, half))) && (await this.write(samples.slice(half)));
+        return (await this.write(halves[0])) && (await this.write(halves[1]));
       }
       case 'auth':
         this.metrics.sinkErrors.inc({ sink: this.sink.name, kind: 'auth' });
@@ -301,7 +310,7 @@ export class SinkForwarder {
       labels,
       oldest === undefined ? 0 : Math.max(0, (this.now() - oldest) / 1000),
     );
-    this.metrics.sinkBacklogSamples.set(labels, this.log.samplesAfter(position));
+    this.metrics.sinkBacklogSamples.set(labels, this.log.backlog(position).samples);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,42 +1,52 @@
 /**
- * The entry of the pipeline: samples from collectors are typed, encoded and appended to the
- * durable log, then the forwarders are told. Nothing reaches a sink without passing through here.
+ * The entry of the pipeline: samples from collectors become lines of the buffer's records, one
+ * record per turn of the event loop, and the forwarders are told. Nothing reaches a sink without
+ * passing through here. Per sample the work is what it must be: its series by two map lookups
+ * (series.ts), one reading per tag and time (recent.ts), its line from parts escaped once, its point
+ * digest summed for the attestation (attest/attestor.ts signs slices of several records at once).
  */
-import { ConditionLog } from '../collector/conditions.ts';
-import type { Logger } from '../core/log.ts';
-import type { DataType, Device, Sample } from '../core/model.ts';
-import type { Attestor } from './attest/attestor.ts';
-import type { DurableLog } from './buffer/log.ts';
-import { BufferFullError } from './buffer/log.ts';
-import { encodeSamples } from './buffer/sample-codec.ts';
-import type { GatewayMetrics } from './metrics.ts';
-import { RecentReadings } from './recent.ts';
-import type { StoredSample } from './sinks/sink.ts';
+import { ConditionLog } from '../../collector/conditions.ts';
+import type { Logger } from '../../core/log.ts';
+import { type DataType, type Device, type Sample, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
+import { ShareSums } from '../attest/attestation.ts';
+import { type Attestor, SEAL_NOW } from '../attest/attestor.ts';
+import { pointDigest } from '../attest/canonical.ts';
+import { BufferFullError, type DurableLog } from '../buffer/log.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { StoredSample } from '../sinks/sink.ts';
+import { judge } from './recent.ts';
+import { type Series, SeriesTable } from './series.ts';
 
-/** A turn's batch is appended at once beyond this many samples, to bound record size and memory. */
-const MAX_RECORD_SAMPLES = 20_000;
+/**
+ * A turn's record is appended at once beyond this many samples (about half a megabyte of lines), to
+ * bound record size and memory: records are what the buffer drops when full, a segment at a time.
+ */
+const MAX_RECORD_SAMPLES = 5000;
 
 export class Ingest {
-  private types = new Map<string, DataType>();
+  readonly series: SeriesTable;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly listeners: ((samples: number) => void)[] = [];
-  private readonly observers: ((samples: readonly Sample[]) => void)[] = [];
-  attestor: Attestor | undefined;
-  /** Samples accepted in this turn of the event loop, appended together. */
-  private batch: StoredSample[] = [];
+  private readonly observers: ((samples: readonly StoredSample[]) => void)[] = [];
+  /** The turn's record: its lines, its samples, their digests summed per device. */
+  private text = '';
+  private count = 0;
+  private sums = new ShareSums();
   private flushScheduled = false;
+  private sealTimer: NodeJS.Timeout | undefined;
   private writeFailure: { samples: number; since: number } | undefined;
-
   private readonly conditions: ConditionLog;
 
   constructor(
     private readonly log: DurableLog,
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
-    /** The readings accepted last per tag: each (tag, source time) is stored and signed once. */
-    readonly recent: RecentReadings = new RecentReadings(),
+    gatewayId: string,
+    /** Signs what the buffer holds (set as the log's sealer too); absent when attestation is off. */
+    readonly attestor?: Attestor,
   ) {
     this.conditions = new ConditionLog(logger);
+    this.series = new SeriesTable(gatewayId);
   }
 
   /** The declared type of every tag (and of derived tags), so integers stay integers in the store. */
@@ -44,10 +54,7 @@ export class Ingest {
     devices: readonly Device[],
     derived: readonly [device: string, tag: string, type: DataType][] = [],
   ): void {
-    this.types = new Map([
-      ...devices.flatMap((d) => d.tags.map((t) => [`${d.id}\u0000${t.id}`, t.type] as const)),
-      ...derived.map(([device, tag, type]) => [`${device}\u0000${tag}`, type] as const),
-    ]);
+    this.series.declare(devices, derived);
   }
 
   onAppended(listener: (samples: number) => void): void {
@@ -55,17 +62,20 @@ export class Ingest {
   }
 
   /** Sees every accepted sample (for derived data); runs synchronously, must not throw. */
-  onAccepted(observer: (samples: readonly Sample[]) => void): void {
+  onAccepted(observer: (samples: readonly StoredSample[]) => void): void {
     this.observers.push(observer);
   }
 
   /** Accepts samples from a collector; never throws (collectors must not be disturbed). */
   accept = (samples: readonly Sample[]): void => {
-    const typed: StoredSample[] = [];
+    const observed: StoredSample[] | undefined = this.observers.length > 0 ? [] : undefined;
+    let repeats = 0;
+    const before = this.count;
     for (const s of samples) {
-      const verdict = this.recent.check(s);
+      const series = this.series.get(s.device, s.tag, s.value);
+      const verdict = judge(series, s);
       if (verdict === 'repeat') {
-        this.metrics.ingestDuplicates.inc();
+        repeats++;
         continue;
       }
       if (verdict === 'conflict') {
@@ -77,54 +87,126 @@ export class Ingest {
         );
         continue;
       }
-      const type = this.typeOf(s);
+      let type = series.type;
+      let quality = s.quality;
       if (typeof s.value === 'number' && !Number.isFinite(s.value)) {
         // NaN or ±Infinity is no reading: a bad sample, whatever the source said, of a float (an
         // integer field cannot hold it); stores keep its text.
         this.metrics.ingestNonFinite.inc({ device: s.device });
-        typed.push({ ...s, type: 'number', quality: 'bad' });
-      } else typed.push({ ...s, type });
+        type = 'number';
+        quality = 'bad';
+      } else if (quality === 'good') series.lastGood = s;
+      this.add(series, s, type, quality, observed);
     }
-    if (typed.length === 0) return;
-    for (const s of typed) this.batch.push(s);
-    // Everything accepted in one turn of the event loop becomes one record with one attestation:
-    // an MQTT flood of one-value messages must not cost a record and a signature per message.
-    if (this.batch.length >= MAX_RECORD_SAMPLES) this.flush();
+    if (repeats > 0) this.metrics.ingestDuplicates.inc(repeats);
+    if (this.count === before) return;
+    if (this.count >= MAX_RECORD_SAMPLES) this.flush();
     else if (!this.flushScheduled) {
+      // Everything accepted in one turn of the event loop is one record.
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    for (const observer of this.observers) observer(typed);
+    if (observed) for (const observer of this.observers) observer(observed);
+  };
+
+  private add(
+    series: Series,
+    s: Sample,
+    type: DataType,
+    quality: Sample['quality'],
+    observed: StoredSample[] | undefined,
+  ): void {
+    this.text += series.line(s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
+    this.count++;
+    if (this.attestor || observed) {
+      const stored: StoredSample = {
+        device: s.device,
+        tag: s.tag,
+        type,
+        value: s.value,
+        quality,
+        statusCode: s.statusCode,
+        sourceTime: s.sourceTime,
+        receivedAt: s.receivedAt,
+      };
+      if (this.attestor) this.sums.add(s.device, s.sourceTime, pointDigest(stored));
+      observed?.push(stored);
+    }
+  }
+
+  /**
+   * The link to these devices is lost: each tag's last good value is written again once, bad, with
+   * STATUS_NO_COMMUNICATION at the gateway's time, so it stops counting as true; the first fresh
+   * reading makes the tag good again.
+   */
+  linkLost = (devices: readonly string[]): void => {
+    const now = Date.now();
+    const marks: Sample[] = [];
+    for (const device of devices)
+      for (const series of this.series.ofDevice(device)) {
+        const last = series.lastGood;
+        if (!last) continue;
+        series.lastGood = undefined;
+        marks.push({
+          ...last,
+          quality: 'bad',
+          statusCode: STATUS_NO_COMMUNICATION,
+          sourceTime: now,
+          receivedAt: now,
+        });
+      }
+    if (marks.length > 0) this.accept(marks);
   };
 
   private flush(): void {
     this.flushScheduled = false;
-    const typed = this.batch;
-    if (typed.length === 0) return;
-    this.batch = [];
-    // The attestation rides in the same record as the samples it vouches for.
-    this.append(this.attestor ? [...typed, this.attestor.attest(typed)] : typed, typed.length);
+    if (this.count === 0) return;
+    const payload = Buffer.from(this.text);
+    const count = this.count;
+    const sums = this.sums;
+    this.text = '';
+    this.count = 0;
+    this.sums = new ShareSums();
+    this.append(payload, count, sums);
   }
 
-  /** Appends one record; `data` counts its machine samples, so every count of the buffer is of data. */
-  private append(record: StoredSample[], data: number): void {
+  /** Appends one record; `count` is its machine samples, so every count of the buffer is of data. */
+  private append(payload: Buffer, count: number, note: unknown): void {
     const append = this.log
-      .append(encodeSamples(record), data)
+      .append(payload, count, note)
       .then(() => {
         this.endWriteFailure();
-        for (const listener of this.listeners) listener(data);
+        for (const listener of this.listeners) listener(count);
+        this.armSealTimer();
       })
       .catch((error: Error) => {
         // BufferFullError is counted by the log itself (refuse-new, disk); anything else is a disk failure.
-        if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, data);
+        if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, count);
       })
       .finally(() => this.pending.delete(append));
     this.pending.add(append);
   }
 
   /**
+   * Points on disk wait at most the attestor's slice length for their attestation: when no later
+   * write seals them, a seal request (an empty append) does.
+   */
+  private armSealTimer(): void {
+    const attestor = this.attestor;
+    if (!attestor || this.sealTimer || attestor.slicePoints === 0) return;
+    const due = (attestor.sliceOpenedAt ?? Date.now()) + attestor.sliceMs - Date.now();
+    this.sealTimer = setTimeout(
+      () => {
+        this.sealTimer = undefined;
+        if (attestor.slicePoints > 0) this.append(Buffer.alloc(0), 0, SEAL_NOW);
+      },
+      Math.max(0, due),
+    );
+  }
+
+  /**
    * A failed append (an I/O error the buffer's bounds did not foresee): counted, explained in the next
-   * attestation (its sequence number was used), logged once per episode rather than per append.
+   * attestation, logged once per episode rather than per append.
    */
   private noteWriteFailure(error: Error, samples: number): void {
     this.metrics.bufferDropped.inc({ reason: 'write_error' }, samples);
@@ -149,33 +231,23 @@ export class Ingest {
 
   /**
    * Resolves once everything accepted so far is appended (durable under the fsync policy) or counted
-   * as dropped. The turn's batch is flushed by a setImmediate queued before this one, so batching
+   * as dropped. The turn's record is flushed by a setImmediate queued before this one, so batching
    * is kept: all callers of one turn share the record and its fsync.
    */
   durable = (): Promise<void> =>
     new Promise((resolve) => setImmediate(() => void Promise.all([...this.pending]).then(() => resolve())));
 
   /**
-   * Appends what is pending and waits for it. Drops noted since the last attestation (the buffer
-   * made room for the last batch, say) are attested in a record of their own, so the store says
-   * how much was dropped even when no data follows.
+   * Appends what is pending, seals what is not attested yet (points, and drops noted since the last
+   * attestation, so the store says how much was dropped even when no data follows), and waits.
    */
   async settle(): Promise<void> {
+    clearTimeout(this.sealTimer);
+    this.sealTimer = undefined;
     this.flush();
+    if (this.attestor) this.append(Buffer.alloc(0), 0, SEAL_NOW);
     while (this.pending.size > 0) await Promise.all([...this.pending]);
-    if (this.attestor?.unattestedDrops) {
-      this.append([this.attestor.attest([])], 0);
-      await Promise.all([...this.pending]);
-    }
-  }
-
-  private typeOf(sample: Sample): DataType {
-    const declared = this.types.get(`${sample.device}\u0000${sample.tag}`);
-    if (declared) return declared;
-    return typeof sample.value === 'boolean'
-      ? 'boolean'
-      : typeof sample.value === 'string'
-        ? 'string'
-        : 'number';
+    clearTimeout(this.sealTimer);
+    this.sealTimer = undefined;
   }
 }

@@ -14,14 +14,15 @@
  * the gateway accepted it before it could acknowledge it. The state survives restarts: saved with
  * the chain head and replayed from the buffer's newer records.
  */
-import type { Quality, SampleValue } from '../core/model.ts';
+import type { Quality, SampleValue } from '../../core/model.ts';
+import type { Series, SeriesTable } from './series.ts';
 
 /** Readings remembered per tag. */
 export const DEPTH = 8;
 
 export type Verdict = 'new' | 'repeat' | 'conflict';
 
-interface History {
+export interface History {
   /** The latest source time accepted. */
   high: number;
   times: number[];
@@ -31,71 +32,65 @@ interface History {
   next: number;
 }
 
-type StoredReading = [time: number, value: SampleValue | { n: string }, quality: Quality];
-
 export interface Reading {
-  device: string;
-  tag: string;
   sourceTime: number;
   value: SampleValue;
   quality: Quality;
   resent?: boolean;
 }
 
-export class RecentReadings {
-  private readonly tags = new Map<string, History>();
-
-  /** Judges a reading against its tag's recent ones, and remembers it when it is new. */
-  check(r: Reading): Verdict {
-    const key = `${r.device}\u0000${r.tag}`;
-    let history = this.tags.get(key);
-    if (history) {
-      const i = history.times.indexOf(r.sourceTime);
-      if (i >= 0)
-        return Object.is(history.values[i], r.value) && history.qualities[i] === r.quality
-          ? 'repeat'
-          : 'conflict';
-      if (r.resent && r.sourceTime <= history.high) return 'repeat';
-    } else {
-      history = { high: r.sourceTime, times: [], values: [], qualities: [], next: 0 };
-      this.tags.set(key, history);
-    }
-    history.high = Math.max(history.high, r.sourceTime);
-    history.times[history.next] = r.sourceTime;
-    history.values[history.next] = r.value;
-    history.qualities[history.next] = r.quality;
-    history.next = (history.next + 1) % DEPTH;
-    return 'new';
+/** Judges a reading against its series' recent ones, and remembers it when it is new. */
+export function judge(series: { history: History | undefined }, r: Reading): Verdict {
+  let history = series.history;
+  if (history) {
+    const i = history.times.indexOf(r.sourceTime);
+    if (i >= 0)
+      return Object.is(history.values[i], r.value) && history.qualities[i] === r.quality
+        ? 'repeat'
+        : 'conflict';
+    if (r.resent && r.sourceTime <= history.high) return 'repeat';
+  } else {
+    history = { high: r.sourceTime, times: [], values: [], qualities: [], next: 0 };
+    series.history = history;
   }
+  history.high = Math.max(history.high, r.sourceTime);
+  history.times[history.next] = r.sourceTime;
+  history.values[history.next] = r.value;
+  history.qualities[history.next] = r.quality;
+  history.next = (history.next + 1) % DEPTH;
+  return 'new';
+}
 
-  /** The state as JSON, oldest reading of each tag first; a non-finite number as `{"n": text}`. */
-  serialize(): string {
-    const out: [string, string, number, StoredReading[]][] = [];
-    for (const [key, h] of this.tags) {
-      const [device, tag] = key.split('\u0000') as [string, string];
-      const readings: StoredReading[] = [];
-      for (let n = 0; n < h.times.length; n++) {
-        const i = (h.next + n) % h.times.length;
-        const value = h.values[i] as SampleValue;
-        const stored = typeof value === 'number' && !Number.isFinite(value) ? { n: String(value) } : value;
-        readings.push([h.times[i] as number, stored, h.qualities[i] as Quality]);
-      }
-      out.push([device, tag, h.high, readings]);
+type StoredReading = [time: number, value: SampleValue | { n: string }, quality: Quality];
+
+/** The recent readings of every series as JSON, oldest first; a non-finite number as `{"n": text}`. */
+export function serializeRecent(table: Iterable<Series>): string {
+  const out: [string, string, number, StoredReading[]][] = [];
+  for (const series of table) {
+    const h = series.history;
+    if (!h) continue;
+    const readings: StoredReading[] = [];
+    for (let n = 0; n < h.times.length; n++) {
+      const i = (h.next + n) % h.times.length;
+      const value = h.values[i] as SampleValue;
+      const stored = typeof value === 'number' && !Number.isFinite(value) ? { n: String(value) } : value;
+      readings.push([h.times[i] as number, stored, h.qualities[i] as Quality]);
     }
-    return JSON.stringify(out);
+    out.push([series.device, series.tag, h.high, readings]);
   }
+  return JSON.stringify(out);
+}
 
-  static parse(text: string): RecentReadings {
-    const recent = new RecentReadings();
-    const stored = JSON.parse(text) as [string, string, number, StoredReading[]][];
-    for (const [device, tag, high, readings] of stored) {
-      for (const [sourceTime, value, quality] of readings) {
-        const restored = typeof value === 'object' ? Number(value.n) : value;
-        recent.check({ device, tag, sourceTime, value: restored, quality });
-      }
-      const history = recent.tags.get(`${device}\u0000${tag}`);
-      if (history) history.high = Math.max(history.high, high);
+/** Takes back what serializeRecent saved into the table's series. */
+export function restoreRecent(table: SeriesTable, text: string): void {
+  const stored = JSON.parse(text) as [string, string, number, StoredReading[]][];
+  for (const [device, tag, high, readings] of stored) {
+    let series: Series | undefined;
+    for (const [sourceTime, value, quality] of readings) {
+      const restored = typeof value === 'object' ? Number(value.n) : value;
+      series ??= table.get(device, tag, restored);
+      judge(series, { sourceTime, value: restored, quality });
     }
-    return recent;
+    if (series?.history) series.history.high = Math.max(series.history.high, high);
   }
 }

@@ -108,7 +108,18 @@ describe.skipIf(!pymodbusBinary.available)('evidence chain', () => {
     const tampered = shugai(...args);
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toContain('NOT CLEAN');
-    expect(tampered.stdout).toContain(`[altered] press-1, ${new Date(victim.ts).toISOString()}`);
+    expect(tampered.stdout).toContain('[altered] press-1, ');
+    // The finding names the device, the kind, and the attested slice (about a second) holding the edit.
+    const findings = (
+      JSON.parse(shugai(...args, '--json').stdout) as {
+        findings: { kind: string; device?: string; from: number; to: number }[];
+      }
+    ).findings;
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind: 'altered', device: 'press-1' });
+    expect(findings[0]?.from).toBeLessThanOrEqual(victim.ts);
+    expect(findings[0]?.to).toBeGreaterThanOrEqual(victim.ts);
+    expect((findings[0]?.to ?? 0) - (findings[0]?.from ?? 0)).toBeLessThanOrEqual(2000);
   });
 
   it('refuses a verification it cannot do, with a clear reason and exit code 2', { timeout: 120_000 }, () => {

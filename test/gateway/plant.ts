@@ -33,6 +33,7 @@ export async function writePlant(options: PlantOptions): Promise<string> {
       'gateway:',
       '  id: gw-test',
       '  dataDir: ./data',
+      '  attestEvery: 1s',
       'http: { port: 0 }',
       'forward: { flushInterval: 100ms, retryInitial: 100ms, retryMax: 500ms }',
       options.buffer ?? 'buffer: { fsync: always }',
