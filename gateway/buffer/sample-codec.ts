@@ -1,7 +1,7 @@
 /**
- * How a batch of samples is written into one log record: compact JSON with the (device, tag, type)
- * keys listed once per record, and times as offsets from the first source time. About a third of
- * the size of plain JSON objects; still readable with `jq` when a record is set aside as corrupt.
+ * The payload of buffer records before version 2 (magic SHG1): compact JSON with the (device, tag,
+ * type) keys listed once per record, and times as offsets from the first source time. Read so that a
+ * gateway upgraded with a backlog sends it; written only by tests that make such a buffer.
  */
 import { type DataType, nonFiniteText, type Quality } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';

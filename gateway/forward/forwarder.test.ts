@@ -1,10 +1,12 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { DurableLog } from '../buffer/log.ts';
+import { encodeHeader } from '../buffer/record.ts';
+import { encodeSamples } from '../buffer/sample-codec.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
 import { toLines } from '../sinks/line-protocol.ts';
@@ -119,6 +121,39 @@ describe('sink forwarder', () => {
     for await (const s of store.samples({ from: 0, to: Number.MAX_SAFE_INTEGER })) rows.push(s);
     expect(rows).toEqual([sample(1), sample(2), sample(3)]);
     expect(log.position('embedded')).toBe(2);
+    await store.close();
+  });
+
+  it('sends the records an earlier version wrote (compact JSON) after an upgrade, then the new ones', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-upgrade-'));
+    // The buffer a gateway before version 2 left: one segment of JSON records.
+    const old = [[sample(1), sample(2)], [sample(3, 1_700_000_000_500)]];
+    const bytes = old.flatMap((samples, seq) => {
+      const payload = encodeSamples(samples);
+      return [encodeHeader({ seq, count: samples.length, time: 0 }, payload, 'json'), payload];
+    });
+    await mkdir(path.join(dir, 'segments'), { recursive: true });
+    await writeFile(path.join(dir, 'segments', '00000000000000000000.seg'), Buffer.concat(bytes));
+    const store = new EmbeddedStore('embedded', path.join(dir, 's.db'));
+    const log = await openLog(dir);
+    const forwarder = new SinkForwarder(
+      log,
+      store,
+      { ...DEFAULT_FORWARDER_OPTIONS, gatewayId: 'gw-test', flushIntervalMs: 20 },
+      new GatewayMetrics(new Registry()),
+      silentLogger,
+    );
+    cleanups.push(async () => {
+      await forwarder.stop();
+      await log.close();
+    });
+    await forwarder.start();
+    await log.append(Buffer.from(toLines([sample(4)], { measurement: 'samples', gatewayId: 'gw-test' })), 1);
+    forwarder.notify(1);
+    await until(() => log.position('embedded') === 3);
+    const rows: StoredSample[] = [];
+    for await (const s of store.samples({ from: 0, to: Number.MAX_SAFE_INTEGER })) rows.push(s);
+    expect(rows).toEqual([sample(1), sample(2), sample(4), sample(3, 1_700_000_000_500)]);
     await store.close();
   });
 
