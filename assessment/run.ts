@@ -191,22 +191,33 @@ export async function assessFile(
   file: string,
   options: EvidenceOptions,
 ): Promise<{ answers: Answers; report: AssessmentReport }> {
-  const input = readAnswersFile(file);
+  return assessInput(readAnswersFile(file), file, options);
+}
+
+/**
+ * Checks and scores answers already read (from a file, or posted to the platform); `source` names
+ * them in errors (`answers <source>: …`).
+ */
+export async function assessInput(
+  input: unknown,
+  source: string,
+  options: EvidenceOptions,
+): Promise<{ answers: Answers; report: AssessmentReport }> {
   const edition = (input as { edition?: unknown } | null)?.edition;
   if (typeof edition !== 'string') {
     throw new AssessmentError(
       'SHUGAI_ANSWERS_INVALID',
-      `answers ${file}: edition: expected a string, e.g. "2024"`,
+      `answers ${source}: edition: expected a string, e.g. "2024"`,
     );
   }
   const catalogue = loadCatalogue(edition);
   if (!catalogue.scorable) {
     throw new AssessmentError(
       'SHUGAI_EDITION_UNKNOWN',
-      `answers ${file}: edition ${edition} has only its level bands in the catalogue; its items were not found`,
+      `answers ${source}: edition ${edition} has only its level bands in the catalogue; its items were not found`,
     );
   }
-  const answers = parseAnswers(input, catalogue, file);
+  const answers = parseAnswers(input, catalogue, source);
   return { answers, report: buildReport(catalogue, answers, await evidenceFrom(catalogue, options)) };
 }
 

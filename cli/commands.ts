@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { registerAssess } from '../assessment/cli.ts';
 import { registerOpcuaCommands } from '../collector/opcua/cli.ts';
 import { registerRead } from '../collector/read-cli.ts';
-import { registerCentralCommands } from '../dashboards/central/cli.ts';
+import { registerPlatformCommands } from '../dashboards/platform/cli.ts';
 import { registerVerify } from '../gateway/attest/cli.ts';
 import { registerGatewayCommands } from '../gateway/cli.ts';
 import { registerPolicyCommands } from '../policies/cli.ts';
@@ -15,7 +15,7 @@ export function registerCommands(program: Command): void {
   registerGatewayCommands(program);
   registerRead(program);
   registerVerify(program);
-  registerCentralCommands(program);
+  registerPlatformCommands(program);
   registerOpcuaCommands(program);
   registerSimulate(program);
   registerPolicyCommands(program);

@@ -97,8 +97,8 @@ describe('RecordStore workflow', () => {
     expect(readFileSync(s.fileOf('acme', 1)).equals(before)).toBe(true);
     expect(s.get('acme', 1).officialLevel).toBe(2);
     // The low-level write refuses too: replacing a validated version directly.
-    const write = (s as unknown as { write: (r: unknown, m: string) => unknown }).write.bind(s);
-    expect(() => write({ ...s.get('acme', 1), assessor: 'x' }, 'replace')).toThrow(
+    const write = (s as unknown as { write: (step: unknown) => unknown }).write.bind(s);
+    expect(() => write({ record: { ...s.get('acme', 1), assessor: 'x' }, mode: 'replace' })).toThrow(
       /version 1 was validated by 李审核 at .* and cannot be changed: record the correction as a new version/,
     );
     expect(readFileSync(s.fileOf('acme', 1)).equals(before)).toBe(true);

@@ -7,11 +7,9 @@ export type CentralErrorCode =
   | 'NOT_REGISTERED'
   | 'UNKNOWN_GATEWAY'
   | 'UNAUTHORIZED'
-  | 'READS_DISABLED'
   | 'RATE_LIMITED'
   | 'TOO_MANY_FORKS'
-  | 'NOT_FOUND'
-  | 'CONFIG';
+  | 'NOT_FOUND';
 
 const STATUS: Record<CentralErrorCode, number> = {
   BAD_KEY: 400,
@@ -21,25 +19,31 @@ const STATUS: Record<CentralErrorCode, number> = {
   NOT_REGISTERED: 403,
   UNKNOWN_GATEWAY: 404,
   UNAUTHORIZED: 401,
-  READS_DISABLED: 403,
   RATE_LIMITED: 429,
   // 400: the gateway's sink drops the request and counts it; retrying could not change the answer.
   TOO_MANY_FORKS: 400,
   NOT_FOUND: 404,
-  CONFIG: 500,
 };
 
-export class CentralError extends Error {
-  readonly statusCode: number;
-
+/**
+ * An error a route answers as `{error, code}` with its HTTP status; the central service's and the
+ * platform's errors are both of this kind, so one error handler serves them.
+ */
+export class ServiceError<Code extends string = string> extends Error {
   constructor(
-    readonly code: CentralErrorCode,
+    readonly code: Code,
     message: string,
+    readonly statusCode: number,
     /** For RATE_LIMITED: when to try again, in seconds. */
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
-    this.name = 'CentralError';
-    this.statusCode = STATUS[code];
+    this.name = new.target.name;
+  }
+}
+
+export class CentralError extends ServiceError<CentralErrorCode> {
+  constructor(code: CentralErrorCode, message: string, retryAfterSeconds?: number) {
+    super(code, message, STATUS[code], retryAfterSeconds);
   }
 }

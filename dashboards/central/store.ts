@@ -1,23 +1,22 @@
 /**
- * The central service's storage: the registry of gateways and every attestation they sent, in one
- * SQLite file (WAL, prepared statements). The first attestation stored for a (gateway, seq) is never
- * replaced; a different one with the same seq is kept beside it as a fork record: evidence.
+ * The central service's storage, on the platform's database (SQLite or PostgreSQL through Kysely):
+ * the registered gateways (part of the enterprise file) and every attestation they sent. The first
+ * attestation stored for a (gateway, seq) is never replaced; a different one with the same seq is kept
+ * beside it as a fork record: evidence.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import { type Insertable, sql } from 'kysely';
 import { type Attestation, attestationHash } from '../../gateway/attest/attestation.ts';
-import { fingerprint } from '../../gateway/attest/identity.ts';
+import type { Db, Executor } from '../platform/db/connect.ts';
+import type { AttestationTable } from '../platform/db/schema.ts';
 import { CentralError } from './errors.ts';
-import { GATEWAY_ID_PATTERN } from './schemas.ts';
 
 export interface RegisteredGateway {
   id: string;
+  enterpriseId: string;
   publicKeyPem: string;
   publicKey: KeyObject;
   fingerprint: string;
-  enterprise: string | null;
   registeredAt: number;
 }
 
@@ -59,174 +58,138 @@ export interface ChainSummary {
   forkCount: number;
 }
 
-const SCHEMA_VERSION = 1;
-/** Rows per page when streaming a window: the connection is never held across an await. */
+/** Rows per page when streaming a window: no connection is held while the client reads. */
 const PAGE = 2000;
+/** Seqs per lookup and rows per INSERT: 8 columns each stays far below either database's parameter limit. */
+const CHUNK = 500;
 
 export class CentralStore {
-  private readonly db: Database.Database;
-  private readonly statements;
-  private readonly ingestMany: (items: readonly VerifiedItem[]) => IngestResult;
-
   /**
    * `maxForks`: fork records kept per gateway. A few mean a restored backup; thousands mean its key
    * signs a second chain, and past that point more of them only fill the disk.
    */
   constructor(
-    file: string,
+    private readonly db: Db,
     private readonly maxForks = 1000,
-  ) {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    // FULL: an answered 200 means the attestations survive a power cut; the gateway frees them after.
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION)
-      throw new Error(`${file} has schema version ${version}; this shugai knows up to ${SCHEMA_VERSION}`);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS gateways (
-        id TEXT PRIMARY KEY, public_key TEXT NOT NULL, fingerprint TEXT NOT NULL,
-        enterprise TEXT, registered_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS attestations (
-        id INTEGER PRIMARY KEY, gateway TEXT NOT NULL REFERENCES gateways(id), seq INTEGER NOT NULL,
-        hash TEXT NOT NULL, stamp INTEGER NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL,
-        received INTEGER NOT NULL, fork INTEGER NOT NULL,
-        UNIQUE (gateway, seq, hash));
-      CREATE UNIQUE INDEX IF NOT EXISTS attestations_chain ON attestations (gateway, seq) WHERE fork = 0;
-      CREATE INDEX IF NOT EXISTS attestations_by_stamp ON attestations (gateway, stamp);
-      CREATE INDEX IF NOT EXISTS attestations_forks ON attestations (gateway, seq) WHERE fork = 1;
-      PRAGMA user_version = ${SCHEMA_VERSION};`);
-    this.statements = {
-      gateway: this.db.prepare('SELECT * FROM gateways WHERE id = ?'),
-      register: this.db.prepare(
-        'INSERT INTO gateways (id, public_key, fingerprint, enterprise, registered_at) VALUES (?, ?, ?, ?, ?)',
-      ),
-      sameSeq: this.db.prepare('SELECT hash, fork FROM attestations WHERE gateway = ? AND seq = ?'),
-      insert: this.db.prepare(
-        'INSERT INTO attestations (gateway, seq, hash, stamp, time, body, received, fork) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      page: this.db.prepare(
-        `SELECT id, stamp, body FROM attestations
-         WHERE gateway = ? AND (stamp, id) > (?, ?) AND stamp < ? ORDER BY stamp, id LIMIT ${PAGE}`,
-      ),
-      counts: this.db.prepare(
-        'SELECT COUNT(*) AS n, MIN(seq) AS first, MAX(seq) AS last FROM attestations WHERE gateway = ? AND fork = 0',
-      ),
-      lastTime: this.db.prepare(
-        'SELECT time FROM attestations WHERE gateway = ? AND fork = 0 ORDER BY seq DESC LIMIT 1',
-      ),
-      // A gap starts after each held seq whose successor is not held (the last one excepted);
-      // index lookups only, and LIMIT stops the scan once enough gaps are found.
-      gaps: this.db.prepare(
-        `SELECT a.seq + 1 AS "from",
-           (SELECT MIN(c.seq) FROM attestations c WHERE c.gateway = a.gateway AND c.fork = 0 AND c.seq > a.seq) - 1 AS "to"
-         FROM attestations a
-         WHERE a.gateway = ? AND a.fork = 0 AND a.seq < ?
-           AND NOT EXISTS (SELECT 1 FROM attestations b WHERE b.gateway = a.gateway AND b.fork = 0 AND b.seq = a.seq + 1)
-         ORDER BY a.seq LIMIT ?`,
-      ),
-      forkCount: this.db.prepare('SELECT COUNT(*) AS n FROM attestations WHERE gateway = ? AND fork = 1'),
-      forks: this.db.prepare(
-        `SELECT f.seq, f.stamp, f.hash, f.received, c.hash AS first FROM attestations f
-         JOIN attestations c ON c.gateway = f.gateway AND c.seq = f.seq AND c.fork = 0
-         WHERE f.gateway = ? AND f.fork = 1 ORDER BY f.seq, f.id LIMIT ?`,
-      ),
-    };
-    this.ingestMany = this.db.transaction((items: readonly VerifiedItem[]) => {
-      const result: IngestResult = { accepted: 0, duplicates: 0, forks: 0, forked: [] };
-      const received = Date.now();
-      for (const { stamp, attestation } of items) {
-        const hash = attestationHash(attestation);
-        const held = this.statements.sameSeq.all(attestation.gateway, attestation.seq) as {
-          hash: string;
-          fork: number;
-        }[];
-        if (held.some((row) => row.hash === hash)) {
-          result.duplicates++;
-          continue;
-        }
-        const fork = held.length > 0 ? 1 : 0;
-        if (fork && (this.statements.forkCount.get(attestation.gateway) as { n: number }).n >= this.maxForks)
-          throw new CentralError(
-            'TOO_MANY_FORKS',
-            `gateway ${attestation.gateway} already has ${this.maxForks} fork records: its key signs a second chain (a restored backup or a copied key); further forks are refused until an operator looks`,
-          );
-        this.statements.insert.run(
-          attestation.gateway,
-          attestation.seq,
-          hash,
-          stamp,
-          attestation.time,
-          JSON.stringify(attestation),
-          received,
-          fork,
-        );
-        if (fork) {
-          result.forks++;
-          result.forked.push({ gateway: attestation.gateway, seq: attestation.seq });
-        } else result.accepted++;
-      }
-      return result;
-    });
-  }
+  ) {}
 
-  /** Registers a gateway's Ed25519 public key (an operator's act); the same key again changes nothing. */
-  register(input: { id: string; publicKeyPem: string; enterprise?: string }): RegisteredGateway {
-    checkGatewayId(input.id);
-    const key = parseEd25519(input.publicKeyPem);
-    const pem = key.export({ type: 'spki', format: 'pem' }).toString();
-    const existing = this.gateway(input.id);
-    if (existing) {
-      if (existing.fingerprint === fingerprint(key)) return existing;
-      throw new CentralError(
-        'KEY_CONFLICT',
-        `gateway ${input.id} is already registered with another key (${existing.fingerprint}); a key is never replaced silently`,
-      );
-    }
-    this.statements.register.run(input.id, pem, fingerprint(key), input.enterprise ?? null, Date.now());
-    return this.gateway(input.id) as RegisteredGateway;
-  }
-
-  gateway(id: string): RegisteredGateway | undefined {
-    const row = this.statements.gateway.get(id) as
-      | {
-          id: string;
-          public_key: string;
-          fingerprint: string;
-          enterprise: string | null;
-          registered_at: number;
-        }
-      | undefined;
+  async gateway(id: string): Promise<RegisteredGateway | undefined> {
+    const row = await this.db.selectFrom('gateways').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     return {
       id: row.id,
+      enterpriseId: row.enterprise_id,
       publicKeyPem: row.public_key,
       publicKey: createPublicKey(row.public_key),
       fingerprint: row.fingerprint,
-      enterprise: row.enterprise,
       registeredAt: row.registered_at,
     };
   }
 
-  /** Stores verified attestations in one transaction: all of them or none. */
-  ingest(items: readonly VerifiedItem[]): IngestResult {
-    return this.ingestMany(items);
+  /**
+   * Stores verified attestations in one transaction: all of them or none. The gateways' rows are
+   * locked first, in id order, by a no-op update (a row lock in PostgreSQL, the write lock in SQLite:
+   * one statement for both), so two `serve` processes taking the same attestations at once cannot
+   * both decide a seq is new.
+   */
+  async ingest(items: readonly VerifiedItem[], received = Date.now()): Promise<IngestResult> {
+    const gateways = [...new Set(items.map((i) => i.attestation.gateway))].sort();
+    return this.db.transaction().execute(async (trx) => {
+      for (const id of gateways)
+        await trx
+          .updateTable('gateways')
+          .set((eb) => ({ id: eb.ref('id') }))
+          .where('id', '=', id)
+          .execute();
+      const result: IngestResult = { accepted: 0, duplicates: 0, forks: 0, forked: [] };
+      // What is held already, read once per gateway (not once per item): hashes by seq, fork count.
+      const held = new Map<string, { hashes: Map<number, string[]>; forks: number }>();
+      for (const gateway of gateways) {
+        const seqs = [
+          ...new Set(items.filter((i) => i.attestation.gateway === gateway).map((i) => i.attestation.seq)),
+        ];
+        const hashes = new Map<number, string[]>();
+        for (let i = 0; i < seqs.length; i += CHUNK) {
+          const rows = await trx
+            .selectFrom('attestations')
+            .select(['seq', 'hash'])
+            .where('gateway', '=', gateway)
+            .where('seq', 'in', seqs.slice(i, i + CHUNK))
+            .execute();
+          for (const row of rows) hashes.set(row.seq, [...(hashes.get(row.seq) ?? []), row.hash]);
+        }
+        held.set(gateway, { hashes, forks: await this.forkCount(trx, gateway) });
+      }
+      const rows: Insertable<AttestationTable>[] = [];
+      for (const { stamp, attestation } of items) {
+        const hash = attestationHash(attestation);
+        const gateway = held.get(attestation.gateway) as { hashes: Map<number, string[]>; forks: number };
+        const same = gateway.hashes.get(attestation.seq) ?? [];
+        if (same.includes(hash)) {
+          result.duplicates++;
+          continue;
+        }
+        const fork = same.length > 0 ? 1 : 0;
+        if (fork && gateway.forks >= this.maxForks)
+          throw new CentralError(
+            'TOO_MANY_FORKS',
+            `gateway ${attestation.gateway} already has ${this.maxForks} fork records: its key signs a second chain (a restored backup or a copied key); further forks are refused until an operator looks`,
+          );
+        gateway.hashes.set(attestation.seq, [...same, hash]);
+        rows.push({
+          gateway: attestation.gateway,
+          seq: attestation.seq,
+          hash,
+          stamp,
+          time: attestation.time,
+          body: JSON.stringify(attestation),
+          received,
+          fork,
+        });
+        if (fork) {
+          gateway.forks++;
+          result.forks++;
+          result.forked.push({ gateway: attestation.gateway, seq: attestation.seq });
+        } else result.accepted++;
+      }
+      for (let i = 0; i < rows.length; i += CHUNK)
+        await trx
+          .insertInto('attestations')
+          .values(rows.slice(i, i + CHUNK))
+          .execute();
+      return result;
+    });
+  }
+
+  private async forkCount(db: Executor, gateway: string): Promise<number> {
+    const row = await db
+      .selectFrom('attestations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('gateway', '=', gateway)
+      .where('fork', '=', 1)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   /**
    * NDJSON lines `{"stamp":…,"attestation":{…}}` of the gateway's attestations (fork records too)
    * whose stamp is in [from, to), by stamp; yields a page of lines at a time.
    */
-  *ndjson(gateway: string, from: number, to: number): Generator<string> {
+  async *ndjson(gateway: string, from: number, to: number): AsyncGenerator<string> {
     let after: [number, number] = [from, -1];
     for (;;) {
-      const rows = this.statements.page.all(gateway, after[0], after[1], to) as {
-        id: number;
-        stamp: number;
-        body: string;
-      }[];
+      const rows = await this.db
+        .selectFrom('attestations')
+        .select(['id', 'stamp', 'body'])
+        .where('gateway', '=', gateway)
+        .where((eb) =>
+          eb.or([eb('stamp', '>', after[0]), eb.and([eb('stamp', '=', after[0]), eb('id', '>', after[1])])]),
+        )
+        .where('stamp', '<', to)
+        .orderBy('stamp')
+        .orderBy('id')
+        .limit(PAGE)
+        .execute();
       if (rows.length === 0) return;
       yield rows.map((r) => `{"stamp":${r.stamp},"attestation":${r.body}}\n`).join('');
       if (rows.length < PAGE) return;
@@ -235,43 +198,68 @@ export class CentralStore {
     }
   }
 
-  chain(gateway: RegisteredGateway, cap = 1000): ChainSummary {
-    const counts = this.statements.counts.get(gateway.id) as {
-      n: number;
-      first: number | null;
-      last: number | null;
-    };
+  async chain(gateway: RegisteredGateway, cap = 1000): Promise<ChainSummary> {
+    const counts = await this.db
+      .selectFrom('attestations')
+      .select((eb) => [
+        eb.fn.countAll<number>().as('n'),
+        eb.fn.min('seq').as('first'),
+        eb.fn.max('seq').as('last'),
+      ])
+      .where('gateway', '=', gateway.id)
+      .where('fork', '=', 0)
+      .executeTakeFirstOrThrow();
+    const n = Number(counts.n);
+    const first = counts.first === null ? null : Number(counts.first);
+    const last = counts.last === null ? null : Number(counts.last);
     const missing: [number, number][] = [];
     let missingTruncated = false;
-    if (counts.first !== null && counts.last !== null) {
-      if (counts.first > 1) missing.push([1, counts.first - 1]);
-      const gaps = this.statements.gaps.all(gateway.id, counts.last, cap + 1) as {
-        from: number;
-        to: number;
-      }[];
-      for (const gap of gaps) missing.push([gap.from, gap.to]);
+    if (first !== null && last !== null) {
+      if (first > 1) missing.push([1, first - 1]);
+      // A gap starts after each held seq whose successor is not held (the last one excepted); index
+      // lookups only, and LIMIT stops the scan once enough gaps are found.
+      const gaps = await sql<{ from: number; to: number }>`
+        SELECT a.seq + 1 AS "from",
+          (SELECT MIN(c.seq) FROM attestations c WHERE c.gateway = a.gateway AND c.fork = 0 AND c.seq > a.seq) - 1 AS "to"
+        FROM attestations a
+        WHERE a.gateway = ${gateway.id} AND a.fork = 0 AND a.seq < ${last}
+          AND NOT EXISTS (SELECT 1 FROM attestations b WHERE b.gateway = a.gateway AND b.fork = 0 AND b.seq = a.seq + 1)
+        ORDER BY a.seq LIMIT ${cap + 1}`.execute(this.db);
+      for (const gap of gaps.rows) missing.push([Number(gap.from), Number(gap.to)]);
       if (missing.length > cap) {
         missing.length = cap;
         missingTruncated = true;
       }
     }
-    const lastTime = this.statements.lastTime.get(gateway.id) as { time: number } | undefined;
-    const forkRows = this.statements.forks.all(gateway.id, cap) as {
-      seq: number;
-      stamp: number;
-      hash: string;
-      received: number;
-      first: string;
-    }[];
+    const lastTime = await this.db
+      .selectFrom('attestations')
+      .select('time')
+      .where('gateway', '=', gateway.id)
+      .where('fork', '=', 0)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const forkRows = await this.db
+      .selectFrom('attestations as f')
+      .innerJoin('attestations as c', (join) =>
+        join.onRef('c.gateway', '=', 'f.gateway').onRef('c.seq', '=', 'f.seq').on('c.fork', '=', 0),
+      )
+      .select(['f.seq', 'f.stamp', 'f.hash', 'f.received', 'c.hash as first'])
+      .where('f.gateway', '=', gateway.id)
+      .where('f.fork', '=', 1)
+      .orderBy('f.seq')
+      .orderBy('f.id')
+      .limit(cap)
+      .execute();
     return {
       gateway: gateway.id,
       fingerprint: gateway.fingerprint,
-      count: counts.n,
-      firstSeq: counts.first,
-      lastSeq: counts.last,
+      count: n,
+      firstSeq: first,
+      lastSeq: last,
       lastTime: lastTime?.time ?? null,
       missing,
-      missingSeqs: counts.last === null ? 0 : counts.last - counts.n,
+      missingSeqs: last === null ? 0 : last - n,
       missingTruncated,
       forks: forkRows.map((f) => ({
         seq: f.seq,
@@ -280,36 +268,7 @@ export class CentralStore {
         firstHash: f.first,
         receivedAt: f.received,
       })),
-      forkCount: (this.statements.forkCount.get(gateway.id) as { n: number }).n,
+      forkCount: await this.forkCount(this.db, gateway.id),
     };
   }
-
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
-}
-
-/** Gateway ids follow the config's grammar (gateway.id). */
-export function checkGatewayId(id: string): void {
-  if (!new RegExp(GATEWAY_ID_PATTERN).test(id))
-    throw new CentralError(
-      'BAD_REQUEST',
-      `gateway id "${id}": ids are 1–64 characters: letters, digits, _ . - (not first)`,
-    );
-}
-
-/** A PEM public key that must be Ed25519; anything else is refused with the reason. */
-export function parseEd25519(pem: string): KeyObject {
-  // createPublicKey would derive a public key from a private one; a private key never leaves the box.
-  if (pem.includes('PRIVATE KEY'))
-    throw new CentralError('BAD_KEY', 'this is a private key; register the public key (gateway.pub)');
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch (error) {
-    throw new CentralError('BAD_KEY', `not a PEM public key: ${(error as Error).message}`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519')
-    throw new CentralError('BAD_KEY', `the key is ${key.asymmetricKeyType}, not Ed25519`);
-  return key;
 }

@@ -1,4 +1,4 @@
-// A real gateway with a central sink, the central service run by `shugai central serve`: the
+// A real gateway with a central sink, the central service run by `shugai serve` (the platform): the
 // attestations of an unregistered gateway wait in its buffer until an operator registers its key;
 // then they arrive; the service goes down while the gateway keeps ingesting, comes back on the same
 // port and database, and the copy of the chain ends exactly equal to the gateway's own store.
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLUGINS } from '../../collector/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { centralAttestations } from '../../dashboards/central/client.ts';
+import { databaseWithGateways, ENTERPRISES } from '../../dashboards/platform/testing.ts';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../gateway/attest/attestation.ts';
 import { identityFiles, initIdentity } from '../../gateway/attest/identity.ts';
 import { loadGatewayConfig } from '../../gateway/config/schema.ts';
@@ -43,9 +44,8 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
   const dataDir = () => path.join(dir, 'data');
 
   async function startCentral(): Promise<ServiceProcess> {
-    const proc = new ServiceProcess('shugai central serve', process.execPath, [
+    const proc = new ServiceProcess('shugai serve', process.execPath, [
       BIN,
-      'central',
       'serve',
       '--db',
       db(),
@@ -146,7 +146,9 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     timeout: 240_000,
   }, async () => {
     const from = new Date(Date.now() - 1000).toISOString();
-    // The service runs, but the gateway is not registered yet: 403, the gateway keeps buffering.
+    // The service runs with the enterprise on file, but its gateway is not registered yet: 403, the
+    // gateway keeps buffering.
+    await databaseWithGateways(db(), []);
     central = await startCentral();
     const identity = initIdentity(dataDir()).identity;
     gateway = await Gateway.start(
@@ -179,6 +181,8 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
         'register',
         '--db',
         db(),
+        '--enterprise',
+        ENTERPRISES.yongkang.uscc,
         '--gateway',
         GATEWAY,
         '--pubkey',

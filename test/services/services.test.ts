@@ -1,10 +1,12 @@
-// The harness itself: real Mosquitto and InfluxDB 1.x start on free ports, answer, and stop.
+// The harness itself: real Mosquitto, InfluxDB 1.x and PostgreSQL start on free ports, answer, and stop.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findBinary } from './binaries.ts';
 import { influxdBinary, startInfluxDB } from './influxdb.ts';
 import { mosquittoBinary, startMosquitto } from './mosquitto.ts';
+import { postgresBinary, startPostgres } from './postgres.ts';
 
 const run = promisify(execFile);
 
@@ -54,5 +56,35 @@ describe.skipIf(!influxdBinary.available)('influxdb harness', () => {
     await influx.restart();
     const after = await influx.query('SELECT v, n FROM m', 'harness');
     expect(after.results[0]?.series?.[0]?.values).toEqual([[1700000000000, 1.5, 3]]);
+  });
+});
+
+describe.skipIf(!postgresBinary.available)('postgresql harness', () => {
+  const postgres = serviceForBlock(() => startPostgres());
+
+  it('creates a database that keeps a row, refuses a wrong password, and runs as an unprivileged user', async () => {
+    const url = await postgres().createDatabase('harness');
+    expect(url).toMatch(
+      new RegExp(`^postgres://shugai:[0-9a-f]{32}@127\\.0\\.0\\.1:${postgres().port}/harness$`),
+    );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE t (n bigint)');
+      await client.query('INSERT INTO t VALUES ($1)', ['9007199254740991']);
+      expect((await client.query('SELECT n::text AS n FROM t')).rows).toEqual([{ n: '9007199254740991' }]);
+      const owner = await client.query(
+        "SELECT current_setting('fsync') AS fsync, current_setting('listen_addresses') AS listen",
+      );
+      expect(owner.rows).toEqual([{ fsync: 'off', listen: '127.0.0.1' }]);
+    } finally {
+      await client.end();
+    }
+    const wrong = new pg.Client({ connectionString: url.replace(/:[0-9a-f]{32}@/, ':wrong@') });
+    await expect(wrong.connect()).rejects.toThrow('password authentication failed for user "shugai"');
+    if (process.getuid?.() === 0) {
+      const { stdout } = await run('ps', ['-o', 'user=', '-p', String(postgres().process.pid)]);
+      expect(stdout.trim()).toBe('postgres');
+    }
   });
 });

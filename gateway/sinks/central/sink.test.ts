@@ -8,9 +8,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLUGINS } from '../../../collector/registry.ts';
-import { type RunningCentral, startCentralServer } from '../../../dashboards/central/server.ts';
-import { CentralStore } from '../../../dashboards/central/store.ts';
 import { type Item, signedChain, T0, testGateway } from '../../../dashboards/central/testing.ts';
+import { type RunningPlatform, startPlatformServer } from '../../../dashboards/platform/server.ts';
+import { databaseWithGateways } from '../../../dashboards/platform/testing.ts';
 import { requireBinary } from '../../../test/services/binaries.ts';
 import { freePort } from '../../../test/services/ports.ts';
 import { attestationSample } from '../../attest/attestation.ts';
@@ -41,7 +41,7 @@ const sinkFor = (
   new CentralSink(centralSinkSchema.parse({ type: 'central', url, timeoutMs: 5000, ...extra }), dir, limits);
 
 let dir: string;
-let central: RunningCentral;
+let central: RunningPlatform;
 let requests = 0;
 
 async function chain() {
@@ -54,14 +54,12 @@ async function chain() {
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'shugai-central-sink-'));
   const db = path.join(dir, 'central.db');
-  const store = new CentralStore(db);
-  store.register({ id: gw.id, publicKeyPem: gw.publicKeyPem });
-  store.close();
-  central = await startCentralServer({
+  await databaseWithGateways(db, [gw]);
+  central = await startPlatformServer({
     db,
     host: '127.0.0.1',
     port: 0,
-    reads: { token: TOKEN },
+    centralReadToken: TOKEN,
     writeRate: { max: 1000, windowMs: 60_000 },
   });
   central.app.server.on('request', (request: { method?: string }) => {
@@ -157,14 +155,11 @@ describe('central sink', () => {
 
   it('maps 429 to retry after the time the service asks for', async () => {
     const db = path.join(dir, 'limited.db');
-    const store = new CentralStore(db);
-    store.register({ id: gw.id, publicKeyPem: gw.publicKeyPem });
-    store.close();
-    const limited = await startCentralServer({
+    await databaseWithGateways(db, [gw]);
+    const limited = await startPlatformServer({
       db,
       host: '127.0.0.1',
       port: 0,
-      reads: { disabled: true },
       writeRate: { max: 1, windowMs: 60_000 },
     });
     try {
@@ -183,7 +178,7 @@ const openssl = requireBinary('openssl', 'openssl');
 const run = promisify(execFile);
 
 describe.skipIf(!openssl.available)('central sink over HTTPS', () => {
-  let tls: RunningCentral;
+  let tls: RunningPlatform;
   beforeAll(async () => {
     const bin = openssl.path as string;
     const file = (name: string) => path.join(dir, name);
@@ -229,11 +224,10 @@ describe.skipIf(!openssl.available)('central sink over HTTPS', () => {
       '-extfile',
       file('san.ext'),
     ]);
-    tls = await startCentralServer({
+    tls = await startPlatformServer({
       db: path.join(dir, 'central.db'),
       host: '127.0.0.1',
       port: 0,
-      reads: { disabled: true },
       tls: { cert: file('server.pem'), key: file('server.key') },
     });
   });

@@ -1,0 +1,15 @@
+/**
+ * Every migration, in order, in one explicit list: a name is applied once and never edited after a
+ * release; a schema change is a new file here.
+ */
+import type { Kysely } from 'kysely';
+import type { DialectName } from '../connect.ts';
+import * as m0001 from './0001-platform.ts';
+
+export interface PlatformMigration {
+  up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
+}
+
+export const MIGRATIONS: Readonly<Record<string, PlatformMigration>> = {
+  '0001-platform': m0001,
+};
