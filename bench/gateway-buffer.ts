@@ -30,7 +30,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../core/log.ts';
-import type { DataType, Device } from '../core/model.ts';
+import type { Device } from '../core/model.ts';
 import { DurableLog } from '../gateway/buffer/log.ts';
 import { DEFAULT_FORWARDER_OPTIONS, SinkForwarder } from '../gateway/forward/forwarder.ts';
 import { Ingest } from '../gateway/ingest/ingest.ts';
@@ -41,77 +41,26 @@ import { toLines } from '../gateway/sinks/line-protocol.ts';
 import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../gateway/sinks/sink.ts';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
 import {
+  DEVICES,
   fmt,
   influxBulkRate,
   influxPoints,
+  KINDS,
   line,
   lineProtocolLines,
   median,
   numberOption,
+  plant,
   poll,
+  poll1,
   sleep,
+  TAGS,
 } from './gateway-shared.ts';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const option = (name: string, fallback: number) => numberOption(args, name, fallback);
 const GATEWAY_ID = 'yk-cups-gw01';
-const TAGS = 10_000;
-const DEVICES = 300;
-const KINDS: { name: string; type: DataType; share: number }[] = [
-  { name: 'temp', type: 'number', share: 0.6 },
-  { name: 'count', type: 'integer', share: 0.25 },
-  { name: 'on', type: 'boolean', share: 0.12 },
-  { name: 'state', type: 'string', share: 0.03 },
-];
-const STATES = ['running', 'idle', 'setup', 'fault'];
-
-/** 10,000 tags over 300 devices; each device mixes the kinds in the shares above. */
-function plant(): Device[] {
-  return Array.from({ length: DEVICES }, (_, d) => {
-    const count = Math.floor(TAGS / DEVICES) + (d < TAGS % DEVICES ? 1 : 0);
-    let left = count;
-    const tags = KINDS.flatMap((kind, k) => {
-      const n = k === KINDS.length - 1 ? left : Math.round(count * kind.share);
-      left -= n;
-      return Array.from({ length: n }, (_, i) => ({ id: `${kind.name}_${i + 1}`, type: kind.type }));
-    });
-    return {
-      id: `press-${String(d + 1).padStart(3, '0')}`,
-      protocol: 'modbus' as const,
-      businessLinks: ['生产管控' as const],
-      production: true,
-      tags,
-    };
-  });
-}
-
-/** One poll of one device at second `s`: values that change like real ones, 0.1 % bad quality. */
-function poll1(device: Device, d: number, s: number, base: number): StoredSample[] {
-  const sourceTime = base + s * 1000 + ((d * 37) % 1000);
-  return device.tags.map((tag, t) => {
-    const bad = (s * 31 + d * 7 + t) % 1000 === 0;
-    const value =
-      tag.type === 'number'
-        ? Math.round((40 + d / 10 + 5 * Math.sin(s / 60 + t)) * 100) / 100
-        : tag.type === 'integer'
-          ? d * 10_000 + Math.floor(s / (1 + (t % 5)))
-          : tag.type === 'boolean'
-            ? ((s + t) >> 5) % 2 === 0
-            : (STATES[((s >> 6) + d) % STATES.length] as string);
-    return {
-      device: device.id,
-      tag: tag.id,
-      type: tag.type,
-      value,
-      quality: bad ? 'bad' : 'good',
-      statusCode: bad ? 2 : 0,
-      sourceTime,
-      receivedAt: sourceTime + 3 + ((d + t) % 17),
-    };
-  });
-}
-
 async function openLog(dir: string, now: () => number, fsync: 'always' | 'never'): Promise<DurableLog> {
   return DurableLog.open({
     dir,

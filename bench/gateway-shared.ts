@@ -2,10 +2,12 @@
  * Helpers shared by the gateway benches (gateway-mqtt-influx.ts, gateway-buffer.ts, gateway-rss.ts):
  * medians, another process's CPU and RSS from /proc, stopping a child process, InfluxDB's own
  * bulk-load rate (the baseline every InfluxDB figure is set beside) and the line protocol it is fed,
- * point counts, and the report line format. Not a bench itself.
+ * point counts, the report line format, and the realistic plant the benches read (10,000 tags on 300
+ * devices, polled once a second). Not a bench itself.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { DataType, Device } from '../core/model.ts';
 import { toLines } from '../gateway/sinks/line-protocol.ts';
 import type { StoredSample } from '../gateway/sinks/sink.ts';
 import type { InfluxDB } from '../test/services/influxdb.ts';
@@ -132,3 +134,59 @@ export async function poll(
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const TAGS = 10_000;
+export const DEVICES = 300;
+export const KINDS: { name: string; type: DataType; share: number }[] = [
+  { name: 'temp', type: 'number', share: 0.6 },
+  { name: 'count', type: 'integer', share: 0.25 },
+  { name: 'on', type: 'boolean', share: 0.12 },
+  { name: 'state', type: 'string', share: 0.03 },
+];
+const STATES = ['running', 'idle', 'setup', 'fault'];
+
+/** The realistic plant of the gateway benches: 10,000 tags over 300 devices; each device mixes the kinds in the shares above. */
+export function plant(): Device[] {
+  return Array.from({ length: DEVICES }, (_, d) => {
+    const count = Math.floor(TAGS / DEVICES) + (d < TAGS % DEVICES ? 1 : 0);
+    let left = count;
+    const tags = KINDS.flatMap((kind, k) => {
+      const n = k === KINDS.length - 1 ? left : Math.round(count * kind.share);
+      left -= n;
+      return Array.from({ length: n }, (_, i) => ({ id: `${kind.name}_${i + 1}`, type: kind.type }));
+    });
+    return {
+      id: `press-${String(d + 1).padStart(3, '0')}`,
+      protocol: 'modbus' as const,
+      businessLinks: ['生产管控' as const],
+      production: true,
+      tags,
+    };
+  });
+}
+
+/** One poll of one device at second `s`: values that change like real ones, 0.1 % bad quality. */
+export function poll1(device: Device, d: number, s: number, base: number): StoredSample[] {
+  const sourceTime = base + s * 1000 + ((d * 37) % 1000);
+  return device.tags.map((tag, t) => {
+    const bad = (s * 31 + d * 7 + t) % 1000 === 0;
+    const value =
+      tag.type === 'number'
+        ? Math.round((40 + d / 10 + 5 * Math.sin(s / 60 + t)) * 100) / 100
+        : tag.type === 'integer'
+          ? d * 10_000 + Math.floor(s / (1 + (t % 5)))
+          : tag.type === 'boolean'
+            ? ((s + t) >> 5) % 2 === 0
+            : (STATES[((s >> 6) + d) % STATES.length] as string);
+    return {
+      device: device.id,
+      tag: tag.id,
+      type: tag.type,
+      value,
+      quality: bad ? 'bad' : 'good',
+      statusCode: bad ? 2 : 0,
+      sourceTime,
+      receivedAt: sourceTime + 3 + ((d + t) % 17),
+    };
+  });
+}

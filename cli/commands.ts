@@ -5,6 +5,7 @@ import { registerRead } from '../collector/read-cli.ts';
 import { registerPlatformCommands } from '../dashboards/platform/cli.ts';
 import { registerVerify } from '../gateway/attest/cli.ts';
 import { registerGatewayCommands } from '../gateway/cli.ts';
+import { registerDoctor } from '../gateway/doctor/cli.ts';
 import { registerPolicyCommands } from '../policies/cli.ts';
 import { registerIndustryCommands } from '../policies/industry/cli.ts';
 import { registerSimulate } from '../simulator/cli.ts';
@@ -14,6 +15,7 @@ import { registerDemo } from './demo.ts';
 export function registerCommands(program: Command): void {
   registerGatewayCommands(program);
   registerRead(program);
+  registerDoctor(program);
   registerVerify(program);
   registerPlatformCommands(program);
   registerOpcuaCommands(program);

@@ -36,71 +36,101 @@ export function registerRead(program: Command): void {
           throw Object.assign(new Error(`configuration invalid:\n${error.message}`), { exitCode: 2 });
         throw error;
       }
-      const metrics = new CollectorMetrics();
-      const samples: ReadSample[] = [];
-      const problems: string[] = [];
-      const conditions: Problem[] = [];
-      const failures: Problem[] = [];
-      // Exit 1 only for a failed read (an error, a bad sample, a tag without a value); other problem
-      // lines, such as messages from devices the config does not have, are reported but not failures.
-      let failed = false;
-      const log = silentLogger;
-      const connections = config.connections.filter((c) => {
-        const plugin = PLUGINS.find((p) => p.protocol === c.protocol);
-        return options.device === undefined || plugin?.devices(c).some((d) => d.id === options.device);
+      const read = await readEveryTag(config, PLUGINS, {
+        timeoutMs: Number(options.timeout),
+        baseDir: path.dirname(path.resolve(options.config)),
+        ...(options.device === undefined ? {} : { device: options.device }),
       });
-      if (options.device !== undefined && connections.length === 0) {
+      if (options.device !== undefined && read.connections.length === 0) {
         throw Object.assign(new Error(`no device "${options.device}" in ${options.config}`), { exitCode: 2 });
       }
-      await Promise.all(
-        connections.map(async (connection) => {
-          const plugin = PLUGINS.find((p) => p.protocol === connection.protocol)!;
-          const collector = plugin.create(connection, {
-            log,
-            // What a collector logs as a bad condition (link down, refused session, …) says why.
-            conditions: new ConditionLog(conditionLogger(connection.id, conditions)),
-            metrics,
-            onSamples: () => {},
-            now: Date.now,
-            baseDir: path.dirname(path.resolve(options.config)),
-          });
-          try {
-            const read = await collector.readOnce({
-              ...(options.device === undefined ? {} : { deviceId: options.device }),
-              timeoutMs: Number(options.timeout),
-            });
-            const devices = plugin
-              .devices(connection)
-              .filter((d) => options.device === undefined || d.id === options.device);
-            const explained = await explain(plugin, connection, read);
-            samples.push(...explained);
-            failures.push(...readFailures(connection.id, devices, explained, options.timeout));
-          } catch (error) {
-            failed = true;
-            problems.push(`${connection.id}: ${(error as Error).message}`);
-          } finally {
-            await collector.stop();
-          }
-        }),
-      );
-      if (failures.some((f) => f.failed)) failed = true;
-      // One line per tag: its status says why it is bad; for a tag with no value at all, what the
-      // collector said of it (e.g. a namespace the server lacks) says more than the wait that ran out.
-      const key = (p: { device?: string; tag?: string }) => `${p.device}/${p.tag}`;
-      const named = new Set(samples.filter((s) => s.reason !== undefined).map(key));
-      const explained = new Set(conditions.filter((c) => c.tag !== undefined).map(key));
-      problems.push(
-        ...failures.filter((f) => f.reason !== 'missing' || !explained.has(key(f))).map((f) => f.line),
-        ...conditions.filter((c) => !named.has(key(c))).map((c) => c.line),
-      );
-      problems.sort();
-      samples.sort((a, b) =>
-        a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
-      );
+      const { samples, problems, failed } = read;
       if (options.format === 'json') console.log(JSON.stringify({ samples, problems }, null, 2));
       else printTable(samples, problems);
       if (failed) process.exitCode = 1;
     });
+}
+
+export interface ReadResult {
+  /** Every sample read, a bad or uncertain one with the reason its protocol gives. */
+  samples: ReadSample[];
+  /** Problem lines, `<connection>: [<device>/<tag>: ]<what>`, sorted. */
+  problems: string[];
+  /** A read failed: an error, a bad sample, or a tag without a value. */
+  failed: boolean;
+  /** Per connection read, its devices and its problem lines (for `shugai doctor`). */
+  connections: { id: string; devices: Device[]; problems: string[] }[];
+}
+
+/**
+ * Reads every tag of the config (or of one device) once, each connection in parallel, each within
+ * `timeoutMs`; shared by `shugai read` and `shugai doctor`. Exit-worthy failures are an error, a bad
+ * sample or a tag without a value; other problem lines (messages from devices the config does not
+ * have, say) are reported but are not failures.
+ */
+export async function readEveryTag(
+  config: GatewayConfig,
+  plugins: readonly AnyPlugin[],
+  options: { timeoutMs: number; baseDir: string; device?: string },
+): Promise<ReadResult> {
+  const metrics = new CollectorMetrics();
+  const samples: ReadSample[] = [];
+  const result: ReadResult['connections'] = [];
+  let failed = false;
+  const connections = config.connections.filter((c) => {
+    const plugin = plugins.find((p) => p.protocol === c.protocol);
+    return options.device === undefined || plugin?.devices(c).some((d) => d.id === options.device);
+  });
+  await Promise.all(
+    connections.map(async (connection) => {
+      const plugin = plugins.find((p) => p.protocol === connection.protocol)!;
+      const devices = plugin
+        .devices(connection)
+        .filter((d) => options.device === undefined || d.id === options.device);
+      const conditions: Problem[] = [];
+      const lines: string[] = [];
+      const collector = plugin.create(connection, {
+        log: silentLogger,
+        // What a collector logs as a bad condition (link down, refused session, …) says why.
+        conditions: new ConditionLog(conditionLogger(connection.id, conditions)),
+        metrics,
+        onSamples: () => {},
+        now: Date.now,
+        baseDir: options.baseDir,
+      });
+      let explained: ReadSample[] = [];
+      let failures: Problem[] = [];
+      try {
+        const read = await collector.readOnce({
+          ...(options.device === undefined ? {} : { deviceId: options.device }),
+          timeoutMs: options.timeoutMs,
+        });
+        explained = await explain(plugin, connection, read);
+        samples.push(...explained);
+        failures = readFailures(connection.id, devices, explained, options.timeoutMs);
+      } catch (error) {
+        failed = true;
+        lines.push(`${connection.id}: ${(error as Error).message}`);
+      } finally {
+        await collector.stop();
+      }
+      if (failures.some((f) => f.failed)) failed = true;
+      // One line per tag: its status says why it is bad; for a tag with no value at all, what the
+      // collector said of it (e.g. a namespace the server lacks) says more than the wait that ran out.
+      const key = (p: { device?: string; tag?: string }) => `${p.device}/${p.tag}`;
+      const named = new Set(explained.filter((s) => s.reason !== undefined).map(key));
+      const said = new Set(conditions.filter((c) => c.tag !== undefined).map(key));
+      lines.push(
+        ...failures.filter((f) => f.reason !== 'missing' || !said.has(key(f))).map((f) => f.line),
+        ...conditions.filter((c) => !named.has(key(c))).map((c) => c.line),
+      );
+      result.push({ id: connection.id, devices, problems: lines.sort() });
+    }),
+  );
+  samples.sort((a, b) =>
+    a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
+  );
+  return { samples, problems: result.flatMap((c) => c.problems).sort(), failed, connections: result };
 }
 
 /** A sample as printed: a bad or uncertain one says why, in the protocol's words. */
@@ -153,7 +183,7 @@ async function explain(plugin: AnyPlugin, connection: GatewayConfig['connections
  * A problem for each tag read bad or uncertain, with its reason, and for each tag that gave no sample
  * at all (push protocols, or a node that could not be resolved); uncertain values do not fail the read.
  */
-function readFailures(connectionId: string, devices: Device[], read: ReadSample[], timeout: string) {
+function readFailures(connectionId: string, devices: Device[], read: ReadSample[], timeoutMs: number) {
   const problems: Problem[] = [];
   for (const device of devices) {
     const own = read.filter((s) => s.device === device.id);
@@ -172,7 +202,7 @@ function readFailures(connectionId: string, devices: Device[], read: ReadSample[
       problems.push({
         device: device.id,
         tag: tag.id,
-        line: `${connectionId}: ${device.id}/${tag.id}: no value received within ${timeout} ms`,
+        line: `${connectionId}: ${device.id}/${tag.id}: no value received within ${timeoutMs} ms`,
         failed: true,
         reason: 'missing',
       });

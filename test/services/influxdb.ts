@@ -36,6 +36,8 @@ export interface InfluxOptions {
   authEnabled?: boolean;
   /** Largest request body accepted, in bytes (0 = no limit); larger writes get 413. */
   maxBodySize?: number;
+  /** More lines for the [data] section, e.g. short cold durations so a bench sees compacted TSM files. */
+  dataConfig?: readonly string[];
 }
 
 /** Starts a real InfluxDB 1.x on free loopback ports with a temporary data folder. */
@@ -57,6 +59,7 @@ export async function startInfluxDB(options: InfluxOptions = {}): Promise<Influx
       `  dir = "${dir}/data"`,
       `  wal-dir = "${dir}/wal"`,
       '  query-log-enabled = false',
+      ...(options.dataConfig ?? []).map((l) => `  ${l}`),
       '[http]',
       `  bind-address = "127.0.0.1:${port}"`,
       '  log-enabled = false',

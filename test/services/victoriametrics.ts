@@ -16,8 +16,11 @@ export interface VictoriaMetrics {
   stop(): Promise<void>;
 }
 
-/** A real VictoriaMetrics single node (it accepts InfluxDB line protocol on /write and /api/v2/write). */
-export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
+/**
+ * A real VictoriaMetrics single node (it accepts InfluxDB line protocol on /write and /api/v2/write).
+ * `extraArgs`: more flags, e.g. `-promscrape.config=FILE` to scrape a gateway's /metrics.
+ */
+export async function startVictoriaMetrics(extraArgs: readonly string[] = []): Promise<VictoriaMetrics> {
   if (!victoriaBinary.path) throw new Error('victoria-metrics is not installed');
   const dir = await mkdtemp(path.join(tmpdir(), 'shugai-vm-'));
   const port = await freePort();
@@ -26,6 +29,7 @@ export async function startVictoriaMetrics(): Promise<VictoriaMetrics> {
     `-storageDataPath=${dir}`,
     `-httpListenAddr=127.0.0.1:${port}`,
     '-search.latencyOffset=0s',
+    ...extraArgs,
   ]);
   await proc.waitUntil(async () => (await fetch(`${url}/health`)).ok, 30_000);
   return {

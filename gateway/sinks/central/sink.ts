@@ -20,6 +20,17 @@ interface Item {
   json: string;
 }
 
+/** The private CA the service's certificate must chain to (`ca`, relative to baseDir), if one is named. */
+export function readCentralCa(config: CentralSinkConfig, baseDir: string): Buffer | undefined {
+  if (config.ca === undefined) return undefined;
+  const file = path.resolve(baseDir, config.ca);
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new Error(`sink "${config.name}": cannot read ca ${file}: ${(error as Error).message}`);
+  }
+}
+
 export class CentralSink implements Sink {
   readonly name: string;
   private readonly endpoint: URL;
@@ -34,15 +45,7 @@ export class CentralSink implements Sink {
     this.name = config.name;
     this.endpoint = new URL('api/v1/attestations', config.url.endsWith('/') ? config.url : `${config.url}/`);
     if (this.endpoint.protocol === 'https:') {
-      let ca: Buffer | undefined;
-      if (config.ca !== undefined) {
-        const file = path.resolve(baseDir, config.ca);
-        try {
-          ca = readFileSync(file);
-        } catch (error) {
-          throw new Error(`sink "${config.name}": cannot read ca ${file}: ${(error as Error).message}`);
-        }
-      }
+      const ca = readCentralCa(config, baseDir);
       // rejectUnauthorized stays true: a private CA is trusted by naming it, never by switching checks off.
       this.agent = new https.Agent({ keepAlive: true, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
     } else {
