@@ -4,7 +4,7 @@
 // industry table, sample configs). `npm ci` runs this through `prepare`; bin/shugai.mjs then runs
 // dist/ without a TypeScript loader in memory.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +16,13 @@ const config = JSON.parse(
   (await import('node:fs')).readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8'),
 );
 
-rmSync(dist, { recursive: true, force: true });
 const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+// A production install (npm ci --omit=dev) has no compiler: dist/ comes from where it was built.
+if (!existsSync(tsc)) {
+  console.error('shugai build: no TypeScript compiler (a production install); dist/ is not built here');
+  process.exit(0);
+}
+rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dist], {
   cwd: root,
   stdio: 'inherit',

@@ -56,7 +56,9 @@ if [ ! -f "$SRC/package.json" ] || [ ! -f "$SRC/bin/shugai.mjs" ]; then
   die "$SRC is not a shugai tree (no package.json, bin/shugai.mjs)"
 fi
 [ -f "$SRC/node_modules/.package-lock.json" ] ||
-  die "$SRC has no production dependencies: run 'npm ci --omit=dev' there first (for boxes without internet, on a build machine of the same architecture, then copy the tree)"
+  die "$SRC has no production dependencies: run 'npm ci && npm run build && npm prune --omit=dev' there first (for boxes without internet, on a build machine of the same architecture, then copy the tree)"
+[ -f "$SRC/dist/cli/main.js" ] ||
+  die "$SRC has no build (dist/): run 'npm run build' there before 'npm prune --omit=dev'"
 
 NODE="${SHUGAI_NODE:-/usr/bin/node}"
 [ -x "$NODE" ] || die "no Node.js at $NODE: install Node.js 20.19 or newer (the units run $NODE)"

@@ -64,7 +64,7 @@ function snapshot(dir: string, under = ''): Record<string, string> {
   return out;
 }
 
-/** A source tree like a checkout after `npm ci --omit=dev`: this worktree's files, its node_modules linked. */
+/** A source tree like a checkout after `npm ci && npm run build`: this worktree's files, its node_modules and dist/ linked. */
 async function sourceTree(
   base: string,
   name: string,
@@ -90,6 +90,7 @@ async function sourceTree(
     copyFileSync(path.join(REPO, rel), path.join(dir, rel));
   }
   symlinkSync(nodeModules, path.join(dir, 'node_modules'));
+  symlinkSync(path.join(REPO, 'dist'), path.join(dir, 'dist'));
   return dir;
 }
 
@@ -305,6 +306,6 @@ describe('deploy/install.sh', { timeout: 300_000 }, () => {
     copyFileSync(path.join(REPO, 'bin/shugai.mjs'), path.join(bare, 'bin/shugai.mjs'));
     const refused = await install(root, bare);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("has no production dependencies: run 'npm ci --omit=dev' there first");
+    expect(refused.stderr).toContain("has no production dependencies: run 'npm ci && npm run build && npm prune --omit=dev' there first");
   });
 });

@@ -64,9 +64,13 @@ describe('deploy/docker/Dockerfile', () => {
     expect(messages.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('builds in two stages: production dependencies with npm ci --omit=dev, then the runtime', () => {
+  it('builds in three stages: dist/ compiled, production dependencies with npm ci --omit=dev, then the runtime', () => {
     const froms = all.filter((i) => i.keyword === 'FROM');
-    expect(froms.map((f) => f.args)).toEqual(['${NODE_IMAGE} AS deps', '${NODE_IMAGE}']);
+    expect(froms.map((f) => f.args)).toEqual([
+      '${NODE_IMAGE} AS build',
+      '${NODE_IMAGE} AS deps',
+      '${NODE_IMAGE}',
+    ]);
     const image = /^ARG NODE_IMAGE=(.+)$/m.exec(DOCKERFILE)?.[1];
     // A versioned tag, never latest: the build is repeatable.
     expect(image).toMatch(/^node:20\.\d+-bookworm-slim$/);
@@ -77,6 +81,9 @@ describe('deploy/docker/Dockerfile', () => {
       keyword: 'COPY',
       args: '--from=deps /build/node_modules ./node_modules',
     });
+    // The runtime runs the compiled JavaScript, built in the first stage.
+    expect(runs.some((r) => r.includes('npm run build'))).toBe(true);
+    expect(finalStage).toContainEqual({ keyword: 'COPY', args: '--from=build /build/dist ./dist' });
     // No compiler in the runtime stage.
     expect(finalStage.filter((i) => i.keyword === 'RUN').some((i) => /g\+\+|make|python3/.test(i.args))).toBe(
       false,
@@ -122,6 +129,8 @@ describe('deploy/docker/Dockerfile', () => {
       ...readFileSync(path.join(REPO, 'cli/commands.ts'), 'utf8').matchAll(/from '\.\.\/([^/']+)\//g),
     ].map((m) => m[1] as string);
     for (const folder of new Set(imports)) expect(allowed, folder).toContain(folder);
+    // The build stage compiles with these.
+    expect(allowed).toEqual(expect.arrayContaining(['tsconfig.json', 'tsconfig.build.json']));
     expect(IGNORE.split('\n')).toEqual(expect.arrayContaining(['**', '**/*.test.ts', '**/node_modules']));
   });
 });
