@@ -306,6 +306,8 @@ describe('deploy/install.sh', { timeout: 300_000 }, () => {
     copyFileSync(path.join(REPO, 'bin/shugai.mjs'), path.join(bare, 'bin/shugai.mjs'));
     const refused = await install(root, bare);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("has no production dependencies: run 'npm ci && npm run build && npm prune --omit=dev' there first");
+    expect(refused.stderr).toContain(
+      "has no production dependencies: run 'npm ci && npm run build && npm prune --omit=dev' there first",
+    );
   });
 });
