@@ -184,6 +184,25 @@ function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
   };
 }
 
+/**
+ * Any packet the broker sends answers an outstanding PINGREQ. mqtt.js waits for the PINGRESP itself,
+ * but a broker queues it behind the PUBLISH packets it already has for us: draining a backlog after
+ * an outage (tens of thousands of messages) took longer than the ping timeout, the link was failed
+ * while data kept arriving, and at QoS 0 what the broker still held was lost. PINGREQs still go out
+ * every keep-alive interval, so the broker's own keep-alive check (on what we send) still holds.
+ */
+function answerPingsWithTraffic(client: MqttClient): void {
+  let pingOutstanding = false;
+  client.on('packetsend', (packet) => {
+    if (packet.cmd === 'pingreq') pingOutstanding = true;
+  });
+  client.on('packetreceive', (packet) => {
+    if (!pingOutstanding) return;
+    pingOutstanding = false;
+    if (packet.cmd !== 'pingresp') client.reschedulePing(true);
+  });
+}
+
 /** One MQTT client that keeps reconnecting with backoff until stop(). */
 export class MqttLink {
   private client: MqttClient | undefined;
@@ -231,6 +250,7 @@ export class MqttLink {
       else callback();
     };
     if (this.options.durable && !this.options.session.clean) holdAcks(client, this.options.durable);
+    answerPingsWithTraffic(client);
     client.on('connect', (connack) => {
       this.attempt = 0;
       this.options.conditions.clear({ device: connectionId }, 'disconnected');

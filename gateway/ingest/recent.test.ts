@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SampleValue } from '../../core/model.ts';
+import { type SampleValue, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import { DEPTH, judge, type Reading, restoreRecent, serializeRecent } from './recent.ts';
 import { SeriesTable } from './series.ts';
 
@@ -51,6 +51,25 @@ describe('recent readings', () => {
     restoreRecent(restored.table, serializeRecent(table));
     expect(restored.check(r(7000, 7, { resent: true }))).toBe('repeat');
     expect(restored.check(r(102_000, 102, { resent: true }))).toBe('new');
+  });
+
+  it("a link-lost mark (the gateway's time) does not make the source's older resends look taken in", () => {
+    const { table, check } = judging();
+    for (let t = 1; t <= 10; t++) expect(check(r(t * 1000, t))).toBe('new');
+    // The link drops at the gateway's 60 s: the last value is marked stale; the broker then resends
+    // the messages it had no acknowledgement for, some of which never reached the gateway.
+    const mark = { quality: 'bad' as const, statusCode: STATUS_NO_COMMUNICATION };
+    expect(check(r(60_000, 10, mark))).toBe('new');
+    expect(check(r(10_000, 10, { resent: true }))).toBe('repeat'); // was taken in
+    expect(check(r(11_000, 11, { resent: true }))).toBe('new'); // was in flight, never taken in
+    expect(check(r(11_000, 11, { resent: true }))).toBe('repeat');
+    // The same after a restart from the saved form, and for a tag whose first reading was a mark.
+    check(r(60_000, 0, mark), 'idle');
+    const restored = judging();
+    restoreRecent(restored.table, serializeRecent(table));
+    expect(restored.check(r(12_000, 12, { resent: true }))).toBe('new');
+    expect(restored.check(r(11_000, 11, { resent: true }))).toBe('repeat');
+    expect(restored.check(r(5000, 5, { resent: true }), 'idle')).toBe('new');
   });
 
   it('survives a restart through its saved form, NaN and infinities included', () => {

@@ -14,7 +14,7 @@
  * the gateway accepted it before it could acknowledge it. The state survives restarts: saved with
  * the chain head and replayed from the buffer's newer records.
  */
-import type { Quality, SampleValue } from '../../core/model.ts';
+import { type Quality, type SampleValue, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import type { Series, SeriesTable } from './series.ts';
 
 /** Readings remembered per tag. */
@@ -36,6 +36,7 @@ export interface Reading {
   sourceTime: number;
   value: SampleValue;
   quality: Quality;
+  statusCode?: number;
   resent?: boolean;
 }
 
@@ -50,10 +51,18 @@ export function judge(series: { history: History | undefined }, r: Reading): Ver
         : 'conflict';
     if (r.resent && r.sourceTime <= history.high) return 'repeat';
   } else {
-    history = { high: r.sourceTime, times: [], values: [], qualities: [], next: 0 };
+    history = {
+      high: r.statusCode === STATUS_NO_COMMUNICATION ? Number.NEGATIVE_INFINITY : r.sourceTime,
+      times: [],
+      values: [],
+      qualities: [],
+      next: 0,
+    };
     series.history = history;
   }
-  history.high = Math.max(history.high, r.sourceTime);
+  // A mark the gateway writes when a link is lost carries the gateway's time, not the source's: it
+  // must not make the source's resent readings older than it look already accepted.
+  if (r.statusCode !== STATUS_NO_COMMUNICATION) history.high = Math.max(history.high, r.sourceTime);
   history.times[history.next] = r.sourceTime;
   history.values[history.next] = r.value;
   history.qualities[history.next] = r.quality;
@@ -65,7 +74,7 @@ type StoredReading = [time: number, value: SampleValue | { n: string }, quality:
 
 /** The recent readings of every series as JSON, oldest first; a non-finite number as `{"n": text}`. */
 export function serializeRecent(table: Iterable<Series>): string {
-  const out: [string, string, number, StoredReading[]][] = [];
+  const out: [string, string, number | null, StoredReading[]][] = [];
   for (const series of table) {
     const h = series.history;
     if (!h) continue;
@@ -76,14 +85,14 @@ export function serializeRecent(table: Iterable<Series>): string {
       const stored = typeof value === 'number' && !Number.isFinite(value) ? { n: String(value) } : value;
       readings.push([h.times[i] as number, stored, h.qualities[i] as Quality]);
     }
-    out.push([series.device, series.tag, h.high, readings]);
+    out.push([series.device, series.tag, Number.isFinite(h.high) ? h.high : null, readings]);
   }
   return JSON.stringify(out);
 }
 
 /** Takes back what serializeRecent saved into the table's series. */
 export function restoreRecent(table: SeriesTable, text: string): void {
-  const stored = JSON.parse(text) as [string, string, number, StoredReading[]][];
+  const stored = JSON.parse(text) as [string, string, number | null, StoredReading[]][];
   for (const [device, tag, high, readings] of stored) {
     let series: Series | undefined;
     for (const [sourceTime, value, quality] of readings) {
@@ -91,6 +100,7 @@ export function restoreRecent(table: SeriesTable, text: string): void {
       series ??= table.get(device, tag, restored);
       judge(series, { sourceTime, value: restored, quality });
     }
-    if (series?.history) series.history.high = Math.max(series.history.high, high);
+    // The saved high is exact; the ring's readings (no status codes kept) may include link-lost marks.
+    if (series?.history) series.history.high = high ?? Number.NEGATIVE_INFINITY;
   }
 }

@@ -1,16 +1,18 @@
-// SIGKILL under MQTT QoS 1 load: Mosquitto sends again what the gateway had not acknowledged, some
-// of it already stored and signed before the kill. Every message is stored once, and the store
-// verifies clean: a resent reading is a repeat, not a second signed point.
+// SIGKILLs and broken links under MQTT QoS 1 load: Mosquitto sends again what the gateway had not
+// acknowledged, some of it already stored and signed, some never read. Every message is stored
+// once, and the store verifies clean: a resent reading is a repeat, not a second signed point, and
+// one the gateway never read is stored, not mistaken for a repeat.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connectAsync } from 'mqtt';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStore } from '../../gateway/attest/verify.ts';
 import { EmbeddedStore } from '../../gateway/sinks/embedded/store.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../services/mosquitto.ts';
+import { startMqttProxy } from '../services/mqtt-proxy.ts';
 import { until } from './plant.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
@@ -18,7 +20,87 @@ const MESSAGES = 3000;
 const TAGS = 5;
 const KILLS = 4;
 
-describe.skipIf(!mosquittoBinary.available)('gateway killed under MQTT QoS 1 load', () => {
+/** A gateway reading `line/press` (five integer fields) and `line/probe` at QoS 1 into its embedded store. */
+async function plant(id: string, url: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), `shugai-${id}-`));
+  const config = path.join(dir, 'plant.yaml');
+  const fields = Array.from({ length: TAGS }, (_, i) => `c${i}: v${i}`).join(', ');
+  const tags = Array.from({ length: TAGS }, (_, i) => `{ id: c${i}, type: integer }`).join(', ');
+  await writeFile(
+    config,
+    [
+      `gateway: { id: ${id}, dataDir: ./data }`,
+      'http: { port: 0 }',
+      'forward: { flushInterval: 100ms }',
+      'sinks: [{ type: embedded }]',
+      'connections:',
+      '  - id: line',
+      '    protocol: mqtt',
+      `    url: ${url}`,
+      `    clientId: ${id}`,
+      '    reconnect: { initialDelayMs: 100, maxDelayMs: 300 }',
+      '    subscriptions:',
+      `      - { topic: line/press, device: press, qos: 1, timestamp: t, timestampFormat: epoch_ms, fields: { ${fields} } }`,
+      '      - { topic: line/probe, device: probe, tag: seen, qos: 1, format: plain }',
+      '    devices:',
+      `      - { id: press, production: true, businessLinks: [生产管控], tags: [${tags}] }`,
+      '      - { id: probe, production: false, businessLinks: [生产管控], tags: [{ id: seen, type: integer }] }',
+      '',
+    ].join('\n'),
+  );
+  const store = path.join(dir, 'data', 'samples.db');
+  return {
+    dir,
+    run: () => spawn(process.execPath, [BIN, 'gateway', '--config', config], { stdio: 'ignore' }),
+    /** Good points of a device in the store. */
+    stored: async (device = 'press') => {
+      try {
+        const reader = new EmbeddedStore('check', store, { readonly: true });
+        const summary = await reader.summarize({ from: 0, to: Date.now() + 86_400_000 });
+        await reader.close();
+        return summary.filter((s) => s.device === device).reduce((n, s) => n + s.counts.good, 0);
+      } catch {
+        return 0; // not created yet
+      }
+    },
+    verify: async (from: number) => {
+      const reader = new EmbeddedStore('check', store, { readonly: true });
+      const report = await verifyStore({
+        reader,
+        publicKey: createPublicKey(await readFile(path.join(dir, 'data', 'identity', 'gateway.pub'))),
+        gatewayId: id,
+        window: { from, to: Date.now() + 60_000 },
+      });
+      await reader.close();
+      return report;
+    },
+  };
+}
+
+/** Publishes until the gateway's session exists (a probe gets through): from then on the broker keeps its messages. */
+async function subscribed(publisher: MqttClient, stored: (device: string) => Promise<number>) {
+  let probe = 0;
+  await until(
+    async () => {
+      await publisher.publishAsync('line/probe', String(++probe), { qos: 1 });
+      return (await stored('probe')) > 0;
+    },
+    60_000,
+    'the gateway subscribed',
+  );
+}
+
+/** MESSAGES messages of TAGS values each, 100 ms apart in source time from `base`, a pause each `every`. */
+async function publishAll(publisher: MqttClient, base: number, every = 50) {
+  for (let i = 0; i < MESSAGES; i++) {
+    const payload: Record<string, number> = { t: base + i * 100 };
+    for (let k = 0; k < TAGS; k++) payload[`v${k}`] = i * TAGS + k;
+    await publisher.publishAsync('line/press', JSON.stringify(payload), { qos: 1 });
+    if (i % every === 0) await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.skipIf(!mosquittoBinary.available)('gateway under MQTT QoS 1 load', () => {
   let broker: Mosquitto;
   let child: ChildProcess | undefined;
   beforeAll(async () => {
@@ -32,88 +114,65 @@ describe.skipIf(!mosquittoBinary.available)('gateway killed under MQTT QoS 1 loa
   it(`stores every message once across ${KILLS} SIGKILLs, and the store verifies clean`, {
     timeout: 180_000,
   }, async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-mqtt-kill-'));
-    const config = path.join(dir, 'plant.yaml');
-    const fields = Array.from({ length: TAGS }, (_, i) => `c${i}: v${i}`).join(', ');
-    const tags = Array.from({ length: TAGS }, (_, i) => `{ id: c${i}, type: integer }`).join(', ');
-    await writeFile(
-      config,
-      [
-        'gateway: { id: gw-kill, dataDir: ./data }',
-        'http: { port: 0 }',
-        'forward: { flushInterval: 100ms }',
-        'sinks: [{ type: embedded }]',
-        'connections:',
-        '  - id: line',
-        '    protocol: mqtt',
-        `    url: ${broker.url}`,
-        '    clientId: gw-kill',
-        '    reconnect: { initialDelayMs: 100, maxDelayMs: 300 }',
-        '    subscriptions:',
-        `      - { topic: line/press, device: press, qos: 1, timestamp: t, timestampFormat: epoch_ms, fields: { ${fields} } }`,
-        '      - { topic: line/probe, device: probe, tag: seen, qos: 1, format: plain }',
-        '    devices:',
-        `      - { id: press, production: true, businessLinks: [生产管控], tags: [${tags}] }`,
-        '      - { id: probe, production: false, businessLinks: [生产管控], tags: [{ id: seen, type: integer }] }',
-        '',
-      ].join('\n'),
-    );
-    const run = () => spawn(process.execPath, [BIN, 'gateway', '--config', config], { stdio: 'ignore' });
-    const store = path.join(dir, 'data', 'samples.db');
-    const stored = async (device = 'press') => {
-      try {
-        const reader = new EmbeddedStore('check', store, { readonly: true });
-        const summary = await reader.summarize({ from: 0, to: Date.now() + 86_400_000 });
-        await reader.close();
-        return summary.filter((s) => s.device === device).reduce((n, s) => n + s.counts.good, 0);
-      } catch {
-        return 0; // not created yet
-      }
-    };
-    child = run();
+    const gateway = await plant('gw-kill', broker.url);
+    child = gateway.run();
     const publisher = await connectAsync(broker.url, { clientId: 'kill-publisher' });
-    // The gateway's session exists once a probe gets through; from then on the broker keeps its messages.
-    let probe = 0;
-    await until(
-      async () => {
-        await publisher.publishAsync('line/probe', String(++probe), { qos: 1 });
-        return (await stored('probe')) > 0;
-      },
-      60_000,
-      'the gateway subscribed',
-    );
+    await subscribed(publisher, gateway.stored);
     const base = Date.UTC(2026, 0, 7, 8);
-    const publishing = (async () => {
-      for (let i = 0; i < MESSAGES; i++) {
-        const payload: Record<string, number> = { t: base + i * 100 };
-        for (let k = 0; k < TAGS; k++) payload[`v${k}`] = i * TAGS + k;
-        await publisher.publishAsync('line/press', JSON.stringify(payload), { qos: 1 });
-        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const publishing = publishAll(publisher, base);
     for (let k = 0; k < KILLS; k++) {
       await new Promise((r) => setTimeout(r, 400 + Math.random() * 900));
       child.kill('SIGKILL');
       await new Promise((r) => child?.once('exit', r));
-      child = run();
+      child = gateway.run();
     }
     await publishing;
     await publisher.endAsync();
-    await until(async () => (await stored()) === MESSAGES * TAGS, 90_000, 'every message stored');
+    await until(async () => (await gateway.stored()) === MESSAGES * TAGS, 90_000, 'every message stored');
     child.kill('SIGTERM');
     await new Promise((r) => child?.once('exit', r));
     child = undefined;
-    expect(await stored()).toBe(MESSAGES * TAGS);
-
-    const reader = new EmbeddedStore('check', store, { readonly: true });
-    const report = await verifyStore({
-      reader,
-      publicKey: createPublicKey(await readFile(path.join(dir, 'data', 'identity', 'gateway.pub'))),
-      gatewayId: 'gw-kill',
-      window: { from: base - 60_000, to: Date.now() + 60_000 },
-    });
-    await reader.close();
+    expect(await gateway.stored()).toBe(MESSAGES * TAGS);
+    const report = await gateway.verify(base - 60_000);
     expect(report.findings).toEqual([]);
     expect(report.clean).toBe(true);
+  });
+
+  it(`stores every message once across ${KILLS} broken links, what the broker sent into them included`, {
+    timeout: 180_000,
+  }, async () => {
+    const proxy = await startMqttProxy(Number(new URL(broker.url).port));
+    const gateway = await plant('gw-link', proxy.url);
+    child = gateway.run();
+    const publisher = await connectAsync(broker.url, { clientId: 'link-publisher' });
+    try {
+      await subscribed(publisher, gateway.stored);
+      // Source times long before the gateway's clock, as in a backlog after an outage: the marks the
+      // gateway writes when a link drops (at its own time) are newer than every resent message.
+      const base = Date.UTC(2026, 0, 7, 8);
+      const publishing = publishAll(publisher, base, 10); // over 6 s or more: the links break under traffic
+      for (let k = 0; k < KILLS; k++) {
+        await new Promise((r) => setTimeout(r, 400 + Math.random() * 900));
+        // The broker's messages go into the link and are lost there: sent, never read, unacknowledged.
+        proxy.swallow(true);
+        await new Promise((r) => setTimeout(r, 150));
+        proxy.cut();
+        proxy.swallow(false);
+      }
+      await publishing;
+      expect(proxy.dropped).toBeGreaterThan(0);
+      await until(async () => (await gateway.stored()) === MESSAGES * TAGS, 90_000, 'every message stored');
+      await until(async () => proxy.connections > KILLS, 10_000, 'the gateway reconnected after each cut');
+      child.kill('SIGTERM');
+      await new Promise((r) => child?.once('exit', r));
+      child = undefined;
+      expect(await gateway.stored()).toBe(MESSAGES * TAGS);
+      const report = await gateway.verify(base - 60_000);
+      expect(report.findings).toEqual([]);
+      expect(report.clean).toBe(true);
+    } finally {
+      await publisher.endAsync();
+      await proxy.close();
+    }
   });
 });
