@@ -76,6 +76,12 @@ describe('shugai assess --pubkey', () => {
       },
       { device: 'press-2', coveragePercent: 0, gaps: 1, unattestedPoints: 1 },
     ]);
+    // Against the store alone: its chain starts in the window (seq 1), its tail has no outside copy.
+    expect(integrity.guarantees).toEqual([
+      { id: 'points', held: true },
+      { id: 'head', held: true },
+      { id: 'tail', held: false },
+    ]);
   });
 
   it('says so in the Chinese report', async () => {
@@ -83,6 +89,12 @@ describe('shugai assess --pubkey', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('<h2 class="flag">数据可信性（网关签名核验）</h2>');
     expect(r.stdout).toContain('<p>发现与签名记录不符之处: 无签名的数据 1 处</p>');
+    expect(r.stdout).toContain(
+      '<li>可保证: 窗口开头的数据连同签名记录被删除，可发现：签名链从窗口前最后一条签名记录（或链的第一条）接续核验</li>',
+    );
+    expect(r.stdout).toContain(
+      '<li>不能保证: 最新数据连同其签名记录一并删除，仅凭本地存储无法发现，须与主管部门保存的签名记录副本（--central）核对</li>',
+    );
     expect(r.stdout).toContain(
       '<tr><td>press-1</td><td>4.17%</td><td>2024-10-01T00:00:00.000Z 至 2024-10-01T00:59:00.000Z</td><td>2</td><td>0</td></tr>',
     );

@@ -10,6 +10,7 @@ import {
   crossCheck,
   type Evidence,
   type Flag,
+  type Integrity,
   NOT_COUNTED,
   type NotCountedReason,
   type RateFigure,
@@ -85,6 +86,19 @@ const FINDING_ZH: Record<FindingKind, string> = {
   future: '未来时间的数据',
 };
 
+/** What a verification against the store alone can and cannot see (gateway/attest/verify.ts `Guarantee`). */
+const GUARANTEE_ZH: Record<Integrity['guarantees'][number]['id'], [held: string, notHeld: string]> = {
+  points: ['签名范围内数据的删除、插入、改动，以及无签名的数据，均可发现', '签名范围内数据的改动无法核验'],
+  head: [
+    '窗口开头的数据连同签名记录被删除，可发现：签名链从窗口前最后一条签名记录（或链的第一条）接续核验',
+    '窗口开头的删除无法排除：窗口前没有可接续的签名记录',
+  ],
+  tail: [
+    '最新数据连同签名记录被删除，可发现：签名记录取自主管部门的副本',
+    '最新数据连同其签名记录一并删除，仅凭本地存储无法发现，须与主管部门保存的签名记录副本（--central）核对',
+  ],
+};
+
 /** The store checked against the gateway's signed attestations: the verdict, coverage per device. */
 function integrity(r: AssessmentReport): string {
   const i = r.evidence?.integrity;
@@ -102,8 +116,12 @@ function integrity(r: AssessmentReport): string {
     .join('\n');
   const findings = i.findings.map((f) => `<li>${esc(f.message)}</li>`).join('\n');
   const flags = i.flags.map((f) => `<li>${esc(f.message)}</li>`).join('\n');
+  const guarantees = i.guarantees
+    .map((g) => `<li>${g.held ? '可保证' : '不能保证'}: ${esc(GUARANTEE_ZH[g.id][g.held ? 0 : 1])}</li>`)
+    .join('\n');
   return `<h2${i.clean ? '' : ' class="flag"'}>数据可信性（网关签名核验）</h2>
 <p>${verdict}</p>
+<p>本次核验:</p><ul>${guarantees}</ul>
 <table><tr><th>设备</th><th>签名覆盖率</th><th>首末签名数据</th><th>缺口</th><th>无签名数据点</th></tr>
 ${rows}
 </table>${findings ? `\n<ul class="flag">${findings}</ul>` : ''}${flags ? `\n<p>数据合理性提示（须人工判断）:</p><ul>${flags}</ul>` : ''}`;

@@ -59,20 +59,29 @@ const SHOWN_FINDINGS = 20;
 async function integrityOf(
   reader: SampleReader,
   pubkey: string,
-  gateway: string,
+  config: GatewayConfig,
+  devices: readonly Device[],
   window: TimeWindow,
 ): Promise<Integrity> {
-  const [{ loadPublicKey }, { verifyStore }] = await Promise.all([
+  const [{ loadPublicKey }, { verifyStore }, { tagCatalog }] = await Promise.all([
     import('../gateway/attest/identity.ts'),
     import('../gateway/attest/verify.ts'),
+    import('../gateway/attest/plausibility.ts'),
   ]);
+  const gateway = config.gateway.id;
   let publicKey: ReturnType<typeof loadPublicKey>;
   try {
     publicKey = loadPublicKey(pubkey);
   } catch (error) {
     throw badArgument(`--pubkey ${pubkey}: ${(error as Error).message}`);
   }
-  const report = await verifyStore({ reader, publicKey, gatewayId: gateway, window });
+  const report = await verifyStore({
+    reader,
+    publicKey,
+    gatewayId: gateway,
+    window,
+    tags: tagCatalog(devices, config.derived),
+  });
   const iso = (t: number) => new Date(t).toISOString();
   const findingCounts: Record<string, number> = {};
   for (const f of report.findings) findingCounts[f.kind] = (findingCounts[f.kind] ?? 0) + 1;
@@ -93,6 +102,7 @@ async function integrityOf(
       unattestedPoints: d.unattestedPoints,
     })),
     flags: report.flags.map((f) => ({ kind: f.kind, device: f.device, message: f.message })),
+    guarantees: report.guarantees.map((g) => ({ id: g.id, held: g.held })),
   };
 }
 
@@ -171,7 +181,8 @@ async function evidenceFrom(
     ? matchRegister(await readRegisterFile(options.register), devices, placeInConfig(parsed))
     : undefined;
   // samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x), as for `shugai verify`.
-  const store = await openStore(options.store!);
+  // Scoped to this gateway: another gateway writing into the same database is not its evidence.
+  const store = await openStore(options.store!, config.gateway.id);
   try {
     const outcomes = options.outcomes ? readOutcomes(options.outcomes, window, devices) : undefined;
     const evidence = await measureEvidence(catalogue, devices, store, window, options.store!, {
@@ -179,7 +190,7 @@ async function evidenceFrom(
       ...(register ? { register } : {}),
     });
     if (options.pubkey)
-      evidence.integrity = await integrityOf(store, options.pubkey, config.gateway.id, window);
+      evidence.integrity = await integrityOf(store, options.pubkey, config, devices, window);
     return evidence;
   } finally {
     await store.close();

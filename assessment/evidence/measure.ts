@@ -130,6 +130,8 @@ export interface Integrity {
     unattestedPoints: number;
   }[];
   flags: { kind: string; device: string; message: string }[];
+  /** Which guarantees held for this verification (gateway/attest/verify.ts `Guarantee`). */
+  guarantees: { id: 'points' | 'head' | 'tail'; held: boolean }[];
 }
 
 const STILL_TO_CHECK: Record<string, string> = {

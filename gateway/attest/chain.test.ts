@@ -78,4 +78,29 @@ describe('chain checker', () => {
     expect(check(stored, other.publicKey, true).lazyFailed).toBe(true);
     expect(check(stored, other.publicKey, false).accepted).toBe(0);
   });
+
+  it("checks the chain's head: seq 1 after the genesis hash, or a predecessor found before the window", async () => {
+    const { identity, stored } = await chainOf(30);
+    const from = (i: number, head: { found: boolean; lookbackMs: number }) => {
+      const checker = new ChainChecker(identity.publicKey, 'gw-01', 300_000);
+      for (const { text, stamp } of stored.slice(i)) checker.add(text, stamp);
+      return checker.finish(head).findings.map((f) => [f.kind, f.message]);
+    };
+    const week = { found: false, lookbackMs: 7 * 86_400_000 };
+    expect(from(0, week)).toEqual([]);
+    // The chain before seq 11 was looked for and found (it was fed first): nothing to say here.
+    expect(from(10, { ...week, found: true })).toEqual([]);
+    expect(from(10, week)).toEqual([
+      [
+        'missing_attestations',
+        'attestations 1–10 are missing: the chain begins at seq 11 (2026-11-02T00:00:10.000Z) and no attestation is stored in the 7 days before the window, so its start cannot be tied to earlier data (removed from the store, or the gateway was off for longer: verify from an earlier start)',
+      ],
+    ]);
+    // A first attestation that claims seq 1 but follows something: not the start of a chain.
+    const { sig: _, ...first } = JSON.parse(stored[0]?.text as string) as Attestation;
+    const bogus = signAttestation({ ...first, prev: 'ab'.repeat(32) }, identity.privateKey);
+    const checker = new ChainChecker(identity.publicKey, 'gw-01', 300_000);
+    checker.add(JSON.stringify(bogus), T0);
+    expect(checker.finish(week).findings.map((f) => f.kind)).toEqual(['broken_chain']);
+  });
 });

@@ -17,6 +17,7 @@ import {
   type Attestation,
   attestationHash,
   type DeviceShare,
+  GENESIS,
   isAttestation,
   signatureValid,
 } from './attestation.ts';
@@ -33,6 +34,14 @@ export interface ChainSummary {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+const GENESIS_BYTES = Buffer.from(GENESIS, 'hex');
+
+/** Where the chain was looked for before the window: how far back, and whether its predecessor was found. */
+export interface HeadSearch {
+  lookbackMs: number;
+  /** The last attestation before the window was found and accepted (fed first to the checker). */
+  found: boolean;
+}
 
 /**
  * What an attestation claims to cover, for a finding about it: its devices and their time span
@@ -99,6 +108,8 @@ export class ChainChecker {
   private readonly findings: Finding[] = [];
   private readonly ledger = new Ledger();
   private readonly seen = new Set<number>();
+  /** Attestations naming another gateway, per gateway. */
+  private readonly others = new Map<string, { count: number; firstStamp: number; lastStamp: number }>();
   private lastSeq: number | undefined;
   /** Lazy mode: the previous attestation, not yet vouched for, and its hash. */
   private unsettled: { attestation: Attestation; hash: string } | undefined;
@@ -131,6 +142,16 @@ export class ChainChecker {
       });
       return undefined;
     }
+    // Another gateway's attestation is not this one's evidence: counted and reported once per
+    // gateway, before its signature (which this key cannot check) is looked at.
+    if (this.gatewayId !== undefined && attestation.gateway !== this.gatewayId) {
+      const other = this.others.get(attestation.gateway);
+      if (other) {
+        other.count += 1;
+        other.lastStamp = stamp;
+      } else this.others.set(attestation.gateway, { count: 1, firstStamp: stamp, lastStamp: stamp });
+      return undefined;
+    }
     if (!this.lazy && !signatureValid(attestation, this.publicKey)) {
       const { text, ...scope } = claimed(attestation);
       this.findings.push({
@@ -138,16 +159,6 @@ export class ChainChecker {
         at: stamp,
         ...scope,
         message: `attestation seq ${attestation.seq}${text} stored at ${iso(stamp)} is not signed by the registered key: forged, altered or from another gateway`,
-      });
-      return undefined;
-    }
-    if (this.gatewayId !== undefined && attestation.gateway !== this.gatewayId) {
-      const { text, ...scope } = claimed(attestation);
-      this.findings.push({
-        kind: 'other_gateway',
-        at: stamp,
-        ...scope,
-        message: `attestation seq ${attestation.seq}${text} names gateway ${attestation.gateway}, not ${this.gatewayId}`,
       });
       return undefined;
     }
@@ -186,8 +197,15 @@ export class ChainChecker {
   }
 
   /** The chain in sequence order: forks, holes (dropped by policy or removed), links, clock. */
-  finish(): ChainSummary {
+  finish(head?: HeadSearch): ChainSummary {
     this.settle();
+    for (const [gateway, other] of this.others) {
+      this.findings.push({
+        kind: 'other_gateway',
+        at: other.firstStamp,
+        message: `${other.count} attestations stored between ${iso(other.firstStamp)} and ${iso(other.lastStamp)} name gateway ${gateway}, not ${this.gatewayId}: not checked here (another gateway's data, or placed in this one's store)`,
+      });
+    }
     const l = this.ledger;
     // Stable by store order, so of two attestations with one seq the first stored is the chain's.
     const order = Array.from({ length: l.size }, (_, i) => i).sort(
@@ -211,6 +229,7 @@ export class ChainChecker {
     }
     const first = chain[0];
     const last = chain.at(-1);
+    if (first !== undefined && head) this.checkHead(first, head);
     return {
       findings: this.findings,
       valid: chain.length,
@@ -218,6 +237,42 @@ export class ChainChecker {
       lastSeq: last === undefined ? undefined : l.seq[last],
       times: Float64Array.from(chain, (i) => l.time[i] as number),
     };
+  }
+
+  /**
+   * The chain's first attestation begins the chain (seq 1, after the genesis hash) or follows the
+   * last attestation before the window; else the start was cut off, and a deletion at the head of
+   * the window (points and attestations) would look like a chain that starts later.
+   */
+  private checkHead(first: number, head: HeadSearch): void {
+    const l = this.ledger;
+    const seq = l.seq[first] as number;
+    const at = l.stamp[first] as number;
+    if (seq === 1) {
+      if (!l.sameBytes(l.prev, first, GENESIS_BYTES, 0))
+        this.findings.push({
+          kind: 'broken_chain',
+          at,
+          message: 'attestation seq 1 does not begin a chain: its previous-hash is not the genesis hash',
+        });
+      return;
+    }
+    if (head.found) return;
+    const days = Math.round((head.lookbackMs / 86_400_000) * 10) / 10;
+    const dropped = l.dropped[first] as number;
+    this.findings.push(
+      dropped > 0
+        ? {
+            kind: 'dropped_by_policy',
+            at,
+            message: `attestations 1–${seq - 1} are not in the store and none is stored in the ${days} days before the window; by seq ${seq} (${iso(l.time[first] as number)}) the gateway reports ${dropped} samples dropped by its buffer policy, which explains a chain whose start never reached the store`,
+          }
+        : {
+            kind: 'missing_attestations',
+            at,
+            message: `attestations 1–${seq - 1} are missing: the chain begins at seq ${seq} (${iso(l.time[first] as number)}) and no attestation is stored in the ${days} days before the window, so its start cannot be tied to earlier data (removed from the store, or the gateway was off for longer: verify from an earlier start)`,
+          },
+    );
   }
 
   private checkLink(a: number, b: number): void {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { SampleReader, TimeWindow } from '../store/reader.ts';
 import { initIdentity, loadPublicKey } from './identity.ts';
+import type { TagCatalog } from './plausibility.ts';
 import type { StoredAttestation } from './verify.ts';
 
 const usage = (message: string) => Object.assign(new Error(message), { exitCode: 2 });
@@ -16,8 +17,11 @@ function parseTime(text: string, flag: string): number {
   return t;
 }
 
-/** `file.db` or `sqlite:file.db` → the embedded store, read-only; `http(s)://host:port/DB` → InfluxDB 1.x. */
-export async function openStore(url: string): Promise<SampleReader> {
+/**
+ * `file.db` or `sqlite:file.db` → the embedded store, read-only; `http(s)://host:port/DB` → InfluxDB
+ * 1.x, its reads scoped to `gateway` when given (several gateways may share a database).
+ */
+export async function openStore(url: string, gateway?: string): Promise<SampleReader> {
   if (/^https?:\/\//.test(url)) {
     const parsed = new URL(url);
     const database = decodeURIComponent(parsed.pathname.replace(/^\/+/, ''));
@@ -27,6 +31,7 @@ export async function openStore(url: string): Promise<SampleReader> {
     return new InfluxReader({
       url: `${parsed.protocol}//${parsed.host}`,
       database,
+      ...(gateway === undefined ? {} : { gateway }),
       ...(parsed.username
         ? {
             username: decodeURIComponent(parsed.username),
@@ -45,15 +50,17 @@ export async function openStore(url: string): Promise<SampleReader> {
 }
 
 /**
- * The store a gateway config writes to, and the gateway's id: its first embedded or InfluxDB 1.x
- * sink (the reader speaks InfluxQL, so a 2.x sink cannot be read this way: give --store).
+ * What a gateway config tells the verifier: the gateway's id, what it says of each tag (for the
+ * plausibility flags), and the store it writes to: its first embedded or InfluxDB 1.x sink (the
+ * reader speaks InfluxQL, so a 2.x sink cannot be read this way: give --store).
  */
-async function storeOfConfig(
+async function readGatewayConfig(
   file: string,
-): Promise<{ open: () => Promise<SampleReader>; gatewayId: string }> {
-  const [{ loadGatewayConfig }, { PLUGINS }] = await Promise.all([
+): Promise<{ open: () => Promise<SampleReader>; gatewayId: string; tags: TagCatalog }> {
+  const [{ loadGatewayConfig }, { PLUGINS }, { tagCatalog }] = await Promise.all([
     import('../config/schema.ts'),
     import('../../collector/registry.ts'),
+    import('./plausibility.ts'),
   ]);
   let config: ReturnType<typeof loadGatewayConfig>;
   try {
@@ -61,10 +68,14 @@ async function storeOfConfig(
   } catch (error) {
     throw usage(`--config ${file}: ${(error as Error).message}`);
   }
+  const devices = config.connections.flatMap(
+    (c) => PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c) ?? [],
+  );
+  const known = { gatewayId: config.gateway.id, tags: tagCatalog(devices, config.derived) };
   const sink = config.sinks.find((s) => s.type === 'embedded' || (s.type === 'influxdb' && s.version === 1));
   if (sink?.type === 'embedded') {
     const dataDir = path.resolve(path.dirname(file), config.gateway.dataDir);
-    return { open: () => openStore(path.resolve(dataDir, sink.file)), gatewayId: config.gateway.id };
+    return { ...known, open: () => openStore(path.resolve(dataDir, sink.file)) };
   }
   if (sink?.type === 'influxdb' && sink.version === 1) {
     const { InfluxReader } = await import('../sinks/influxdb/reader.ts');
@@ -72,11 +83,17 @@ async function storeOfConfig(
       url: sink.url,
       database: sink.database,
       measurement: sink.measurement,
+      gateway: config.gateway.id,
       ...(sink.username !== undefined ? { username: sink.username, password: sink.password ?? '' } : {}),
     };
-    return { open: async () => new InfluxReader(options), gatewayId: config.gateway.id };
+    return { ...known, open: async () => new InfluxReader(options) };
   }
-  throw usage(`--config ${file}: no embedded or InfluxDB 1.x sink to read; give --store URL`);
+  return {
+    ...known,
+    open: () => {
+      throw usage(`--config ${file}: no embedded or InfluxDB 1.x sink to read; give --store URL`);
+    },
+  };
 }
 
 export function registerVerify(program: Command): void {
@@ -104,7 +121,7 @@ export function registerVerify(program: Command): void {
     )
     .option(
       '--config <file>',
-      'instead of --store: the store the gateway config writes to (its first embedded or InfluxDB 1.x sink), and its gateway id unless --gateway is given',
+      "the gateway's config: its gateway id (unless --gateway), what it says of each tag (units, descriptions, derived data) for the plausibility flags, and without --store the store it writes to (its first embedded or InfluxDB 1.x sink)",
     )
     .option('--tolerance <seconds>', 'clock differences below this are not findings', '300')
     .option('--json', 'print the report as JSON')
@@ -122,10 +139,9 @@ export function registerVerify(program: Command): void {
         central?: string;
         centralTokenFile?: string;
       }) => {
-        if (options.store && options.config) throw usage('give --store URL or --config FILE, not both');
         if (!options.store && !options.config)
           throw usage('give --store URL, or --config FILE to read the store it names');
-        const configured = options.config ? await storeOfConfig(options.config) : undefined;
+        const configured = options.config ? await readGatewayConfig(options.config) : undefined;
         options.gateway ??= configured?.gatewayId;
         if (!options.pubkey && !options.gateway) throw usage('give --pubkey FILE or --gateway ID');
         const central = options.central
@@ -147,7 +163,9 @@ export function registerVerify(program: Command): void {
         if (!Number.isFinite(tolerance) || tolerance < 0)
           throw usage('--tolerance must be a number of seconds');
         const { renderReport, verifyStore } = await import('./verify.ts');
-        const reader = configured ? await configured.open() : await openStore(options.store as string);
+        const reader = options.store
+          ? await openStore(options.store, options.gateway)
+          : await (configured as NonNullable<typeof configured>).open();
         try {
           const report = await verifyStore({
             reader,
@@ -155,7 +173,8 @@ export function registerVerify(program: Command): void {
             window,
             toleranceMs: tolerance * 1000,
             ...(options.gateway ? { gatewayId: options.gateway } : {}),
-            ...(central ? { attestations: central.attestations } : {}),
+            ...(configured ? { tags: configured.tags } : {}),
+            ...(central ? { attestations: central.attestations, central: true } : {}),
           });
           process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
           process.exitCode = report.clean ? 0 : 1;

@@ -66,15 +66,23 @@ export function clusters(shares: readonly DeviceShare[]): Cluster[] {
   return out;
 }
 
-/** Coarse clusters of one device, built share by share in any order; `list` is sorted and disjoint. */
+/**
+ * Coarse clusters of one device, built share by share in any order; `list` is sorted and disjoint.
+ * Slices start at `origin` (the window's start): a slice across the window's start would hold points
+ * before it whose attestations were not read, and need refining on every run.
+ */
 export class CoarseClusters {
   readonly list: Cluster[] = [];
 
-  constructor(private readonly sliceMs: number) {}
+  constructor(
+    private readonly sliceMs: number,
+    private readonly origin = 0,
+  ) {}
 
   add(share: DeviceShare): void {
-    const lo = Math.floor(share.from / this.sliceMs) * this.sliceMs;
-    const hi = (Math.floor(share.to / this.sliceMs) + 1) * this.sliceMs - 1;
+    const { sliceMs, origin } = this;
+    const lo = Math.floor((share.from - origin) / sliceMs) * sliceMs + origin;
+    const hi = (Math.floor((share.to - origin) / sliceMs) + 1) * sliceMs - 1 + origin;
     const list = this.list;
     // The first cluster ending at or after lo; shares mostly arrive in time order, so try the last.
     let i = list.length;

@@ -104,7 +104,7 @@ describe('verification by hour slices', () => {
     const { run } = await sixHours();
     const report = await run();
     expect(report.findings).toEqual([]);
-    expect(report.attestations).toEqual({ valid: 2160, firstSeq: 1, lastSeq: 2160 });
+    expect(report.attestations).toEqual({ valid: 2160, firstSeq: 1, lastSeq: 2160, source: 'store' });
     expect(
       report.devices.map((d) => [d.device, d.attestedPoints, d.unattestedPoints, d.coveragePercent]),
     ).toEqual([
@@ -201,5 +201,142 @@ describe('verification by hour slices', () => {
       ]),
     );
     expect(report.attestations.valid).toBe(2160);
+  });
+
+  it('checks a window that does not start on the hour without refining: slices start at the window', async () => {
+    const { run } = await sixHours();
+    // No refinement allowed: a slice across the window's start would hold unread attestations' points.
+    const report = await run({
+      window: { from: T0 + 90 * MIN + 5, to: T0 + 5 * HOUR + 7 },
+      refineShareLimit: 0,
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.devices.map((d) => [d.device, d.attestedPoints])).toEqual([
+      ['lathe-01', 1260],
+      ['mill-02', 1260],
+    ]);
+  });
+
+  it('finds the head of a window deleted with its attestations, in the embedded store', async () => {
+    const { dir, run } = await sixHours();
+    const window = { from: T0 + 2 * HOUR, to: T0 + 6 * HOUR };
+    expect((await run({ window })).findings).toEqual([]);
+    const raw = new Database(path.join(dir, 'samples.db'));
+    raw
+      .prepare('DELETE FROM samples WHERE ts >= ? AND ts < ?')
+      .run(T0 + 2 * HOUR - 5 * MIN, T0 + 2 * HOUR + 10 * MIN);
+    raw.close();
+    const report = await run({ window });
+    expect(report.findings.map((f) => [f.kind, f.message])).toEqual([
+      [
+        'missing_attestations',
+        'attestations 691–780 (90) are missing between 2026-11-02T01:54:50.050Z and 2026-11-02T02:10:00.050Z: removed from the store',
+      ],
+    ]);
+  });
+
+  it('says when the chain before the window lies beyond the look-back', async () => {
+    const { run } = await sixHours();
+    const report = await run({ window: { from: T0 + 3 * HOUR, to: T0 + 6 * HOUR }, headLookbackMs: 0 });
+    expect(report.findings.map((f) => f.kind)).toEqual(['missing_attestations']);
+    expect(report.findings[0]?.message).toContain(
+      'the chain begins at seq 1051 (2026-11-02T02:55:00.050Z) and no attestation is stored in the 0 days before the window',
+    );
+  });
+
+  it("finds a chain whose start the gateway's own buffer dropped clean, drops-only attestation included", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-slices-'));
+    const { identity } = initIdentity(dir);
+    let clock = T0;
+    const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => clock);
+    const store = new EmbeddedStore('test', path.join(dir, 'samples.db'));
+    const stored: StoredSample[] = [];
+    for (let i = 0; i < 60; i++) {
+      clock = T0 + i * 10_000 + 50;
+      const batch = [typedIn('lathe-01', T0 + i * 10_000)];
+      // The first 20 batches never reached the store: their buffer segment was dropped when full,
+      // which the next attestation (one of drops only) declares.
+      if (i === 20) {
+        attestor.noteDropped('full', 20);
+        stored.push(attestor.attest([]));
+      }
+      const attestation = attestor.attest(batch);
+      if (i >= 20) stored.push(...batch, attestation);
+    }
+    expect(await store.write(stored)).toEqual({ kind: 'ok' });
+    const report = await verifyStore({
+      reader: store,
+      publicKey: identity.publicKey,
+      gatewayId: 'gw-01',
+      window: { from: T0, to: T0 + HOUR },
+      now: () => T0 + HOUR,
+    });
+    expect(report.clean).toBe(true);
+    expect(report.findings.map((f) => [f.kind, f.message])).toEqual([
+      [
+        'dropped_by_policy',
+        'attestations 1–20 are not in the store and none is stored in the 31 days before the window; by seq 21 (2026-11-02T00:03:20.050Z) the gateway reports 20 samples dropped by its buffer policy, which explains a chain whose start never reached the store',
+      ],
+    ]);
+  });
+
+  it("reports another gateway's attestations in the embedded store once, and its points as not this gateway's evidence", async () => {
+    const { store, run } = await sixHours();
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-other-'));
+    let clock = T0 + HOUR;
+    const other = new Attestor(
+      initIdentity(dir).identity,
+      'gw-02',
+      path.join(dir, 'chain.json'),
+      () => clock,
+    );
+    const written: StoredSample[] = [];
+    for (let i = 0; i < 30; i++) {
+      clock = T0 + HOUR + i * 10_000 + 77;
+      const batch = [typedIn('press-9', T0 + HOUR + i * 10_000)];
+      written.push(...batch, other.attest(batch));
+    }
+    expect(await store.write(written)).toEqual({ kind: 'ok' });
+    const report = await run();
+    expect(report.findings.map((f) => [f.kind, f.device, f.message])).toEqual([
+      [
+        'other_gateway',
+        undefined,
+        "30 attestations stored between 2026-11-02T01:00:00.077Z and 2026-11-02T01:04:50.077Z name gateway gw-02, not gw-01: not checked here (another gateway's data, or placed in this one's store)",
+      ],
+      [
+        'unattested',
+        'press-9',
+        'press-9, 2026-11-02T01:00:00.000Z – 2026-11-02T01:04:50.000Z: 30 points no attestation covers (typed in or written by something else)',
+      ],
+    ]);
+  });
+
+  it("finds points at the window's start clean when the device's clock runs a little ahead of the gateway's", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'shugai-slices-'));
+    const { identity } = initIdentity(dir);
+    let clock = T0;
+    const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => clock);
+    const store = new EmbeddedStore('test', path.join(dir, 'samples.db'));
+    const stored: StoredSample[] = [];
+    for (let t = T0; t < T0 + 2 * HOUR; t += 10_000) {
+      // The PLC stamps its readings 2 s ahead of the gateway's clock.
+      clock = t - 2000;
+      const batch = [{ ...typedIn('lathe-01', t), value: (t / 10_000) % 17 }];
+      stored.push(...batch, attestor.attest(batch));
+    }
+    expect(await store.write(stored)).toEqual({ kind: 'ok' });
+    // The window starts between a point (T0 + 1 h) and its attestation, stamped 2 s before it.
+    const report = await verifyStore({
+      reader: store,
+      publicKey: identity.publicKey,
+      gatewayId: 'gw-01',
+      window: { from: T0 + HOUR - 1000, to: T0 + 2 * HOUR },
+      now: () => T0 + 3 * HOUR,
+    });
+    expect(report.findings).toEqual([]);
+    expect(report.devices.map((d) => [d.device, d.attestedPoints, d.unattestedPoints])).toEqual([
+      ['lathe-01', 360, 0],
+    ]);
   });
 });

@@ -41,15 +41,16 @@ async function record(
   identity: Identity,
   batches: StoredSample[][],
   clock: (i: number) => number,
+  gateway = 'gw-01',
 ) {
   const sink = new InfluxSink(
     influxSinkSchema.parse({ name: 'influx', type: 'influxdb', version: 1, url: influx.url, database: db }),
-    'gw-01',
+    gateway,
   );
   await sink.prepare();
   const dir = await mkdtemp(path.join(tmpdir(), 'shugai-chain-'));
   let i = 0;
-  const attestor = new Attestor(identity, 'gw-01', path.join(dir, 'chain.json'), () => clock(i));
+  const attestor = new Attestor(identity, gateway, path.join(dir, 'chain.json'), () => clock(i));
   const all: StoredSample[] = [];
   for (; i < batches.length; i++) {
     const batch = batches[i] as StoredSample[];
@@ -69,13 +70,13 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
   const write = (db: string, lines: string) =>
     fetch(`${influx.url}/write?db=${db}&precision=ms`, { method: 'POST', body: lines });
   const query = (db: string, q: string) => influx.query(q, db);
-  const run = (reader: InfluxReader) =>
+  const run = (reader: InfluxReader, window = WINDOW) =>
     verifyStore({
       reader,
       publicKey: identity.publicKey,
       gatewayId: 'gw-01',
-      window: WINDOW,
-      now: () => T0 + 30 * MIN,
+      window,
+      now: () => Math.max(T0 + 30 * MIN, window.to),
     });
   const normalClock = (i: number) => T0 + i * 10_000 + 50;
 
@@ -93,7 +94,7 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
     const report = await run(reader);
     expect(report.findings).toEqual([]);
     expect(report.clean).toBe(true);
-    expect(report.attestations).toEqual({ valid: 120, firstSeq: 1, lastSeq: 120 });
+    expect(report.attestations).toEqual({ valid: 120, firstSeq: 1, lastSeq: 120, source: 'store' });
     expect(report.devices.map((d) => [d.device, d.attestedPoints, d.coveragePercent, d.gaps])).toEqual([
       ['lathe-01', 240, 100, []],
       ['meter-01', 120, 100, []],
@@ -101,23 +102,23 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
     expect(report.flags).toEqual([]);
   });
 
-  it('flags signals that look made up: constant, or repeating an exact pattern', async () => {
+  it('flags signals that look made up: constant while the lathe makes parts, or repeating an exact pattern', async () => {
     const { reader } = await record(
       influx,
       'flags',
       identity,
       plant(
-        20,
+        180,
         () => 1200,
         (i) => 30 + (i % 7),
       ),
       normalClock,
     );
-    const report = await run(reader);
+    const report = await run(reader, { from: T0, to: T0 + 180 * MIN });
     expect(report.clean).toBe(true); // flags are not verdicts
     expect(report.flags.map((f) => f.message)).toEqual([
-      'lathe-01/speed: all 120 samples are exactly 1200',
-      'meter-01/kw: the last 120 samples repeat exactly every 7 samples',
+      'lathe-01/speed: exactly 1200 from its first sample on, for 3 h (2026-11-02T00:00:00.000Z – 2026-11-02T02:59:50.000Z), while the machine produced',
+      'meter-01/kw: from 2026-11-02T00:01:20.000Z – 2026-11-02T02:59:20.000Z (178 min) every value repeats, in order, a sequence it had sent before: a recording played again?',
     ]);
   });
 
@@ -245,5 +246,116 @@ describe.skipIf(!influxdBinary.available)('verify against InfluxDB', () => {
     expect(report.findings[0]?.message).toMatch(
       /clock ran backwards by 3590 s between attestations 60 .* and 61/,
     );
+  });
+
+  it("verifies each of two gateways writing into one database clean, and finds an edit only in the edited gateway's data", async () => {
+    // A site with two boxes: both name their press lathe-01, both write into the same database.
+    await record(influx, 'shared', identity, plant(), normalClock);
+    await record(
+      influx,
+      'shared',
+      other,
+      plant(20, (i) => 900 + (i % 13) * 3.5),
+      normalClock,
+      'gw-02',
+    );
+    const reader = new InfluxReader({ url: influx.url, database: 'shared' });
+    const verifyAs = (key: Identity, gatewayId: string) =>
+      verifyStore({ reader, publicKey: key.publicKey, gatewayId, window: WINDOW, now: () => T0 + 30 * MIN });
+    for (const [key, gatewayId] of [
+      [identity, 'gw-01'],
+      [other, 'gw-02'],
+    ] as const) {
+      const report = await verifyAs(key, gatewayId);
+      expect(report.findings, gatewayId).toEqual([]);
+      expect(report.attestations, gatewayId).toEqual({
+        valid: 120,
+        firstSeq: 1,
+        lastSeq: 120,
+        source: 'store',
+      });
+      expect(report.devices.map((d) => [d.device, d.attestedPoints])).toEqual([
+        ['lathe-01', 240],
+        ['meter-01', 120],
+      ]);
+    }
+    // gw-02's reading is raised in the store: only gw-02's verification finds it.
+    await write(
+      'shared',
+      `samples,device=lathe-01,gateway=gw-02,quality=good,tag_id=speed value=1,received=${T0 + 60_020}i ${T0 + 60_000}`,
+    );
+    expect((await verifyAs(identity, 'gw-01')).findings).toEqual([]);
+    expect((await verifyAs(other, 'gw-02')).findings.map((f) => [f.kind, f.device, f.from])).toEqual([
+      ['altered', 'lathe-01', T0 + 60_000],
+    ]);
+    // An attestation in gw-01's series that gw-02's key signed is forged, not foreign.
+    const forger = new Attestor(
+      other,
+      'gw-01',
+      path.join(await mkdtemp(path.join(tmpdir(), 'forger-')), 'chain.json'),
+      () => T0 + 15 * MIN + 6000,
+    );
+    const fake = goodSample('lathe-01', 'parts', 'integer', 5000, T0 + 15 * MIN + 5000);
+    const gw01 = new InfluxSink(
+      influxSinkSchema.parse({
+        name: 'x',
+        type: 'influxdb',
+        version: 1,
+        url: influx.url,
+        database: 'shared',
+      }),
+      'gw-01',
+    );
+    expect(await gw01.write([fake, forger.attest([fake])])).toEqual({ kind: 'ok' });
+    expect((await verifyAs(identity, 'gw-01')).findings.map((f) => [f.kind, f.device])).toEqual([
+      ['bad_signature', 'lathe-01'],
+      ['unattested', 'lathe-01'],
+    ]);
+  });
+
+  it('follows the chain from the last attestation before the window: a clean window inside the data is clean', async () => {
+    const { reader } = await record(influx, 'inside', identity, plant(), normalClock);
+    const report = await run(reader, { from: T0 + 10 * MIN, to: T0 + 20 * MIN });
+    expect(report.findings).toEqual([]);
+    // The window's own attestations, those of the 5 min before it (a device clock may run ahead), and the one before.
+    expect(report.attestations).toEqual({ valid: 91, firstSeq: 30, lastSeq: 120, source: 'store' });
+    expect(report.guarantees.map((g) => [g.id, g.held])).toEqual([
+      ['points', true],
+      ['head', true],
+      ['tail', false],
+    ]);
+    expect(report.guarantees[1]?.text).toBe(
+      'A deletion at the start of the window, attestations included, is found: the chain is followed from seq 30, the last attestation before the window (2026-11-02T00:04:50.050Z).',
+    );
+    expect(report.guarantees[2]?.text).toBe(
+      "A deletion of the newest data together with its attestations cannot be seen without the bureau's copy (--central).",
+    );
+  });
+
+  it('finds the head of the window deleted together with its attestations', async () => {
+    const { reader } = await record(influx, 'head', identity, plant(), normalClock);
+    // Everything from 5 minutes before the window to 2 minutes into it: points and attestations.
+    await query('head', `DELETE FROM samples WHERE time >= ${T0 + 5 * MIN}ms AND time < ${T0 + 12 * MIN}ms`);
+    const report = await run(reader, { from: T0 + 10 * MIN, to: T0 + 20 * MIN });
+    expect(report.clean).toBe(false);
+    expect(report.findings.map((f) => [f.kind, f.message])).toEqual([
+      [
+        'missing_attestations',
+        'attestations 31–72 (42) are missing between 2026-11-02T00:04:50.050Z and 2026-11-02T00:12:00.050Z: removed from the store',
+      ],
+    ]);
+  });
+
+  it('finds the first attestations of a chain deleted, when nothing precedes the window', async () => {
+    const { reader } = await record(influx, 'start', identity, plant(), normalClock);
+    await query('start', `DELETE FROM samples WHERE time < ${T0 + 2 * MIN}ms`);
+    const report = await run(reader);
+    expect(report.findings.map((f) => [f.kind, f.message])).toEqual([
+      [
+        'missing_attestations',
+        'attestations 1–12 are missing: the chain begins at seq 13 (2026-11-02T00:02:00.050Z) and no attestation is stored in the 31 days before the window, so its start cannot be tied to earlier data (removed from the store, or the gateway was off for longer: verify from an earlier start)',
+      ],
+    ]);
+    expect(report.guarantees.find((g) => g.id === 'head')).toMatchObject({ held: false });
   });
 });

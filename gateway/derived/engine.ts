@@ -19,7 +19,8 @@ interface DeviceState {
   startedAt: number;
 }
 
-const OEE_TAGS: Record<keyof OeeFigures, string> = {
+/** The OEE figures' tag names (fixed), running and `shift_` final. */
+export const OEE_TAGS: Record<keyof OeeFigures, string> = {
   availability: 'oee_availability',
   performance: 'oee_performance',
   quality: 'oee_quality',

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../../test/services/influxdb.ts';
 import { canonicalPoint } from '../attest/canonical.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
+import { InfluxReader } from '../sinks/influxdb/reader.ts';
+import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
+import { InfluxSink } from '../sinks/influxdb/sink.ts';
 import type { Sink, StoredSample } from '../sinks/sink.ts';
 import { influxV1Store } from '../sinks/testing.ts';
 import type { SampleReader } from './reader.ts';
@@ -144,4 +147,39 @@ describe.skipIf(!influxdBinary.available)('with InfluxDB', () => {
     ...(await influxV1Store(influx.url, 'plant')),
     stop: async () => {},
   }));
+
+  it("reads one gateway's points of a database two gateways write into", async () => {
+    const { sink, reader } = await influxV1Store(influx.url, 'site');
+    const other = new InfluxSink(
+      influxSinkSchema.parse({
+        name: 'influx',
+        type: 'influxdb',
+        version: 1,
+        url: influx.url,
+        database: 'site',
+      }),
+      'gw-02',
+    );
+    // Both name their machine lathe-01; gw-02 also has a meter.
+    expect(await sink.write([s('lathe-01', 'speed', 0, { value: 1 })])).toEqual({ kind: 'ok' });
+    expect(
+      await other.write([s('lathe-01', 'speed', 0, { value: 2 }), s('meter-01', 'kw', 1000, { value: 3 })]),
+    ).toEqual({ kind: 'ok' });
+    const window = { from: t0, to: t0 + 60_000 };
+    expect(
+      (await reader.summarize({ ...window, gateway: 'gw-01' })).map((x) => [x.device, x.counts.good]),
+    ).toEqual([['lathe-01', 1]]);
+    expect(
+      (await reader.summarize({ ...window, gateway: 'gw-02' })).map((x) => [x.device, x.counts.good]),
+    ).toEqual([
+      ['lathe-01', 1],
+      ['meter-01', 1],
+    ]);
+    // Unscoped, a series of each gateway: two points of lathe-01 at one time.
+    expect((await all(reader.samples(window))).map((x) => x.value)).toEqual([1, 2, 3]);
+    expect((await all(reader.samples({ ...window, gateway: 'gw-02' }))).map((x) => x.value)).toEqual([2, 3]);
+    // A reader opened for one gateway reads only its points.
+    const scoped = new InfluxReader({ url: influx.url, database: 'site', gateway: 'gw-01' });
+    expect((await all(scoped.samples(window))).map((x) => x.value)).toEqual([1]);
+  });
 });

@@ -21,13 +21,23 @@ export interface SeriesSummary {
   last: number;
 }
 
-export interface SampleQuery extends TimeWindow {
+/**
+ * A window of one gateway's data. Several gateways may write into one InfluxDB database (a site with
+ * two boxes): each point carries its gateway's id (the `gateway` tag), and a read scoped to a gateway
+ * sees only that gateway's points. The embedded store lives in one gateway's data folder and holds
+ * that gateway's data only, so it has no gateway column and ignores the scope.
+ */
+export interface StoreScope extends TimeWindow {
+  gateway?: string;
+}
+
+export interface SampleQuery extends StoreScope {
   device?: string;
   tag?: string;
 }
 
 export interface SampleReader {
-  summarize(window: TimeWindow): Promise<SeriesSummary[]>;
+  summarize(window: StoreScope): Promise<SeriesSummary[]>;
   /** Samples in time order (then device, tag). */
   samples(query: SampleQuery): AsyncIterable<StoredSample>;
   close(): Promise<void>;

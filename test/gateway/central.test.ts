@@ -192,6 +192,8 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     );
     expect(registered.stdout).toBe(`gateway ${GATEWAY}: registered\nfingerprint ${identity.fingerprint}\n`);
     await until(() => backlog('central') === 0, 30_000, 'the central sink caught up after registration');
+    // The embedded sink takes the same attestation records at its own pace.
+    await until(() => backlog('embedded') === 0, 20_000, 'the embedded store has the attestations too');
     const first = storedCounts().attestations;
     expect(first).toBeGreaterThan(0);
     expect((await chain()).body).toMatchObject({
@@ -269,6 +271,14 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
       valid: head.seq,
       firstSeq: 1,
       lastSeq: head.seq,
+      source: 'central',
+    });
+    const tailGuarantee = (stdout: string) =>
+      (JSON.parse(stdout) as { guarantees: { id: string }[] }).guarantees.find((g) => g.id === 'tail');
+    expect(tailGuarantee(clean.stdout)).toEqual({
+      id: 'tail',
+      held: true,
+      text: "A deletion of the newest data together with its attestations is found: the attestations are the bureau's copy.",
     });
 
     // The factory deletes its newest slice of data together with the attestation over it: the store
@@ -289,6 +299,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     edit.close();
     const storeOnly = verify(TOKEN, '--pubkey', identityFiles(dataDir()).publicKey);
     expect(storeOnly.status).toBe(0);
+    expect(tailGuarantee(storeOnly.stdout)).toMatchObject({ id: 'tail', held: false });
     const caught = verify(TOKEN, ...againstCopy);
     expect(caught.status).toBe(1);
     const report = JSON.parse(caught.stdout) as {

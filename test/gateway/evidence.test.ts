@@ -109,6 +109,10 @@ describe.skipIf(!pymodbusBinary.available)('evidence chain', () => {
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toContain('NOT CLEAN');
     expect(tampered.stdout).toContain('[altered] press-1, ');
+    // What this run could and could not see, said plainly.
+    expect(tampered.stdout).toContain(
+      "Guarantees of this run:\n  [held] Points deleted, inserted or altered inside attested spans, and points no attestation covers, are found.\n  [held] A deletion at the start of the window, attestations included, is found: the chain is followed from its first attestation (seq 1), in the window.\n  [not held] A deletion of the newest data together with its attestations cannot be seen without the bureau's copy (--central).\n",
+    );
     // The finding names the device, the kind, and the attested slice (about a second) holding the edit.
     const findings = (
       JSON.parse(shugai(...args, '--json').stdout) as {

@@ -14,6 +14,8 @@ export const TAGS_PER_POLL = 5;
 
 export interface PlantOptions {
   modbusPort: number;
+  /** Default gw-test. */
+  gatewayId?: string;
   sinks: string;
   buffer?: string;
   pollIntervalMs?: number;
@@ -31,7 +33,7 @@ export async function writePlant(options: PlantOptions): Promise<string> {
     file,
     [
       'gateway:',
-      '  id: gw-test',
+      `  id: ${options.gatewayId ?? 'gw-test'}`,
       '  dataDir: ./data',
       '  attestEvery: 1s',
       'http: { port: 0 }',

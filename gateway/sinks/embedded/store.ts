@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type DataType, nonFiniteText, type Quality } from '../../../core/model.ts';
-import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
+import type { SampleQuery, SampleReader, SeriesSummary, StoreScope } from '../../store/reader.ts';
 import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 
 const QUALITY_CODES: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
@@ -80,7 +80,8 @@ export class EmbeddedStore implements Sink, SampleReader {
     }
   }
 
-  async summarize(window: TimeWindow): Promise<SeriesSummary[]> {
+  /** One gateway's store (in its data folder): a gateway scope selects everything (reader.ts). */
+  async summarize(window: StoreScope): Promise<SeriesSummary[]> {
     // Two steps, each on an index: the series from the covering time index, then each series'
     // counts along the primary key. One GROUP BY over the window looked up every row (20× slower).
     const series = this.db

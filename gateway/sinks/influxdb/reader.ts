@@ -3,7 +3,7 @@
  * so the assessment and the verifier see InfluxDB and the embedded store alike.
  */
 import type { DataType, Quality } from '../../../core/model.ts';
-import type { SampleQuery, SampleReader, SeriesSummary, TimeWindow } from '../../store/reader.ts';
+import type { SampleQuery, SampleReader, SeriesSummary, StoreScope } from '../../store/reader.ts';
 import { post } from '../http-post.ts';
 import { RAW_VALUE_FIELD, VALUE_FIELDS } from '../line-protocol.ts';
 import type { StoredSample } from '../sink.ts';
@@ -14,6 +14,8 @@ export interface InfluxReaderOptions {
   measurement?: string;
   username?: string;
   password?: string;
+  /** Read only this gateway's points (the `gateway` tag) unless a query names another scope. */
+  gateway?: string;
   /** Longest wait (ms) for InfluxDB to answer, or to send the next part of an answer; default 300 s. */
   timeoutMs?: number;
 }
@@ -40,8 +42,8 @@ export class InfluxReader implements SampleReader {
     this.measurement = options.measurement ?? 'samples';
   }
 
-  async summarize(window: TimeWindow): Promise<SeriesSummary[]> {
-    const where = `WHERE time >= ${window.from}ms AND time < ${window.to}ms`;
+  async summarize(window: StoreScope): Promise<SeriesSummary[]> {
+    const where = `WHERE ${this.conditions(window).join(' AND ')}`;
     const group = 'GROUP BY "device", "tag_id", "quality"';
     const m = quoteIdent(this.measurement);
     const fields = ALL_VALUE_FIELDS.map(quoteIdent);
@@ -85,7 +87,7 @@ export class InfluxReader implements SampleReader {
   }
 
   async *samples(query: SampleQuery): AsyncIterable<StoredSample> {
-    const conditions = [`time >= ${query.from}ms`, `time < ${query.to}ms`];
+    const conditions = this.conditions(query);
     if (query.device !== undefined) conditions.push(`"device" = ${quoteString(query.device)}`);
     if (query.tag !== undefined) conditions.push(`"tag_id" = ${quoteString(query.tag)}`);
     const q = `SELECT * FROM ${quoteIdent(this.measurement)} WHERE ${conditions.join(' AND ')}`;
@@ -109,6 +111,14 @@ export class InfluxReader implements SampleReader {
   }
 
   async close(): Promise<void> {}
+
+  /** The window, and the gateway whose points are read (every point carries its gateway's id as a tag). */
+  private conditions(scope: StoreScope): string[] {
+    const conditions = [`time >= ${scope.from}ms`, `time < ${scope.to}ms`];
+    const gateway = scope.gateway ?? this.options.gateway;
+    if (gateway !== undefined) conditions.push(`"gateway" = ${quoteString(gateway)}`);
+    return conditions;
+  }
 
   private async query(q: string): Promise<Series[]> {
     const out: Series[] = [];
