@@ -7,8 +7,9 @@
  * on a 2-core machine (gateway-lessons.md).
  *
  * The gateway runs in a child process (Gateway.start with a YAML config written to a temp folder),
- * so its CPU and RSS are its own. One mqtt.js publisher in this process sends a burst of messages
- * at QoS 1 (PUBACKed by the broker, up to 2,000 in flight) as fast as it can; the gateway
+ * so its CPU and RSS are its own. A raw-socket publisher in this process (MqttBurstPublisher, faster
+ * than mqtt.js) sends a burst of messages at QoS 1 (PUBACKed by the broker, up to 10,000 in flight)
+ * as fast as the broker takes them; the gateway
  * subscribes at QoS 1 with a persistent session. The broker may queue the whole burst for the
  * gateway (max_queued_messages raised), so what limits the rate is the gateway and not Mosquitto's
  * drop policy (its default of 1,000 queued messages per client is what made Node-RED lose points).
@@ -28,33 +29,36 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import mqtt from 'mqtt';
 import { silentLogger } from '../core/log.ts';
 import { DurableLog } from '../gateway/buffer/log.ts';
 import { recordSamples } from '../gateway/buffer/payload.ts';
-import type { StoredSample } from '../gateway/sinks/sink.ts';
-import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
-import { type Mosquitto, mosquittoBinary, startMosquitto } from '../test/services/mosquitto.ts';
+import { influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
+import { mosquittoBinary, startMosquitto } from '../test/services/mosquitto.ts';
 import {
+  burstMessages,
+  burstSamples,
   cpuMeter,
+  deviceId,
   fmt,
+  gatewayConfigYaml,
   influxBulkRate,
   influxPoints,
   line,
   lineProtocolLines,
+  MQTT_DEVICES,
+  MqttBurstPublisher,
   median,
   numberOption,
   poll,
   processRssMb,
   sleep,
   stopChild,
+  TAGS_PER_DEVICE,
 } from './gateway-shared.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => numberOption(args, name, fallback);
 const GATEWAY_ID = 'bench-gw';
-const DEVICES = 100;
-const TAGS_PER_DEVICE = 10;
 
 interface Report {
   received: number;
@@ -104,77 +108,6 @@ async function runGateway(file: string): Promise<void> {
   });
 }
 
-function configYaml(
-  broker: Mosquitto,
-  influx: InfluxDB,
-  fields: number,
-  qos: number,
-  attest: boolean,
-): string {
-  const subscription =
-    fields === 1
-      ? `      - { topic: "plant/{device}/{tag}", value: v, timestamp: ts, timestampFormat: epoch_ms, qos: ${qos} }`
-      : [
-          `      - topic: "plant/{device}/all"`,
-          `        fields: { ${Array.from({ length: TAGS_PER_DEVICE }, (_, t) => `t${t}: t${t}`).join(', ')} }`,
-          `        timestamp: ts`,
-          `        timestampFormat: epoch_ms`,
-          `        qos: ${qos}`,
-        ].join('\n');
-  const tags = Array.from({ length: TAGS_PER_DEVICE }, (_, t) => `{ id: t${t}, type: number }`).join(', ');
-  return [
-    'gateway:',
-    `  id: ${GATEWAY_ID}`,
-    '  dataDir: ./data',
-    `  attest: ${attest}`,
-    'http: { port: 0 }',
-    'sinks:',
-    `  - { name: influx, type: influxdb, version: 1, url: "${influx.url}", database: gateway }`,
-    'connections:',
-    '  - id: bench-mqtt',
-    '    protocol: mqtt',
-    `    url: ${broker.url}`,
-    '    clientId: shugai-bench-gateway',
-    '    subscriptions:',
-    subscription,
-    '      - { topic: "warmup/{device}/{tag}", value: v, timestamp: ts, timestampFormat: epoch_ms }',
-    '    devices:',
-    ...Array.from(
-      { length: DEVICES },
-      (_, d) =>
-        `      - { id: ${deviceId(d)}, production: true, businessLinks: [生产管控], tags: [${tags}] }`,
-    ),
-    '',
-  ].join('\n');
-}
-
-const deviceId = (d: number) => `dev-${String(d).padStart(3, '0')}`;
-
-/** The value of tag t of device d at round r: a temperature-like float with two decimals. */
-const valueAt = (d: number, t: number, r: number) =>
-  Math.round((20 + d + t / 10 + (r % 500) / 7) * 100) / 100;
-
-/** The samples of the burst, as the gateway will store them (for the bulk-load baseline). */
-function burstSamples(rounds: number, base: number): StoredSample[] {
-  const samples: StoredSample[] = [];
-  for (let r = 0; r < rounds; r++)
-    for (let d = 0; d < DEVICES; d++)
-      for (let t = 0; t < TAGS_PER_DEVICE; t++) {
-        const time = base + r;
-        samples.push({
-          device: deviceId(d),
-          tag: `t${t}`,
-          type: 'number',
-          value: valueAt(d, t, r),
-          quality: 'good',
-          statusCode: 0,
-          sourceTime: time,
-          receivedAt: time + 3,
-        });
-      }
-  return samples;
-}
-
 /**
  * Samples of our tags still in a stopped gateway's buffer that the sink has not acknowledged: not
  * lost, only not stored yet (the next start sends them).
@@ -207,54 +140,13 @@ async function unsent(dataDir: string, sink: string): Promise<number> {
   }
 }
 
-/** Publishes messages at QoS `qos` keeping up to `window` unacknowledged; counts acknowledged ones. */
-class Publisher {
-  acked = 0;
-  private inFlight = 0;
-  private failed: Error | undefined;
-  constructor(
-    private readonly client: mqtt.MqttClient,
-    private readonly qos: 0 | 1,
-    private readonly window = 2000,
-  ) {}
-
-  async send(messages: Iterable<[string, string]>): Promise<void> {
-    for (const [topic, payload] of messages) {
-      if (this.failed) throw this.failed;
-      while (this.inFlight >= this.window) await new Promise((r) => setImmediate(r));
-      this.inFlight++;
-      this.client.publish(topic, payload, { qos: this.qos }, (error) => {
-        this.inFlight--;
-        if (error) this.failed = error;
-        else this.acked++;
-      });
-    }
-    while (this.inFlight > 0) await new Promise((r) => setImmediate(r));
-    if (this.failed) throw this.failed;
-  }
-}
-
-function* burstMessages(rounds: number, base: number, fields: number): Generator<[string, string]> {
-  for (let r = 0; r < rounds; r++)
-    for (let d = 0; d < DEVICES; d++) {
-      const ts = base + r;
-      if (fields === 1) {
-        for (let t = 0; t < TAGS_PER_DEVICE; t++)
-          yield [`plant/${deviceId(d)}/t${t}`, `{"v":${valueAt(d, t, r)},"ts":${ts}}`];
-      } else {
-        const values = Array.from({ length: TAGS_PER_DEVICE }, (_, t) => `"t${t}":${valueAt(d, t, r)}`);
-        yield [`plant/${deviceId(d)}/all`, `{${values.join(',')},"ts":${ts}}`];
-      }
-    }
-}
-
 async function bench(): Promise<void> {
   const smoke = args.includes('--smoke');
   const fields = option('--fields', 1) === 1 ? 1 : TAGS_PER_DEVICE;
   const qos = option('--qos', 1) === 0 ? 0 : 1;
   const samples = option('--samples', smoke ? 30_000 : 600_000);
-  const rounds = Math.ceil(samples / (DEVICES * TAGS_PER_DEVICE));
-  const total = rounds * DEVICES * TAGS_PER_DEVICE;
+  const rounds = Math.ceil(samples / (MQTT_DEVICES * TAGS_PER_DEVICE));
+  const total = rounds * MQTT_DEVICES * TAGS_PER_DEVICE;
   if (!mosquittoBinary.available || !influxdBinary.available) {
     console.error('gateway-mqtt-influx: needs mosquitto and influxd installed');
     process.exitCode = 1;
@@ -266,7 +158,7 @@ async function bench(): Promise<void> {
     startInfluxDB(),
   ]);
   let gateway: ChildProcess | undefined;
-  let publisher: mqtt.MqttClient | undefined;
+  let publisher: MqttBurstPublisher | undefined;
   let failed = false;
   try {
     const base = Date.now() - 3_600_000;
@@ -274,7 +166,18 @@ async function bench(): Promise<void> {
     const bulkBefore = await influxBulkRate(influx, 'bulk_before', lines);
 
     const file = path.join(dir, 'plant.yaml');
-    await writeFile(file, configYaml(broker, influx, fields, qos, !args.includes('--no-attest')));
+    await writeFile(
+      file,
+      gatewayConfigYaml({
+        broker: broker.url,
+        influx: influx.url,
+        database: 'gateway',
+        fields,
+        qos,
+        attest: !args.includes('--no-attest'),
+        gatewayId: GATEWAY_ID,
+      }),
+    );
     const profileDir = path.join(dir, 'profile');
     const nodeArgs = args.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const child = spawn(
@@ -305,8 +208,8 @@ async function bench(): Promise<void> {
     });
     await ready;
 
-    publisher = await mqtt.connectAsync(broker.url, { clientId: 'bench-publisher', protocolVersion: 5 });
-    const pub = new Publisher(publisher, qos);
+    publisher = await MqttBurstPublisher.connect(broker.port, 'bench-publisher', qos);
+    const pub = publisher;
     // Warm up until the gateway's subscription is live; those samples are counted in the total.
     let warm = 0;
     const live = await poll(
@@ -385,7 +288,7 @@ async function bench(): Promise<void> {
     const medianOf = (pick: (w: (typeof windows)[number]) => number) => fmt(median(busy.map(pick)));
 
     console.log(
-      `MQTT → gateway → InfluxDB 1.6: ${fmt(total)} samples from ${DEVICES} devices × ${TAGS_PER_DEVICE} tags, ` +
+      `MQTT → gateway → InfluxDB 1.6: ${fmt(total)} samples from ${MQTT_DEVICES} devices × ${TAGS_PER_DEVICE} tags, ` +
         `${fields === 1 ? 'one value per message' : `${fields} values per message`}, QoS ${qos}, ` +
         `attestation ${args.includes('--no-attest') ? 'off' : 'on'}, ` +
         `${windows.length} one-second windows`,
@@ -436,7 +339,7 @@ async function bench(): Promise<void> {
     }
     if (args.includes('--profile')) console.log(`CPU profile of the gateway: ${profileDir} (kept)`);
   } finally {
-    await publisher?.endAsync().catch(() => undefined);
+    await publisher?.close().catch(() => undefined);
     if (gateway) await stopChild(gateway);
     await Promise.all([broker.stop(), influx.stop()]);
     if (!args.includes('--profile')) await rm(dir, { recursive: true, force: true });

@@ -10,11 +10,10 @@
  *   node --import tsx bench/gateway-rss.ts --smoke   # 10 s; exits 1 if the gateway stores too little
  *   options: --seconds S
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import modbusSerial from 'modbus-serial';
 import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/influxdb.ts';
@@ -25,10 +24,15 @@ import {
   influxPoints,
   line,
   median,
+  metric,
+  metricBy,
   numberOption,
   poll,
   processRssMb,
+  ROOT,
   sleep,
+  spawnReady,
+  stopChild,
 } from './gateway-shared.ts';
 
 const args = process.argv.slice(2);
@@ -36,7 +40,6 @@ const LINKS = 5;
 const DEVICES_PER_LINK = 50;
 const TAGS_PER_DEVICE = 40;
 const TAGS = LINKS * DEVICES_PER_LINK * TAGS_PER_DEVICE;
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Baseline mode: load what `shugai` loads (every command registered), then do nothing. */
 async function idle(): Promise<void> {
@@ -102,41 +105,8 @@ async function startPeer(): Promise<{ port: number; close(): Promise<void> }> {
   return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** Sums of a metric's series in Prometheus text, by the value of one label ('' when not grouped). */
-async function metricBy(httpPort: number, name: string, label?: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const sums = new Map<string, number>();
-  for (const l of text.split('\n')) {
-    if (!l.startsWith(`${name}{`) && !l.startsWith(`${name} `)) continue;
-    const key = label === undefined ? '' : (new RegExp(`${label}="([^"]*)"`).exec(l)?.[1] ?? '');
-    sums.set(key, (sums.get(key) ?? 0) + Number(l.slice(l.lastIndexOf(' ') + 1)));
-  }
-  return sums;
-}
-
-const metric = async (httpPort: number, name: string) => (await metricBy(httpPort, name)).get('') ?? 0;
 const byLabel = (sums: Map<string, number>) =>
   [...sums].map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none';
-
-/** Starts a Node child (recorded in `children`, to be stopped) and resolves once it prints a ready line. */
-function spawnReady(
-  command: string[],
-  ready: (line: string) => boolean,
-  children: ChildProcess[],
-): Promise<ChildProcess> {
-  const child = spawn(process.execPath, command, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let tail = '';
-    const check = (text: string) => {
-      tail = `${tail}${text}\n`.slice(-4000);
-      if (ready(text)) resolve(child);
-    };
-    createInterface({ input: child.stdout! }).on('line', check);
-    createInterface({ input: child.stderr! }).on('line', check);
-    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited with ${code}:\n${tail}`)));
-  });
-}
 
 /** RSS of a process sampled once a second for `seconds`. */
 async function sampleRss(pid: number, seconds: number): Promise<number[]> {
@@ -235,12 +205,7 @@ async function bench(): Promise<void> {
       broken = true;
     }
   } finally {
-    for (const child of children) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-    }
+    for (const child of children) await stopChild(child);
     await Promise.all(peers.map((p) => p.close()));
     await influx.stop();
     await rm(dir, { recursive: true, force: true });
