@@ -23,7 +23,7 @@ export function registerAssess(program: Command): void {
     .option('--config <file>', 'the gateway config whose devices count (with --store and --window)')
     .option(
       '--store <url>',
-      'the store to measure from: samples.db (embedded) or http://host:8086/<database> (InfluxDB 1.x)',
+      'the store to measure from: samples.db (embedded), http://host:8086/<database> (InfluxDB 1.x) or vm+http://host:8428 (VictoriaMetrics)',
     )
     .option('--window <from..to>', 'the assessment window, e.g. 2024-10-01..2024-11-01 (dates in China time)')
     .option(

@@ -180,7 +180,8 @@ async function evidenceFrom(
   const register = options.register
     ? matchRegister(await readRegisterFile(options.register), devices, placeInConfig(parsed))
     : undefined;
-  // samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x), as for `shugai verify`.
+  // samples.db (embedded store), http://host:8086/<database> (InfluxDB 1.x) or vm+http://host:8428
+  // (VictoriaMetrics), as for `shugai verify`.
   // Scoped to this gateway: another gateway writing into the same database is not its evidence.
   const store = await openStore(options.store!, config.gateway.id);
   try {
@@ -189,8 +190,13 @@ async function evidenceFrom(
       ...(outcomes ? { outcomes } : {}),
       ...(register ? { register } : {}),
     });
-    if (options.pubkey)
+    if (options.pubkey) {
+      if (store.holdsAttestations === false)
+        throw badArgument(
+          `--store ${options.store}: this store keeps no attestations (VictoriaMetrics holds numbers): verify it with shugai verify --central, not --pubkey here`,
+        );
       evidence.integrity = await integrityOf(store, options.pubkey, config, devices, window);
+    }
     return evidence;
   } finally {
     await store.close();

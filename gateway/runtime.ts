@@ -28,6 +28,7 @@ import { CentralSink } from './sinks/central/sink.ts';
 import { EmbeddedStore } from './sinks/embedded/store.ts';
 import { InfluxSink } from './sinks/influxdb/sink.ts';
 import type { Sink, StoredSample } from './sinks/sink.ts';
+import { VictoriaSink } from './sinks/victoriametrics/sink.ts';
 
 type ConnectionConfig = GatewayConfig['connections'][number];
 type SinkConfig = GatewayConfig['sinks'][number];
@@ -286,6 +287,8 @@ export class Gateway {
           ),
         );
       sink = influx;
+    } else if (config.type === 'victoriametrics') {
+      sink = new VictoriaSink(config, this.config.gateway.id);
     } else if (config.type === 'central') {
       sink = new CentralSink(config, path.dirname(this.config.file));
     } else {

@@ -19,9 +19,22 @@ function parseTime(text: string, flag: string): number {
 
 /**
  * `file.db` or `sqlite:file.db` → the embedded store, read-only; `http(s)://host:port/DB` → InfluxDB
- * 1.x, its reads scoped to `gateway` when given (several gateways may share a database).
+ * 1.x; `vm+http(s)://host:8428` → VictoriaMetrics (a cluster: `vm+http://vmselect:8481/select/<tenant>/prometheus`).
+ * Reads are scoped to `gateway` when given (several gateways may share a database).
  */
 export async function openStore(url: string, gateway?: string): Promise<SampleReader> {
+  if (/^vm\+https?:\/\//.test(url)) {
+    const parsed = new URL(url.slice('vm+'.length));
+    const { VictoriaReader } = await import('../sinks/victoriametrics/reader.ts');
+    const base = `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+    return new VictoriaReader({
+      url: base,
+      ...(gateway === undefined ? {} : { gateway }),
+      ...(parsed.username
+        ? { username: decodeURIComponent(parsed.username), password: process.env.SHUGAI_VM_PASSWORD ?? '' }
+        : {}),
+    });
+  }
   if (/^https?:\/\//.test(url)) {
     const parsed = new URL(url);
     const database = decodeURIComponent(parsed.pathname.replace(/^\/+/, ''));
@@ -72,10 +85,24 @@ async function readGatewayConfig(
     (c) => PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c) ?? [],
   );
   const known = { gatewayId: config.gateway.id, tags: tagCatalog(devices, config.derived) };
-  const sink = config.sinks.find((s) => s.type === 'embedded' || (s.type === 'influxdb' && s.version === 1));
+  const sink = config.sinks.find(
+    (s) =>
+      s.type === 'embedded' || s.type === 'victoriametrics' || (s.type === 'influxdb' && s.version === 1),
+  );
   if (sink?.type === 'embedded') {
     const dataDir = path.resolve(path.dirname(file), config.gateway.dataDir);
     return { ...known, open: () => openStore(path.resolve(dataDir, sink.file)) };
+  }
+  if (sink?.type === 'victoriametrics') {
+    // A single node reads where it is written; a cluster's vmselect is another address: give --store.
+    const { VictoriaReader } = await import('../sinks/victoriametrics/reader.ts');
+    const options = {
+      url: sink.url,
+      measurement: sink.measurement,
+      gateway: config.gateway.id,
+      ...(sink.username !== undefined ? { username: sink.username, password: sink.password ?? '' } : {}),
+    };
+    return { ...known, open: async () => new VictoriaReader(options) };
   }
   if (sink?.type === 'influxdb' && sink.version === 1) {
     const { InfluxReader } = await import('../sinks/influxdb/reader.ts');
@@ -117,11 +144,11 @@ export function registerVerify(program: Command): void {
     .requiredOption('--to <time>', 'window end (exclusive), ISO with zone')
     .option(
       '--store <url>',
-      'samples.db (embedded store) or http://host:8086/<database> (InfluxDB 1.x; password in SHUGAI_INFLUX_PASSWORD)',
+      'samples.db (embedded store), http://host:8086/<database> (InfluxDB 1.x; password in SHUGAI_INFLUX_PASSWORD) or vm+http://host:8428 (VictoriaMetrics; password in SHUGAI_VM_PASSWORD)',
     )
     .option(
       '--config <file>',
-      "the gateway's config: its gateway id (unless --gateway), what it says of each tag (units, descriptions, derived data) for the plausibility flags, and without --store the store it writes to (its first embedded or InfluxDB 1.x sink)",
+      "the gateway's config: its gateway id (unless --gateway), what it says of each tag (units, descriptions, derived data) for the plausibility flags, and without --store the store it writes to (its first embedded, VictoriaMetrics or InfluxDB 1.x sink)",
     )
     .option('--tolerance <seconds>', 'clock differences below this are not findings', '300')
     .option('--json', 'print the report as JSON')
@@ -166,6 +193,12 @@ export function registerVerify(program: Command): void {
         const reader = options.store
           ? await openStore(options.store, options.gateway)
           : await (configured as NonNullable<typeof configured>).open();
+        if (reader.holdsAttestations === false && !central) {
+          await reader.close();
+          throw usage(
+            "this store keeps no attestations (VictoriaMetrics holds numbers): verify against the bureau's copy with --central URL --gateway ID",
+          );
+        }
         try {
           const report = await verifyStore({
             reader,

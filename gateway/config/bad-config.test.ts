@@ -146,7 +146,7 @@ describe('a bad gateway config is told what is expected, with file, line and pat
     [
       'type: influxdb, version: 1,',
       'version: 1,',
-      "plant.yaml:8 sinks[0].type: required: one of 'influxdb', 'embedded', 'central'",
+      "plant.yaml:8 sinks[0].type: required: one of 'influxdb', 'victoriametrics', 'embedded', 'central'",
     ],
     ['version: 1,', 'version: 3,', 'plant.yaml:8 sinks[0].version: expected one of 1, 2; got 3'],
     [

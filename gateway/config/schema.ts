@@ -9,6 +9,7 @@ import { DEFAULT_FORWARDER_OPTIONS } from '../forward/forwarder.ts';
 import { centralSinkSchema } from '../sinks/central/schema.ts';
 import { embeddedSinkSchema } from '../sinks/embedded/schema.ts';
 import { influxSinkSchema } from '../sinks/influxdb/schema.ts';
+import { victoriaSinkSchema } from '../sinks/victoriametrics/schema.ts';
 import { ConfigError, type ConfigIssue, formatPath } from './errors.ts';
 import { lineOf, type ParsedYaml, readYaml, zodIssues } from './load.ts';
 import { byteSize, duration, freeSpace } from './units.ts';
@@ -66,6 +67,7 @@ export const bufferSchema = z
 
 export const sinkSchema = z.discriminatedUnion('type', [
   influxSinkSchema,
+  victoriaSinkSchema,
   embeddedSinkSchema,
   centralSinkSchema,
 ]);
@@ -183,6 +185,21 @@ export function validateGatewayConfig(parsed: ParsedYaml, plugins: readonly AnyP
       });
     }
     sinkNames.add(sink.name);
+    // VictoriaMetrics holds no attestations (encoding.ts): another sink must, the bureau's copy best.
+    if (
+      sink.type === 'victoriametrics' &&
+      top.data.gateway.attest &&
+      top.data.sinks.every((s) => s.type === 'victoriametrics')
+    ) {
+      const at = ['sinks', i, 'type'];
+      issues.push({
+        file: parsed.file,
+        line: lineOf(parsed, at),
+        path: formatPath(at),
+        message:
+          "a victoriametrics sink keeps no attestations (it holds numbers, and text in labels): add a central sink (the bureau's copy, what verify --central reads) or another store beside it",
+      });
+    }
   });
   if (issues.length > 0) throw new ConfigError(issues);
   return { ...top.data, file: parsed.file, connections };

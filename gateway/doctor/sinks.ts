@@ -10,6 +10,7 @@ import type { GatewayConfig } from '../config/schema.ts';
 import type { CentralSinkConfig } from '../sinks/central/schema.ts';
 import { readCentralCa } from '../sinks/central/sink.ts';
 import type { InfluxSinkConfig } from '../sinks/influxdb/schema.ts';
+import type { VictoriaSinkConfig } from '../sinks/victoriametrics/schema.ts';
 import { type Finding, fail, formatBytes, ok, warn } from './findings.ts';
 
 interface Answer {
@@ -147,6 +148,58 @@ async function influx(sink: InfluxSinkConfig, timeoutMs: number): Promise<Findin
   return fail(check, `${at}: no database ${sink.database}, and createDatabase is off`);
 }
 
+/** Days a VictoriaMetrics -retentionPeriod keeps (no suffix: months), or undefined when unreadable. */
+export function retentionDays(value: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)([hdwy]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const n = Number(match[1]);
+  return { h: n / 24, d: n, w: 7 * n, y: 365 * n, '': 31 * n }[match[2] as 'h' | 'd' | 'w' | 'y' | ''];
+}
+
+async function victoria(sink: VictoriaSinkConfig, timeoutMs: number): Promise<Finding> {
+  const check = `sink ${sink.name}`;
+  const headers: Record<string, string> = {};
+  if (sink.username !== undefined)
+    headers.Authorization = `Basic ${Buffer.from(`${sink.username}:${sink.password ?? ''}`).toString('base64')}`;
+  // An empty import: the path, the tenant and the credentials, without writing anything.
+  let answer: Answer;
+  try {
+    answer = await get(new URL(`${sink.url.replace(/\/+$/, '')}/api/v1/import`), {
+      timeoutMs,
+      method: 'POST',
+      headers,
+      body: '',
+    });
+  } catch (error) {
+    return fail(check, `cannot reach ${shown(sink.url)}: ${reason(error)}`);
+  }
+  if (answer.status === 401 || answer.status === 403)
+    return fail(check, `${shown(sink.url)} refused the credentials (HTTP ${answer.status})`);
+  if (answer.status !== 204 && answer.status !== 200)
+    return fail(
+      check,
+      `${shown(sink.url)}/api/v1/import answered HTTP ${answer.status}: not a VictoriaMetrics import path`,
+    );
+  // A single node lists the flags it was started with; a cluster's vmstorage is not reachable here.
+  const flags = await get(new URL('/flags', sink.url), { timeoutMs, headers }).catch(() => undefined);
+  if (flags?.status !== 200) return ok(check, `VictoriaMetrics at ${shown(sink.url)} takes imports`);
+  const flag = (name: string) => new RegExp(`^-${name}="([^"]*)"`, 'm').exec(flags.body)?.[1];
+  const dedup = flag('dedup\\.minScrapeInterval');
+  if (dedup !== undefined && dedup !== '0s' && dedup !== '0')
+    return fail(
+      check,
+      `VictoriaMetrics at ${shown(sink.url)} runs with -dedup.minScrapeInterval=${dedup}: it keeps one point per interval and drops the rest, which verify reports as deleted`,
+    );
+  const retention = flag('retentionPeriod') ?? '1';
+  const days = retentionDays(retention);
+  if (days !== undefined && days < 365)
+    return warn(
+      check,
+      `VictoriaMetrics at ${shown(sink.url)} keeps data ${retention === '1' ? 'one month (its default)' : `-retentionPeriod=${retention}`}: a bureau verifies a renovation over a year or more; start it with -retentionPeriod=3y or longer`,
+    );
+  return ok(check, `VictoriaMetrics at ${shown(sink.url)} takes imports, retention ${retention}`);
+}
+
 async function central(sink: CentralSinkConfig, baseDir: string, timeoutMs: number): Promise<Finding> {
   const check = `sink ${sink.name}`;
   let ca: Buffer | undefined;
@@ -175,6 +228,7 @@ export async function checkSinks(
     config.sinks.map(async (sink): Promise<Finding> => {
       if (sink.type === 'influxdb') return influx(sink, timeoutMs);
       if (sink.type === 'central') return central(sink, baseDir, timeoutMs);
+      if (sink.type === 'victoriametrics') return victoria(sink, timeoutMs);
       const file = path.resolve(dataDir, sink.file);
       return ok(
         `sink ${sink.name}`,

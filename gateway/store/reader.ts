@@ -1,6 +1,6 @@
 /**
- * The read interface of a sample store, implemented by the embedded store and by InfluxDB, so the
- * assessment and the verifier query either the same way.
+ * The read interface of a sample store, implemented by the embedded store, InfluxDB and VictoriaMetrics,
+ * so the assessment and the verifier query any of them the same way.
  */
 import type { Quality } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -37,6 +37,12 @@ export interface SampleQuery extends StoreScope {
 }
 
 export interface SampleReader {
+  /**
+   * False for a store that cannot keep attestations (VictoriaMetrics holds numbers): they are read
+   * from the bureau's copy instead, and a verification without it is refused, not reported as
+   * "unattested" everywhere.
+   */
+  readonly holdsAttestations?: boolean;
   summarize(window: StoreScope): Promise<SeriesSummary[]>;
   /** Samples in time order (then device, tag). */
   samples(query: SampleQuery): AsyncIterable<StoredSample>;

@@ -4,7 +4,7 @@
  */
 import type { DataType, Quality } from '../../../core/model.ts';
 import type { SampleQuery, SampleReader, SeriesSummary, StoreScope } from '../../store/reader.ts';
-import { post } from '../http-post.ts';
+import { ndjsonLines, post } from '../http-post.ts';
 import { RAW_VALUE_FIELD, VALUE_FIELDS } from '../line-protocol.ts';
 import type { StoredSample } from '../sink.ts';
 
@@ -194,25 +194,6 @@ export class InfluxReader implements SampleReader {
       controller.abort();
     }
   }
-}
-
-/** The lines of a streamed body: each chunk is scanned once for line ends, a line's pieces joined once. */
-async function* ndjsonLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pieces: string[] = [];
-  for await (const bytes of body) {
-    const text = decoder.decode(bytes, { stream: true });
-    let start = 0;
-    for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      pieces.push(text.slice(start, end));
-      yield pieces.join('');
-      pieces = [];
-      start = end + 1;
-    }
-    if (start < text.length) pieces.push(text.slice(start));
-  }
-  const rest = pieces.join('') + decoder.decode();
-  if (rest !== '') yield rest;
 }
 
 function toSample(
