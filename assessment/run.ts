@@ -9,6 +9,7 @@ import { rethrowInput } from '../core/input.ts';
 import type { Device } from '../core/model.ts';
 import { parseYamlValue } from '../core/yaml.ts';
 import { openStore } from '../gateway/attest/cli.ts';
+import type { VerifyReport } from '../gateway/attest/verify.ts';
 import { ConfigError, formatPath } from '../gateway/config/errors.ts';
 import { type ParsedYaml, readYaml } from '../gateway/config/load.ts';
 import { type GatewayConfig, validateGatewayConfig } from '../gateway/config/schema.ts';
@@ -82,6 +83,11 @@ async function integrityOf(
     window,
     tags: tagCatalog(devices, config.derived),
   });
+  return integritySummary(gateway, report);
+}
+
+/** A verifier's report kept short (the first findings in full, the rest counted), for a report or a verification. */
+export function integritySummary(gateway: string, report: VerifyReport): Integrity {
   const iso = (t: number) => new Date(t).toISOString();
   const findingCounts: Record<string, number> = {};
   for (const f of report.findings) findingCounts[f.kind] = (findingCounts[f.kind] ?? 0) + 1;
@@ -161,21 +167,14 @@ async function evidenceFrom(
   if (given !== 3)
     throw badArgument('evidence needs all of --config FILE, --store FILE and --window FROM..TO');
   const window = parseWindow(options.window!);
-  // The drivers load only when evidence is asked for.
-  const { PLUGINS } = await import('../collector/registry.ts');
   let parsed: ParsedYaml;
-  let config: GatewayConfig;
   try {
     parsed = readYaml(options.config!);
-    config = validateGatewayConfig(parsed, PLUGINS);
   } catch (error) {
-    // A bad --config is bad input like a bad answers file: exit 2, with the config's own message.
     if (error instanceof ConfigError) throw badArgument(error.message);
     throw error;
   }
-  const devices = config.connections.flatMap((c) =>
-    PLUGINS.find((p) => p.protocol === c.protocol)!.devices(c),
-  );
+  const { config, devices } = await gatewayDevices(parsed);
   // The register is read and the devices mapped onto it before the store is opened: errors name config lines.
   const register = options.register
     ? matchRegister(await readRegisterFile(options.register), devices, placeInConfig(parsed))
@@ -201,6 +200,28 @@ async function evidenceFrom(
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A gateway config checked, with the devices its connections declare. A bad config is bad input like a
+ * bad answers file (SHUGAI_EVIDENCE_INVALID, exit 2), with the config's own message naming its line.
+ */
+export async function gatewayDevices(
+  parsed: ParsedYaml,
+): Promise<{ config: GatewayConfig; devices: Device[] }> {
+  // The drivers load only when evidence is asked for.
+  const { PLUGINS } = await import('../collector/registry.ts');
+  let config: GatewayConfig;
+  try {
+    config = validateGatewayConfig(parsed, PLUGINS);
+  } catch (error) {
+    if (error instanceof ConfigError) throw badArgument(error.message);
+    throw error;
+  }
+  const devices = config.connections.flatMap((c) =>
+    PLUGINS.find((p) => p.protocol === c.protocol)!.devices(c),
+  );
+  return { config, devices };
 }
 
 /** Reads, checks and scores an answers file; exit 2 for anything wrong with it. */

@@ -176,6 +176,29 @@ export class CentralStore {
    * whose stamp is in [from, to), by stamp; yields a page of lines at a time.
    */
   async *ndjson(gateway: string, from: number, to: number): AsyncGenerator<string> {
+    for await (const rows of this.pages(gateway, from, to))
+      yield rows.map((r) => `{"stamp":${r.stamp},"attestation":${r.body}}\n`).join('');
+  }
+
+  /**
+   * The same attestations as the verifier reads them (its AttestationSource): the JSON text exactly as
+   * the gateway signed and sent it, with its store stamp. The platform verifies against its own copy.
+   */
+  async *attestations(
+    gateway: string,
+    from: number,
+    to: number,
+  ): AsyncGenerator<{ text: string; stamp: number }> {
+    for await (const rows of this.pages(gateway, from, to))
+      for (const row of rows) yield { text: row.body, stamp: row.stamp };
+  }
+
+  /** Pages of rows by (stamp, id); no connection is held between pages. */
+  private async *pages(
+    gateway: string,
+    from: number,
+    to: number,
+  ): AsyncGenerator<{ id: number; stamp: number; body: string }[]> {
     let after: [number, number] = [from, -1];
     for (;;) {
       const rows = await this.db
@@ -191,7 +214,7 @@ export class CentralStore {
         .limit(PAGE)
         .execute();
       if (rows.length === 0) return;
-      yield rows.map((r) => `{"stamp":${r.stamp},"attestation":${r.body}}\n`).join('');
+      yield rows;
       if (rows.length < PAGE) return;
       const last = rows.at(-1) as { id: number; stamp: number };
       after = [last.stamp, last.id];

@@ -40,6 +40,19 @@ const ROUTES = [
   'get /api/v1/gateways/{id}/key',
   'get /api/v1/gateways/{id}/attestations',
   'get /api/v1/gateways/{id}/chain',
+  'put /api/v1/enterprises/{id}/gateways/{gateway}/store',
+  'get /api/v1/enterprises/{id}/applications',
+  'post /api/v1/enterprises/{id}/applications',
+  'get /api/v1/applications',
+  'get /api/v1/applications/{id}',
+  'post /api/v1/applications/{id}/resubmit',
+  'post /api/v1/applications/{id}/verifications',
+  'get /api/v1/verifications/{id}',
+  'post /api/v1/applications/{id}/{step}',
+  'get /api/v1/payouts',
+  'get /api/v1/samplings',
+  'post /api/v1/samplings',
+  'get /api/v1/samplings/{id}',
 ];
 
 eachDatabase((database) => {

@@ -23,11 +23,17 @@ import { CentralStore } from '../central/store.ts';
 import { strictJsonBodies } from '../json-body.ts';
 import { countEvent, type RateLimit } from './accounts/rate-limit.ts';
 import { accountRoutes, loginRoute, type SessionOptions } from './accounts/routes.ts';
+import { applicationRoutes } from './applications/routes.ts';
 import { assessmentRoutes } from './assessments/routes.ts';
 import { authenticate, centralReadAccess, decoratePrincipal } from './auth.ts';
 import { isUniqueViolation, type PlatformDb } from './db/connect.ts';
+import { decisionRoutes } from './decisions/routes.ts';
 import { enterpriseRoutes } from './enterprises/routes.ts';
 import { PlatformError } from './errors.ts';
+import { exportRoutes } from './export/routes.ts';
+import { samplingRoutes } from './sampling/routes.ts';
+import type { VerifyOptions } from './verifications/compute.ts';
+import { verificationRoutes } from './verifications/routes.ts';
 
 export interface PlatformOptions {
   platform: PlatformDb;
@@ -47,6 +53,8 @@ export interface PlatformOptions {
   bodyLimit?: number;
   maxForks?: number;
   now?: () => number;
+  /** Opens a gateway's store for a verification (default: `shugai verify`'s openStore). */
+  openStore?: VerifyOptions['openStore'];
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -133,6 +141,11 @@ export function buildPlatformApp(
     accountRoutes(api, session);
     enterpriseRoutes(api, db, now);
     assessmentRoutes(api, db, now);
+    applicationRoutes(api, db, now);
+    verificationRoutes(api, db, now, options.openStore);
+    decisionRoutes(api, db, now);
+    exportRoutes(api, db);
+    samplingRoutes(api, db, now);
   });
   return app;
 }

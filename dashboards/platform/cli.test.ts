@@ -2,7 +2,6 @@
 // listed (never with a password) and disabled; the audit chain verified, and a row changed behind
 // the service's back found by number; a gateway's key registered into an enterprise's file; `serve`
 // refusing a newer schema, serving with a token file and stopping on SIGTERM.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,30 +16,7 @@ import { openDatabase } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 import { MIGRATIONS } from './db/migrations/index.ts';
 import { createEnterprise } from './enterprises/repository.ts';
-import { ENTERPRISES, eachDatabase } from './testing.ts';
-
-const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
-const baseEnv = { ...process.env, SHUGAI_CENTRAL_READ_TOKEN: undefined, SHUGAI_ACCOUNT_PASSWORD: undefined };
-
-/** Runs `shugai …` without blocking the event loop (spawnSync would stall a PostgreSQL test's pool). */
-function shugai(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { BIN, baseEnv, ENTERPRISES, eachDatabase, runShugai as shugai } from './testing.ts';
 
 let dir: string;
 beforeAll(() => {

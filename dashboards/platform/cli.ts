@@ -1,9 +1,10 @@
 /**
  * The platform's operator commands: `shugai serve`, `shugai accounts add|list|disable`,
- * `shugai audit verify` and `shugai central register` (a gateway's key into an enterprise's file).
+ * `shugai audit verify`, `shugai central register` (a gateway's key into an enterprise's file) and
+ * `shugai export payouts` (the approved payouts of a batch, CSV or XLSX).
  * Each opens the database given by --db (a SQLite file or a postgres:// URL), migrated on open.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createLogger } from '../../core/log.ts';
@@ -255,5 +256,29 @@ export function registerPlatformCommands(program: Command): void {
           `gateway ${gateway.id}: ${created ? 'registered' : 'already registered with this key (not changed)'}\nfingerprint ${gateway.fingerprint}\n`,
         );
       });
+    });
+
+  program
+    .command('export')
+    .description('exports for the finance office')
+    .command('payouts')
+    .description('the approved payouts of a batch with the split per funding level, as CSV or XLSX')
+    .requiredOption(...dbOption)
+    .requiredOption('--batch <n>', 'the batch (批次)')
+    .requiredOption('--format <csv|xlsx>', 'csv (UTF-8 with BOM) or xlsx')
+    .option('--out <file>', 'write to this file (default: stdout; xlsx needs --out)')
+    .action(async (o: { db: string; batch: string; format: string; out?: string }) => {
+      const batch = positiveInt(o.batch, '--batch');
+      if (o.format !== 'csv' && o.format !== 'xlsx') throw usage(`--format ${o.format}: csv or xlsx`);
+      if (o.format === 'xlsx' && o.out === undefined)
+        throw usage('--format xlsx writes a binary file: give --out FILE');
+      const { approvedPayouts, payoutsCsv, payoutsXlsx } = await import('./export/payouts.ts');
+      const { operator } = await import('./accounts/roles.ts');
+      const content = await withDb(o.db, async ({ db }) => {
+        const rows = await approvedPayouts(db, operator(userInfo().username), batch);
+        return o.format === 'csv' ? payoutsCsv(rows) : payoutsXlsx(rows, batch);
+      });
+      if (o.out === undefined) process.stdout.write(content);
+      else writeFileSync(o.out, content);
     });
 }

@@ -18,6 +18,16 @@ export type PlatformErrorCode =
   | 'CSRF'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  /** An application's state does not allow this step (e.g. 复审 before 初审, a decision after approval). */
+  | 'WRONG_STATE'
+  /** 复审 by the officer who made the 初审: the two steps need two different officers. */
+  | 'SAME_OFFICER'
+  /** A decision with no verification computed for the application's current submission. */
+  | 'NOT_VERIFIED'
+  /** Approval of an application whose payout is not eligible, or whose data integrity is not clean. */
+  | 'NOT_PAYABLE'
+  /** The verification was computed again after the 初审: the 初审 must look at the new one. */
+  | 'VERIFICATION_CHANGED'
   | 'RATE_LIMITED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -35,6 +45,11 @@ const STATUS: Record<PlatformErrorCode, number> = {
   CSRF: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  WRONG_STATE: 409,
+  SAME_OFFICER: 409,
+  NOT_VERIFIED: 409,
+  NOT_PAYABLE: 409,
+  VERIFICATION_CHANGED: 409,
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,

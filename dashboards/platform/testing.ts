@@ -3,6 +3,7 @@
  * folder, and a real PostgreSQL started for the block (skipped loudly without the Debian package
  * postgresql, failing under SHUGAI_REQUIRE_SERVICES=1). Each `open()` gives a fresh, migrated database.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -226,4 +227,31 @@ export async function databaseWithGateways(
   } finally {
     await platform.close();
   }
+}
+
+export const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
+export const baseEnv = {
+  ...process.env,
+  SHUGAI_CENTRAL_READ_TOKEN: undefined,
+  SHUGAI_ACCOUNT_PASSWORD: undefined,
+};
+
+/** Runs `shugai …` without blocking the event loop (spawnSync would stall a PostgreSQL test's pool). */
+export function runShugai(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -43,6 +43,12 @@ const GRANTS = {
   'assessment.onsite': ['assessor'],
   'assessment.validate': ['assessor'],
   'assessment.attach': ['enterprise', 'assessor'],
+  'gateway.store': ['provider', 'officer', 'admin'],
+  'application.submit': ['enterprise', 'provider'],
+  'application.verify': ['officer'],
+  'application.decide': ['officer'],
+  'payouts.export': ['officer', 'admin'],
+  'sampling.draw': ['officer'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Action = keyof typeof GRANTS;
 

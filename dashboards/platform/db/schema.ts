@@ -92,6 +92,10 @@ export interface GatewayTable {
   fingerprint: string;
   registered_at: number;
   registered_by: string;
+  /** Where the gateway stores its data: an embedded store's path, or an InfluxDB/VictoriaMetrics URL. */
+  store: string | null;
+  /** The gateway's config (YAML text): its devices and tags, for the machine evidence. */
+  config: string | null;
 }
 
 export interface AttestationTable {
@@ -147,6 +151,55 @@ export interface AttachmentTable {
   created_at: number;
 }
 
+export interface ApplicationTable {
+  id: string;
+  enterprise_id: string;
+  measure: string;
+  assessment_before: string;
+  assessment_after: string;
+  /** JSON text: the facts the applicant declares that the file does not hold. */
+  declared: string;
+  batch: number | null;
+  state: string;
+  submitted_by: string;
+  submitted_at: number;
+  updated_at: number;
+}
+
+export interface VerificationTable {
+  id: string;
+  application_id: string;
+  at: number;
+  by: string;
+  clean: number;
+  eligible: number;
+  amount: string;
+  body: string;
+}
+
+export interface DecisionTable {
+  application_id: string;
+  seq: number;
+  step: string;
+  outcome: string;
+  reason: string;
+  officer_id: string;
+  verification_id: string;
+  at: number;
+}
+
+export interface SamplingDrawTable {
+  id: string;
+  batch: number;
+  region: string;
+  seed: string;
+  size: number;
+  candidates: string;
+  picked: string;
+  drawn_by: string;
+  drawn_at: number;
+}
+
 export interface Schema {
   accounts: AccountTable;
   sessions: SessionTable;
@@ -163,4 +216,8 @@ export interface Schema {
   assessor_assignments: AssignmentTable;
   assessment_records: AssessmentRecordTable;
   attachments: AttachmentTable;
+  applications: ApplicationTable;
+  verifications: VerificationTable;
+  decisions: DecisionTable;
+  sampling_draws: SamplingDrawTable;
 }

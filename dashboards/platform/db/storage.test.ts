@@ -27,7 +27,7 @@ eachDatabase((database) => {
       try {
         expect(await migrate(platform)).toEqual({ applied: Object.keys(MIGRATIONS) });
         expect(await migrate(platform)).toEqual({ applied: [] });
-        expect(await appliedMigrations(platform.db as never)).toEqual(['0001-platform']);
+        expect(await appliedMigrations(platform.db as never)).toEqual(['0001-platform', '0002-applications']);
       } finally {
         await platform.close();
       }
@@ -35,13 +35,17 @@ eachDatabase((database) => {
 
     it('refuses a database written by a newer shugai and leaves it untouched', async () => {
       const platform = await database.open();
-      const later = { ...MIGRATIONS, '0002-later': { up: async () => {} } };
+      const later = { ...MIGRATIONS, '0099-later': { up: async () => {} } };
       await migrate(platform, later);
       await expect(migrate(platform)).rejects.toMatchObject({
         code: 'SCHEMA_NEWER',
-        message: expect.stringContaining('has schema migration 0002-later, which this shugai does not know'),
+        message: expect.stringContaining('has schema migration 0099-later, which this shugai does not know'),
       });
-      expect(await appliedMigrations(platform.db as never)).toEqual(['0001-platform', '0002-later']);
+      expect(await appliedMigrations(platform.db as never)).toEqual([
+        '0001-platform',
+        '0002-applications',
+        '0099-later',
+      ]);
     });
 
     it('reads back bigint milliseconds as numbers, flags as 0/1, JSON and decimals as exact text', async () => {

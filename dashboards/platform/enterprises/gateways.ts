@@ -13,7 +13,7 @@ import type { Db, Executor } from '../db/connect.ts';
 import type { GatewayTable } from '../db/schema.ts';
 import { PlatformError } from '../errors.ts';
 import { enterpriseInScope } from '../scope.ts';
-import type { GatewayView } from './schemas.ts';
+import type { GatewayStoreInput, GatewayView } from './schemas.ts';
 
 const gatewayView = (row: GatewayTable): GatewayView => ({
   id: row.id,
@@ -22,6 +22,8 @@ const gatewayView = (row: GatewayTable): GatewayView => ({
   publicKey: row.public_key,
   registeredAt: row.registered_at,
   registeredBy: row.registered_by,
+  store: row.store,
+  config: row.config,
 });
 
 export async function listGateways(
@@ -75,6 +77,8 @@ export async function registerGateway(
       fingerprint: print,
       registered_at: now,
       registered_by: principal.name,
+      store: null,
+      config: null,
     };
     await trx.insertInto('gateways').values(row).execute();
     const after = gatewayView(row);
@@ -91,5 +95,48 @@ export async function registerGateway(
       now,
     );
     return { gateway: after, created: true };
+  });
+}
+
+/** Records where a gateway of the enterprise stores its data, and its config (audited). */
+export async function setGatewayStore(
+  db: Db,
+  principal: Principal,
+  enterpriseId: string,
+  gatewayId: string,
+  input: GatewayStoreInput,
+  now = Date.now(),
+): Promise<GatewayView> {
+  return db.transaction().execute(async (trx) => {
+    await enterpriseInScope(trx, principal, enterpriseId);
+    requireGrant(principal, 'gateway.store');
+    const existing = await trx
+      .selectFrom('gateways')
+      .selectAll()
+      .where('id', '=', gatewayId)
+      .where('enterprise_id', '=', enterpriseId)
+      .executeTakeFirst();
+    if (!existing)
+      throw new PlatformError('NOT_FOUND', `gateway ${gatewayId} of enterprise ${enterpriseId} not found`);
+    const row: GatewayTable = { ...existing, store: input.store, config: input.config ?? null };
+    await trx
+      .updateTable('gateways')
+      .set({ store: row.store, config: row.config })
+      .where('id', '=', gatewayId)
+      .execute();
+    const after = gatewayView(row);
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(principal),
+        action: 'gateway.store',
+        entity: 'gateway',
+        entityId: gatewayId,
+        before: gatewayView(existing),
+        after,
+      },
+      now,
+    );
+    return after;
   });
 }

@@ -9,7 +9,7 @@ import type { Db } from '../db/connect.ts';
 import { ERRORS, idParams, json } from '../json-schema.ts';
 import { assignAssessor, listAssessors } from './assessors.ts';
 import { enterpriseFile, getEnterpriseFile } from './file.ts';
-import { listGateways, registerGateway } from './gateways.ts';
+import { listGateways, registerGateway, setGatewayStore } from './gateways.ts';
 import { getRegister, replaceRegister } from './register.ts';
 import { getRenovation, putRenovation } from './renovation.ts';
 import { createEnterprise, getEnterprise, listEnterprises, updateEnterprise } from './repository.ts';
@@ -18,7 +18,9 @@ import {
   type EnterpriseInput,
   enterpriseInput,
   enterpriseView,
+  type GatewayStoreInput,
   gatewayInput,
+  gatewayStoreInput,
   gatewayView,
   type RegisterEntry,
   type RenovationInput,
@@ -155,6 +157,21 @@ export function enterpriseRoutes(app: FastifyInstance, db: Db, now: () => number
       reply.code(created ? 201 : 200);
       return gateway;
     },
+  );
+
+  app.put<{ Params: { id: string; gateway: string }; Body: GatewayStoreInput }>(
+    '/api/v1/enterprises/:id/gateways/:gateway/store',
+    {
+      schema: {
+        tags,
+        summary: 'record where a gateway stores its data, and its config (provider, officer, admin)',
+        params: json(z.strictObject({ id: z.string().min(1).max(64), gateway: z.string().min(1).max(64) })),
+        body: json(gatewayStoreInput),
+        response: { 200: json(gatewayView), ...ERRORS },
+      },
+    },
+    async (request) =>
+      setGatewayStore(db, principal(request), request.params.id, request.params.gateway, request.body, now()),
   );
 
   app.get<Id>(

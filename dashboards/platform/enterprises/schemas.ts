@@ -54,8 +54,34 @@ export const gatewayView = z.strictObject({
   publicKey: z.string(),
   registeredAt: z.number().int(),
   registeredBy: z.string(),
+  /** Where it stores its data (the verifier reads it there); null until recorded. */
+  store: z.string().nullable(),
+  /** Its config (YAML text): devices and tags, for the machine evidence; null until recorded. */
+  config: z.string().nullable(),
 });
 export type GatewayView = z.infer<typeof gatewayView>;
+
+export const gatewayStoreInput = z.strictObject({
+  /**
+   * The gateway's store: `http(s)://host:port/DATABASE` (InfluxDB 1.x, or VictoriaMetrics' InfluxDB
+   * API; a password from SHUGAI_INFLUX_PASSWORD on the service) or the absolute path of its embedded
+   * store (`/var/lib/shugai/samples.db`, as the service's machine sees it).
+   */
+  store: z
+    .string()
+    .regex(
+      /^(https?:\/\/[^\s/]+\/[^\s/]+|\/\S.*\.db)$/,
+      'http(s)://host:port/DATABASE or an absolute path ending .db',
+    )
+    .max(500),
+  /** The gateway's config, YAML text (optional): its devices and tags for the machine evidence. */
+  config: z
+    .string()
+    .min(1)
+    .max(1024 * 1024)
+    .optional(),
+});
+export type GatewayStoreInput = z.infer<typeof gatewayStoreInput>;
 
 /** Investment categories, as the payout engine's case names them (policies/case.ts). */
 export const INVESTMENT_CATEGORIES = [

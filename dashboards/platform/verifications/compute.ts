@@ -1,0 +1,323 @@
+/**
+ * A verification of an application, computed from the file and stored: the validated levels before
+ * and after (same edition), the integrity of each gateway's data over the renovation's window against
+ * the service's OWN copy of its attestations (not the factory's), the machine evidence beside the
+ * answers, and the payout with its 计算说明 and funding split. A part that cannot be computed says
+ * why (and the verification is then not payable); nothing is left out silently.
+ */
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { loadCatalogue } from '../../../assessment/catalogue/load.ts';
+import { crossCheck, type Evidence, measureEvidence } from '../../../assessment/evidence/measure.ts';
+import { compareRecords } from '../../../assessment/records/compare.ts';
+import type { AssessmentRecord } from '../../../assessment/records/workflow.ts';
+import { matchRegister, placeInConfig } from '../../../assessment/register/match.ts';
+import { registerSchema } from '../../../assessment/register/schema.ts';
+import { gatewayDevices, integritySummary } from '../../../assessment/run.ts';
+import { openStore } from '../../../gateway/attest/cli.ts';
+import { tagCatalog } from '../../../gateway/attest/plausibility.ts';
+import { verifyStore } from '../../../gateway/attest/verify.ts';
+import { parseYamlPositions } from '../../../gateway/config/load.ts';
+import type { SampleReader, TimeWindow } from '../../../gateway/store/reader.ts';
+import type { PayoutCase } from '../../../policies/case.ts';
+import { renderText } from '../../../policies/engine/render.ts';
+import { PolicyError } from '../../../policies/errors.ts';
+import { CentralStore } from '../../central/store.ts';
+import { actorOf, type Principal, requireGrant } from '../accounts/roles.ts';
+import { buildCase, chinaDate } from '../applications/case.ts';
+import { applicationInScope, declaredOf, policyBook } from '../applications/repository.ts';
+import { getAssessment } from '../assessments/repository.ts';
+import { appendAudit } from '../audit/log.ts';
+import type { Db, Executor } from '../db/connect.ts';
+import type { EnterpriseTable } from '../db/schema.ts';
+import { registerOf } from '../enterprises/register.ts';
+import { renovationOf } from '../enterprises/renovation.ts';
+import { notFound } from '../errors.ts';
+import type { Verification } from './schemas.ts';
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The renovation's window: from the day its contract was signed (00:00 China time) to the verification. */
+export function renovationWindow(signedOn: string, now: number): TimeWindow {
+  return { from: Date.parse(`${signedOn}T00:00:00+08:00`), to: now };
+}
+
+async function levelsOf(records: {
+  before: AssessmentRecord;
+  after: AssessmentRecord;
+}): Promise<Verification['levels']> {
+  try {
+    const c = compareRecords(records.before, records.after);
+    return { edition: c.edition, before: c.before, after: c.after, level: c.level, score: c.score };
+  } catch (error) {
+    return { error: message(error) };
+  }
+}
+
+interface GatewayRow {
+  id: string;
+  public_key: string;
+  store: string | null;
+  config: string | null;
+}
+
+/** The gateway's config, checked, with its devices; null when none is on file. */
+async function configOf(gateway: GatewayRow) {
+  if (gateway.config === null) return null;
+  // No ${…} substitution: a config posted to the service must not read the service's environment.
+  const parsed = parseYamlPositions(gateway.config, `gateway ${gateway.id} config`);
+  return { parsed, ...(await gatewayDevices(parsed)) };
+}
+
+/** The register of the file as assessment/register/ reads it (its type and status words), or why not. */
+async function registerFor(db: Executor, enterpriseId: string) {
+  const entries = (await registerOf(db, enterpriseId)).map((e) => ({
+    asset: e.assetNo,
+    name: e.name,
+    type: e.type,
+    production: e.production,
+    status: e.status,
+  }));
+  const parsed = registerSchema.safeParse({ file: '设备台账 (enterprise file)', entries });
+  return parsed.success ? parsed.data : null;
+}
+
+async function gatewayPart(
+  db: Db,
+  gateway: GatewayRow,
+  window: TimeWindow,
+  context: {
+    enterpriseId: string;
+    after: AssessmentRecord;
+    open: (store: string, gateway: string) => Promise<SampleReader>;
+  },
+): Promise<{
+  integrity: Verification['integrity']['gateways'][number];
+  evidence: Verification['evidence'][number];
+}> {
+  const fail = (why: string) => ({
+    integrity: { gateway: gateway.id, store: gateway.store, clean: false as const, error: why },
+    evidence: { gateway: gateway.id, unavailable: why },
+  });
+  if (gateway.store === null)
+    return fail(
+      'no store is on file for this gateway: record where it writes (PUT …/gateways/:gateway/store)',
+    );
+  let config: Awaited<ReturnType<typeof configOf>>;
+  try {
+    config = await configOf(gateway);
+  } catch (error) {
+    return fail(`the gateway's config on file is invalid: ${message(error)}`);
+  }
+  let reader: SampleReader;
+  try {
+    reader = await context.open(gateway.store, gateway.id);
+  } catch (error) {
+    return fail(`cannot open the store ${gateway.store}: ${message(error)}`);
+  }
+  try {
+    const central = new CentralStore(db);
+    const report = await verifyStore({
+      reader,
+      publicKey: createPublicKey(gateway.public_key),
+      gatewayId: gateway.id,
+      window,
+      attestations: (range) => central.attestations(gateway.id, range.from, range.to),
+      central: true,
+      ...(config ? { tags: tagCatalog(config.devices, config.config.derived) } : {}),
+    });
+    const integrity = { store: gateway.store, ...integritySummary(gateway.id, report) };
+    let evidence: Verification['evidence'][number];
+    if (!config)
+      evidence = {
+        gateway: gateway.id,
+        unavailable: 'no gateway config on file: its devices and tags are unknown',
+      };
+    else {
+      const register = await registerFor(db, context.enterpriseId);
+      const measured: Evidence = await measureEvidence(
+        loadCatalogue(context.after.edition),
+        config.devices,
+        reader,
+        window,
+        gateway.store,
+        register ? { register: matchRegister(register, config.devices, placeInConfig(config.parsed)) } : {},
+      );
+      evidence = {
+        gateway: gateway.id,
+        denominator: measured.denominator ?? null,
+        networking: measured.networking,
+        digitization: measured.digitization,
+        links: measured.links,
+        contradictions: crossCheck(context.after.report, measured),
+      };
+    }
+    return { integrity, evidence };
+  } catch (error) {
+    return fail(`verifying the store ${gateway.store} failed: ${message(error)}`);
+  } finally {
+    await reader.close();
+  }
+}
+
+/** Amounts the service already approved for this enterprise (other applications), for the engine's deductions. */
+async function priorPayouts(db: Executor, enterpriseId: string, except: string) {
+  const rows = await db
+    .selectFrom('applications')
+    .innerJoin('decisions', 'decisions.application_id', 'applications.id')
+    .innerJoin('verifications', 'verifications.id', 'decisions.verification_id')
+    .select(['applications.measure', 'verifications.amount', 'decisions.at'])
+    .where('applications.enterprise_id', '=', enterpriseId)
+    .where('applications.id', '!=', except)
+    .where('applications.state', '=', 'approved')
+    .where('decisions.step', '=', 'second')
+    .where('decisions.outcome', '=', 'approve')
+    .orderBy('decisions.at')
+    .execute();
+  return rows.map((r) => ({ measure: r.measure, amount: r.amount, date: chinaDate(r.at) }));
+}
+
+async function payoutPart(
+  db: Executor,
+  application: { id: string; measure: string; submitted_at: number; declared: string },
+  enterprise: EnterpriseTable,
+  after: AssessmentRecord,
+  params: Record<string, string>,
+): Promise<Verification['payout']> {
+  const renovation = await renovationOf(db, enterprise.id);
+  if (!renovation)
+    return { case: null, error: { code: 'NO_RENOVATION', message: 'the file has no renovation' } };
+  const payoutCase: PayoutCase = buildCase({
+    measure: application.measure,
+    asOf: chinaDate(application.submitted_at),
+    enterprise: { ...enterprise, sme: enterprise.sme === 1 },
+    declared: declaredOf(application),
+    renovation,
+    levelAfter: after.officialLevel,
+    priorPayouts: await priorPayouts(db, enterprise.id, application.id),
+  });
+  try {
+    const result = policyBook().compute(application.measure, payoutCase, { params });
+    return {
+      case: payoutCase,
+      params,
+      measure: result.measure,
+      eligible: result.eligible,
+      amount: result.amount,
+      reasons: result.reasons,
+      split: result.split,
+      explanation: renderText(result),
+      trace: result.trace,
+    };
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    return { case: payoutCase, params, error: { code: error.code, message: error.message } };
+  }
+}
+
+export interface VerifyOptions {
+  /** Parameters the measure's document leaves open (the bureau's, e.g. guangzhou.renovationRate). */
+  params?: Record<string, string>;
+  /** Opens a gateway's store (tests may wrap it); `openStore` of `shugai verify` by default. */
+  openStore?: (store: string, gateway: string) => Promise<SampleReader>;
+}
+
+/** Computes the verification of an application and stores it (audited): the slow reads first, then one short transaction. */
+export async function verifyApplication(
+  db: Db,
+  principal: Principal,
+  applicationId: string,
+  options: VerifyOptions = {},
+  now = Date.now(),
+): Promise<Verification> {
+  const { row, enterprise } = await applicationInScope(db, principal, applicationId);
+  requireGrant(principal, 'application.verify');
+  const params = options.params ?? {};
+  const before = await getAssessment(db, principal, row.assessment_before);
+  const after = await getAssessment(db, principal, row.assessment_after);
+  const renovation = await renovationOf(db, enterprise.id);
+  const gateways = await db
+    .selectFrom('gateways')
+    .select(['id', 'public_key', 'store', 'config'])
+    .where('enterprise_id', '=', enterprise.id)
+    .orderBy('id')
+    .execute();
+  const window = renovationWindow(renovation?.contract.signedOn ?? chinaDate(row.submitted_at), now);
+  const parts = [];
+  for (const gateway of gateways)
+    parts.push(
+      await gatewayPart(db, gateway, window, {
+        enterpriseId: enterprise.id,
+        after,
+        open: options.openStore ?? openStore,
+      }),
+    );
+  const integrity: Verification['integrity'] = {
+    window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+    clean: gateways.length > 0 && parts.every((p) => p.integrity.clean),
+    ...(gateways.length === 0
+      ? { error: 'no gateway is registered in the file: nothing attests the data' }
+      : {}),
+    gateways: parts.map((p) => p.integrity),
+  };
+  const payout = await payoutPart(db, row, enterprise, after, params);
+  const verification: Verification = {
+    id: `ver_${randomBytes(8).toString('hex')}`,
+    applicationId,
+    at: now,
+    by: principal.name,
+    levels: await levelsOf({ before, after }),
+    integrity,
+    evidence: parts.map((p) => p.evidence),
+    payout,
+  };
+  const eligible = 'eligible' in payout && payout.eligible;
+  return db.transaction().execute(async (trx) => {
+    const still = await trx
+      .selectFrom('applications')
+      .select('id')
+      .where('id', '=', applicationId)
+      .executeTakeFirst();
+    if (!still) throw notFound(`application ${applicationId}`);
+    await trx
+      .insertInto('verifications')
+      .values({
+        id: verification.id,
+        application_id: applicationId,
+        at: now,
+        by: principal.name,
+        clean: integrity.clean ? 1 : 0,
+        eligible: eligible ? 1 : 0,
+        amount: 'amount' in payout ? payout.amount : '0.00',
+        body: JSON.stringify(verification),
+      })
+      .execute();
+    await appendAudit(
+      trx,
+      {
+        actor: actorOf(principal),
+        action: 'application.verify',
+        entity: 'application',
+        entityId: applicationId,
+        before: null,
+        after: {
+          verification: verification.id,
+          clean: integrity.clean,
+          eligible,
+          amount: 'amount' in payout ? payout.amount : '0.00',
+        },
+      },
+      now,
+    );
+    return verification;
+  });
+}
+
+/** A stored verification, in the principal's scope. */
+export async function getVerification(db: Executor, principal: Principal, id: string): Promise<Verification> {
+  const row = await db.selectFrom('verifications').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound(`verification ${id}`);
+  await applicationInScope(db, principal, row.application_id).catch(() => {
+    throw notFound(`verification ${id}`);
+  });
+  return JSON.parse(row.body) as Verification;
+}
