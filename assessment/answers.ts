@@ -31,6 +31,8 @@ export const answersSchema = z.strictObject({
     creditCode: z.string().min(1).optional(),
     region: z.string().min(1).optional(),
   }),
+  /** The assessing organisation (评测机构), printed on the report's first page. */
+  organisation: z.string().min(1).optional(),
   items: z.record(z.string(), itemAnswerSchema),
   scenes: z.record(z.string(), z.number().int().min(0).max(4)),
 });

@@ -261,7 +261,7 @@ describe('shugai assess --register', () => {
     ]);
     expect([r.code, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toContain(
-      `实测 1/3 = 33.3333% (20%,40%]（2024-09-30T16:00:00.000Z 至 2024-10-01T16:00:00.000Z；分母: 设备台账 ${register} 中在用的生产设备）`,
+      `实测 1/3 = 33.3333% (20%,40%]（2024-10-01 00:00 至 2024-10-02 00:00 北京时间；分母: 设备台账 ${register} 中在用的生产设备）`,
     );
     expect(r.stdout).toContain(
       `<h2>设备台账与设备联网</h2>\n<p>分母: 设备台账 ${register}，共 5 条；计入联网率与数字化率分母的在用生产设备 3 台；未计入 2 台（非生产设备 1 台，报废 1 台，见附表二）。</p>\n` +
@@ -270,7 +270,7 @@ describe('shugai assess --register', () => {
     );
     expect(r.stdout).toContain('（未计入的 2 台设备见附表一）</li>');
     expect(r.stdout).toContain(
-      '<h2>附表一 未联网的生产设备（2 台）</h2>\n<table><tr><th>序号</th><th>资产编号</th><th>设备名称</th><th>设备类型</th><th>车间</th><th>产线</th><th>网关设备</th><th>原因</th></tr>\n' +
+      '<h2>附表一 未联网的生产设备（2 台）</h2>\n<table><thead><tr><th>序号</th><th>资产编号</th><th>设备名称</th><th>设备类型</th><th>车间</th><th>产线</th><th>网关设备</th><th>原因</th></tr></thead>\n' +
         '<tr><td>1</td><td>ZC-0002</td><td>液压机 2号</td><td>锻压设备</td><td>成型车间</td><td></td><td>press-2</td><td>窗口内无数据</td></tr>\n' +
         '<tr><td>2</td><td>ZC-0003</td><td>开式冲床</td><td>锻压设备</td><td></td><td></td><td>—</td><td>未接入网关（网关配置中没有对应设备）</td></tr>\n</table>',
     );
@@ -291,7 +291,16 @@ describe('shugai assess --register', () => {
     expect(r.stdout).toContain(
       '<p class="flag">分母为网关配置中的 2 台生产设备，不是企业的设备台账。网关配置之外的生产设备没有计入，故实测比率是设备数据所能证明的上限',
     );
-    expect(r.stdout).not.toContain('附表一');
+    // The flag of the networking claim, in Chinese (the JSON keeps its English message).
+    expect(r.stdout).toContain(
+      '<li>设备联网: 填报 10/10 = 100% (60%,100%]（6 分），但 2024-10-01 00:00 至 2024-10-02 00:00 北京时间 的设备数据显示 1/2 = 50%，档位 (40%,60%]（4.5 分）；分母为网关配置中的生产设备，不是企业的设备台账，实测比率为上限，请企业提供设备台账（--register）</li>',
+    );
+    expect(r.stdout).not.toContain('answered');
+    // Evidence without --pubkey: page 1 says the data was not verified, and the level stands unqualified.
+    expect(r.stdout).toContain('<p class="verdict-title">数据完整性核验：未进行</p>');
+    expect(r.stdout).toContain('<h2>评测结果: 二级</h2>');
+    expect(r.stdout).not.toContain('未联网的生产设备');
+    expect(r.stdout).not.toContain('未计入分母的台账设备');
   });
 
   it('exits 2 naming the config line of a device not in the register, and the row of a duplicate asset number', async () => {

@@ -9,7 +9,7 @@
 import type { Command } from 'commander';
 import { registerRecordCommands } from './records/cli.ts';
 import { renderHtml } from './report.ts';
-import { assessFile, badArgument, checkFormat, emit, FORMAT_HELP } from './run.ts';
+import { assessFile, badArgument, checkFormat, emit, FORMAT_HELP, ORGANISATION_OPTION } from './run.ts';
 
 export function registerAssess(program: Command): void {
   const assess = program
@@ -38,6 +38,7 @@ export function registerAssess(program: Command): void {
       '--register <file>',
       "the enterprise's equipment register (设备台账: .csv, .xlsx or .yaml): the rates count all its production devices, not only the config's",
     )
+    .option(...ORGANISATION_OPTION)
     .option('--format <format>', FORMAT_HELP, 'json')
     .option('--out <file>', 'write the report to this file instead of standard output')
     .action(
@@ -49,13 +50,14 @@ export function registerAssess(program: Command): void {
         outcomes?: string;
         pubkey?: string;
         register?: string;
+        organisation?: string;
         format: string;
         out?: string;
       }) => {
         checkFormat(options);
         if (!options.answers) throw badArgument('--answers FILE is required (or a subcommand: see --help)');
         const { report } = await assessFile(options.answers, options);
-        await emit(options, report, () => renderHtml(report));
+        await emit(options, report, (context) => renderHtml(report, context));
       },
     );
   registerRecordCommands(assess);

@@ -3,12 +3,13 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
+import { beijingDate } from '../core/time.ts';
 import { Attestor } from '../gateway/attest/attestor.ts';
 import { identityFiles, initIdentity } from '../gateway/attest/identity.ts';
 import { EmbeddedStore } from '../gateway/sinks/embedded/store.ts';
 import { goodSample } from '../gateway/sinks/testing.ts';
 import { fortyPoints, scratch, twoPresses } from './fixtures.ts';
-import { shugaiAssess } from './test-cli.ts';
+import { pdfInfo, pdfPage, pdfText, shugaiAssess } from './test-cli.ts';
 
 vi.setConfig({ testTimeout: 90_000 });
 const { dir, file, evidenceArgs, remove } = scratch('shugai-assess-integrity-');
@@ -61,6 +62,8 @@ describe('shugai assess --pubkey', () => {
       {
         kind: 'unattested',
         device: 'press-2',
+        from: '2024-10-01T00:30:00.000Z',
+        to: '2024-10-01T00:30:00.000Z',
         message:
           'press-2, 2024-10-01T00:30:00.000Z – 2024-10-01T00:30:00.000Z: 1 points no attestation covers (typed in or written by something else)',
       },
@@ -96,8 +99,74 @@ describe('shugai assess --pubkey', () => {
       '<li>不能保证: 最新数据连同其签名记录一并删除，仅凭本地存储无法发现，须与主管部门保存的签名记录副本（--central）核对</li>',
     );
     expect(r.stdout).toContain(
-      '<tr><td>press-1</td><td>4.17%</td><td>2024-10-01T00:00:00.000Z 至 2024-10-01T00:59:00.000Z</td><td>2</td><td>0</td></tr>',
+      '<tr><td>press-1</td><td>4.17%</td><td>2024-10-01 08:00 至 2024-10-01 08:59 北京时间</td><td>2</td><td>0</td></tr>',
     );
+    expect(r.stdout).toContain(
+      '<li>无签名的数据（press-2，2024-10-01 08:30 北京时间）: 存储中有数据点没有任何签名记录覆盖（人工录入或由其他程序写入）</li>',
+    );
+  });
+
+  it('hands over an A4 PDF whose first page says the data failed verification, in Chinese and Beijing time', async () => {
+    const answers = fortyPoints();
+    for (const s of ['产品设计', '营销管理', '生产管控', '工艺设计', '售后服务', '计划排程'])
+      answers.scenes[s] = 2;
+    const pdf = path.join(dir, 'tampered.pdf');
+    const r = await shugaiAssess([
+      '--answers',
+      file('level2.yaml', stringify(answers)),
+      ...evidenceArgs('plant.yaml', CONFIG),
+      '--pubkey',
+      identityFiles(path.join(dir, 'gw')).publicKey,
+      '--organisation',
+      '浙江省某数字化评测中心',
+      '--format',
+      'pdf',
+      '--out',
+      pdf,
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const info = await pdfInfo(pdf);
+    expect(info['Page size']).toBe('594.96 x 841.92 pts (A4)');
+    const pages = Number(info.Pages);
+    expect(pages).toBeGreaterThan(2);
+
+    const flat = (text: string) => text.replace(/\s+/g, '');
+    const first = await pdfText(pdf, [1, 1]);
+    // Running header and footer; the facts an assessor hands over, on the first page.
+    expect(first).toMatch(/^永康某保温杯有限公司\s+中小企业数字化水平评测报告$/m);
+    expect(flat(first)).toContain(`第1页共${pages}页`);
+    expect(flat(first)).toContain('评测机构浙江省某数字化评测中心');
+    expect(flat(first)).toContain('评测窗口2024-10-0100:00至2024-10-0200:00北京时间');
+    expect(flat(first)).toMatch(new RegExp(`报告日期${beijingDate(Date.now())}\\d{2}:\\d{2}北京时间`));
+    // The verdict on page 1, with its counts, and the level qualified by it.
+    expect(flat(first)).toContain('数据完整性核验：未通过');
+    expect(flat(first)).toContain(
+      '设备数据与签名记录不符之处共1处:无签名的数据1处（网关yk-gw-01的有效签名记录60条）',
+    );
+    expect(flat(first)).toContain('评测结果:二级（未经设备数据证实）');
+
+    const all = await pdfText(pdf);
+    expect(flat(all)).toContain(`第${pages}页共${pages}页`);
+    // The item table's first column lays out horizontally: the name and its type on one line.
+    expect(all).toMatch(/^\s*设备数字化\s+单选\s/m);
+    expect(all).toMatch(/^\s*网络建设\s+多选\s/m);
+    expect(flat(all)).toContain('press-14.17%2024-10-0108:00至2024-10-01');
+    // No UTC ISO time, and no English sentence: the findings, flags and notes are all in Chinese.
+    expect(all).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+    for (const english of ['no attestation covers', 'points', 'answered', 'upper bound', 'OEE computed'])
+      expect(all).not.toContain(english);
+    expect(all.match(/[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}/g)).toBeNull();
+
+    // Page 1 rendered: A4 at 72 dpi is 595 × 842 pixels, and the red verdict box is drawn on it.
+    const image = await pdfPage(pdf, 1, 72);
+    expect([image.width, image.height]).toEqual([595, 842]);
+    const red = (rgb: Buffer, fromRow: number, toRow: number) => {
+      let n = 0;
+      for (let i = fromRow * image.width * 3; i < toRow * image.width * 3; i += 3)
+        if (rgb[i]! > 140 && rgb[i + 1]! < 60 && rgb[i + 2]! < 60) n++;
+      return n;
+    };
+    expect(red(image.rgb, 0, image.height / 2)).toBeGreaterThan(1000);
   });
 
   it('refuses a key that is not there, and --pubkey without evidence', async () => {

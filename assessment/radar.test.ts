@@ -48,8 +48,9 @@ describe('radar', () => {
   it('is inline in the HTML report, which marks an unrecorded result as not official and has open signature lines', () => {
     const html = renderHtml(report);
     expect(html).toContain('<svg class="radar"');
-    expect(html).toContain('<p>评测阶段: 未登记（本结果不是正式等级）</p>');
+    expect(html).toContain('<tr><th>评测阶段</th><td>未登记（本结果不是正式等级）</td></tr>');
     expect(html).toContain('<tr><th>评测人员</th><td></td><th>签字</th><td></td><th>日期</th><td></td></tr>');
     expect(html).not.toContain('评测前后对比');
+    expect(html).toContain('<p class="verdict-title">设备数据：未使用</p>');
   });
 });

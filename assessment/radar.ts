@@ -6,6 +6,7 @@
  * scenes over 4. A before/after report draws both polygons, the earlier one dashed.
  */
 import { Decimal } from 'decimal.js';
+import { formatScore } from './score.ts';
 
 export interface RadarAxis {
   name: string;
@@ -25,7 +26,7 @@ export function radarAxes(
   const axis = (name: string, value: Decimal, max: string) => ({
     name,
     share: Math.min(1, value.div(max).toNumber()),
-    label: `${value.toDecimalPlaces(2).toFixed()} / ${max}`,
+    label: `${formatScore(value)} / ${formatScore(max)}`,
   });
   const average = sceneLevels
     .reduce((a, l) => a.plus(l), new Decimal(0))

@@ -96,9 +96,15 @@ export function integritySummary(gateway: string, report: VerifyReport): Integri
     clean: report.clean,
     attestations: report.attestations,
     findingCounts,
-    findings: report.findings
-      .slice(0, SHOWN_FINDINGS)
-      .map((f) => ({ kind: f.kind, ...(f.device ? { device: f.device } : {}), message: f.message })),
+    findings: report.findings.slice(0, SHOWN_FINDINGS).map((f) => ({
+      kind: f.kind,
+      ...(f.device ? { device: f.device } : {}),
+      // The span (or the instant) it is about, for the report to say in Beijing time.
+      ...(f.from === undefined ? {} : { from: iso(f.from) }),
+      ...(f.to === undefined ? {} : { to: iso(f.to) }),
+      ...(f.at === undefined ? {} : { at: iso(f.at) }),
+      message: f.message,
+    })),
     devices: report.devices.map((d) => ({
       device: d.device,
       coveragePercent: d.coveragePercent,
@@ -107,7 +113,12 @@ export function integritySummary(gateway: string, report: VerifyReport): Integri
       gaps: d.gaps.length,
       unattestedPoints: d.unattestedPoints,
     })),
-    flags: report.flags.map((f) => ({ kind: f.kind, device: f.device, message: f.message })),
+    flags: report.flags.map((f) => ({
+      kind: f.kind,
+      device: f.device,
+      ...(f.tag === undefined ? {} : { tag: f.tag }),
+      message: f.message,
+    })),
     guarantees: report.guarantees.map((g) => ({ id: g.id, held: g.held })),
   };
 }
@@ -259,6 +270,12 @@ export async function assessInput(
   return { answers, report: buildReport(catalogue, answers, await evidenceFrom(catalogue, options)) };
 }
 
+/** The assessing organisation on the report's first page; the answers' `organisation` when not given. */
+export const ORGANISATION_OPTION = [
+  '--organisation <name>',
+  "the assessing organisation (评测机构) printed on the report (default: the answers file's organisation)",
+] as const;
+
 export const FORMAT_HELP = 'json, html or pdf (pdf needs --out; printed from the HTML by Chromium)';
 
 /** Checks --format and --out before any work is done. */
@@ -268,17 +285,21 @@ export function checkFormat(options: { format: string; out?: string }): void {
   if (options.format === 'pdf' && !options.out) throw badArgument('--format pdf needs --out FILE');
 }
 
-/** Writes the JSON document, or the HTML (as PDF too), to --out or standard output. */
+/**
+ * Writes the JSON document, or the HTML (as PDF too), to --out or standard output; `html` gets the
+ * report context the options give (--organisation).
+ */
 export async function emit(
-  options: { format: string; out?: string },
+  options: { format: string; out?: string; organisation?: string },
   json: unknown,
-  html: () => string,
+  html: (context: { organisation?: string }) => string,
 ): Promise<void> {
+  const page = () => html(options.organisation ? { organisation: options.organisation } : {});
   if (options.format === 'pdf') {
-    await htmlToPdf(html(), options.out as string);
+    await htmlToPdf(page(), options.out as string);
     return;
   }
-  const text = options.format === 'html' ? html() : `${JSON.stringify(json, null, 2)}\n`;
+  const text = options.format === 'html' ? page() : `${JSON.stringify(json, null, 2)}\n`;
   if (options.out) writeFileSync(options.out, text);
   else process.stdout.write(text);
 }

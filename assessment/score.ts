@@ -61,10 +61,24 @@ export interface TraceStep {
   detail: string;
 }
 
+/** A catalogue entry the reference doubts: its path, its Chinese name and the doubt (in Chinese too). */
+export interface UnverifiedEntry {
+  entry: string;
+  /** Absent in results recorded before it was kept. */
+  name?: string;
+  note: string;
+  noteZh?: string;
+}
+
+/** Points as the report prints them, in the table, the radar and the text alike: exact, no trailing zeros. */
+export const formatScore = (points: Decimal.Value): string => new Decimal(points).toFixed();
+
 export interface ScoreResult {
   edition: string;
   title: string;
   enterprise: Answers['enterprise'];
+  /** The assessing organisation (评测机构) named in the answers. */
+  organisation?: string;
   items: ItemResult[];
   dimensions: { id: string; name: string; points: string; max: string }[];
   score: string;
@@ -76,11 +90,9 @@ export interface ScoreResult {
   /** What the next level (level 1 when there is none) still needs; empty at level 4. */
   missing: Shortfall[];
   /** Catalogue entries this result rests on that the reference marks unverified. */
-  unverified: { entry: string; note: string }[];
+  unverified: UnverifiedEntry[];
   trace: TraceStep[];
 }
-
-const fmt = (d: Decimal) => d.toFixed();
 
 export function scoreItem(item: CatalogueItem, answers: Answers): ItemResult {
   const answer = answers.items[item.id]!;
@@ -97,7 +109,7 @@ export function scoreItem(item: CatalogueItem, answers: Answers): ItemResult {
     type: item.type,
     maxPoints: item.points,
     chosen,
-    points: fmt(chosen.reduce((a, o) => a.plus(o.points), new Decimal(0))),
+    points: formatScore(chosen.reduce((a, o) => a.plus(o.points), new Decimal(0))),
   };
   if (rate) {
     const percent = new Decimal(rate.numerator).div(rate.denominator).times(100);
@@ -116,12 +128,16 @@ export function checkLevel(rule: LevelCondition, score: Decimal, scenes: readonl
   const shortfalls: Shortfall[] = [];
   const points = new Decimal(rule.minScore).minus(score);
   if (points.gt(0))
-    shortfalls.push({ kind: 'points', needed: fmt(points), message: `needs ${fmt(points)} more points` });
+    shortfalls.push({
+      kind: 'points',
+      needed: formatScore(points),
+      message: `needs ${formatScore(points)} more points`,
+    });
   const check: LevelCheck = {
     level: rule.level,
     name: rule.name,
     holds: false,
-    score: { required: rule.minScore, actual: fmt(score) },
+    score: { required: rule.minScore, actual: formatScore(score) },
     shortfalls,
   };
   if (rule.scenes !== undefined && rule.constrainingScenes !== undefined) {
@@ -163,17 +179,21 @@ export function score(catalogue: Catalogue, answers: Answers): ScoreResult {
   const dimensions = catalogue.dimensions.map((d) => {
     for (const ind of d.indicators) {
       const p = pointsOf((r) => r.indicator === ind.id);
-      trace.push({ step: 'indicator', subject: ind.id, detail: `${ind.name}: ${fmt(p)} / ${ind.points} 分` });
+      trace.push({
+        step: 'indicator',
+        subject: ind.id,
+        detail: `${ind.name}: ${formatScore(p)} / ${ind.points} 分`,
+      });
     }
     const p = pointsOf((r) => r.dimension === d.id);
-    trace.push({ step: 'dimension', subject: d.id, detail: `${d.name}: ${fmt(p)} / ${d.points} 分` });
-    return { id: d.id, name: d.name, points: fmt(p), max: d.points };
+    trace.push({ step: 'dimension', subject: d.id, detail: `${d.name}: ${formatScore(p)} / ${d.points} 分` });
+    return { id: d.id, name: d.name, points: formatScore(p), max: d.points };
   });
   const total = dimensions.reduce((a, d) => a.plus(d.points), new Decimal(0));
   trace.push({
     step: 'score',
     subject: 'S',
-    detail: `S = ${dimensions.map((d) => d.points).join(' + ')} = ${fmt(total)} 分`,
+    detail: `S = ${dimensions.map((d) => d.points).join(' + ')} = ${formatScore(total)} 分`,
   });
 
   const scenes = catalogue.sceneGroups.flatMap((g) =>
@@ -208,9 +228,10 @@ export function score(catalogue: Catalogue, answers: Answers): ScoreResult {
     edition: catalogue.edition,
     title: catalogue.title,
     enterprise: answers.enterprise,
+    ...(answers.organisation ? { organisation: answers.organisation } : {}),
     items,
     dimensions,
-    score: fmt(total),
+    score: formatScore(total),
     scenes,
     level: reached?.level ?? null,
     levelName: reached?.name ?? null,
@@ -221,17 +242,24 @@ export function score(catalogue: Catalogue, answers: Answers): ScoreResult {
   };
 }
 
-function unverifiedEntries(catalogue: Catalogue, answers: Answers): { entry: string; note: string }[] {
-  const out: { entry: string; note: string }[] = [];
-  if (catalogue.levelRule.unverified) out.push({ entry: 'levelRule', note: catalogue.levelRule.unverified });
+function unverifiedEntries(catalogue: Catalogue, answers: Answers): UnverifiedEntry[] {
+  const out: UnverifiedEntry[] = [];
+  const add = (entry: string, name: string, doubt: { unverified?: string; unverifiedZh?: string }) => {
+    if (doubt.unverified)
+      out.push({
+        entry,
+        name,
+        note: doubt.unverified,
+        ...(doubt.unverifiedZh ? { noteZh: doubt.unverifiedZh } : {}),
+      });
+  };
+  add('levelRule', '等级判定规则', catalogue.levelRule);
   for (const item of catalogue.items) {
-    if (item.unverified) out.push({ entry: `items.${item.id}`, note: item.unverified });
-    for (const o of item.options) {
-      if (o.unverified && answers.items[item.id]?.options?.includes(o.id))
-        out.push({ entry: `items.${item.id}.${o.id}`, note: o.unverified });
-    }
+    add(`items.${item.id}`, `题目 ${item.name}`, item);
+    for (const o of item.options)
+      if (answers.items[item.id]?.options?.includes(o.id))
+        add(`items.${item.id}.${o.id}`, `题目 ${item.name} 的选项“${o.text}”`, o);
   }
-  for (const s of catalogue.scenes)
-    if (s.unverified) out.push({ entry: `scenes.${s.name}`, note: s.unverified });
+  for (const s of catalogue.scenes) add(`scenes.${s.name}`, `场景 ${s.name}`, s);
   return out;
 }

@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../core/log.ts';
+import { beijingMinute } from '../core/time.ts';
 import { ConfigError } from '../gateway/config/errors.ts';
 import type { AnyPlugin } from '../gateway/config/schema.ts';
 import { loadGatewayConfig } from '../gateway/config/schema.ts';
@@ -256,6 +257,4 @@ function bytes(n: number): string {
 }
 
 /** Plant time (Asia/Shanghai, UTC+8 all year) as YYYY-MM-DD HH:MM. */
-function shanghaiTime(ms: number): string {
-  return `${new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ')} CST`;
-}
+const shanghaiTime = (ms: number) => `${beijingMinute(ms)} CST`;

@@ -11,8 +11,14 @@ export const decimalString = z
   .string()
   .regex(DECIMAL_PATTERN, { message: 'expected a non-negative decimal string, e.g. "0.7"' });
 
+/**
+ * The doubt about an entry the reference does not confirm, and the same in Chinese for the report
+ * (`unverifiedZh`).
+ */
+const doubt = { unverified: z.string().min(1).optional(), unverifiedZh: z.string().min(1).optional() };
+
 /** Where an entry comes from (an id under `sources`) and, when the reference doubts it, why. */
-const sourced = { source: z.string().min(1), unverified: z.string().min(1).optional() };
+const sourced = { source: z.string().min(1), ...doubt };
 
 /** A rate band: [atLeast, atMost] or (moreThan, atMost], fractions ('0.10' is 10%). */
 const bandSchema = z
@@ -33,7 +39,7 @@ const optionSchema = z.strictObject({
   /** 无: ticking it excludes every other option of a multi-choice item. */
   exclusive: z.boolean().optional(),
   band: bandSchema.optional(),
-  unverified: z.string().min(1).optional(),
+  ...doubt,
 });
 export type Option = z.infer<typeof optionSchema>;
 

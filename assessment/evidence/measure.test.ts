@@ -97,17 +97,29 @@ describe('evidence from the store', () => {
 
   it('counts a link when a tag mapped to it delivered good data (tag links over device links)', async () => {
     const e = await measureEvidence(c, DEVICES, store, window, 'local');
+    // Each link spans its tags' first to last sample in the window.
+    const both = { from: '2024-10-01T00:00:00.000Z', to: '2024-10-01T00:59:59.999Z' };
     expect(e.links).toEqual([
-      { link: '生产管控', tags: ['press-1/temp', 'press-2/count'] },
-      { link: '质量管理', tags: ['inspect-3/verdict'] },
-      { link: '设备管理', tags: ['press-1/temp', 'press-2/count'] },
-      { link: '能耗管理', tags: ['meter-1/kwh'] },
+      { link: '生产管控', tags: ['press-1/temp', 'press-2/count'], ...both },
+      {
+        link: '质量管理',
+        tags: ['inspect-3/verdict'],
+        from: '2024-10-01T00:00:05.000Z',
+        to: '2024-10-01T00:00:05.000Z',
+      },
+      { link: '设备管理', tags: ['press-1/temp', 'press-2/count'], ...both },
+      {
+        link: '能耗管理',
+        tags: ['meter-1/kwh'],
+        from: '2024-10-01T00:00:01.000Z',
+        to: '2024-10-01T00:00:01.000Z',
+      },
     ]);
     expect(e.sceneSignals.map((s) => [s.scene, s.tags.length, s.shown])).toEqual([
-      ['设备管理', 2, ['OEE computed for press-2']],
+      ['设备管理', 2, ['网关为 press-2 计算了OEE']],
       ['能耗管理', 1, []],
       ['生产管控', 2, []],
-      ['质量管理', 1, ['pass/fail judged by machine: inspect-3/verdict']],
+      ['质量管理', 1, ['检验结果由设备自动判定: inspect-3/verdict']],
     ]);
   });
 
@@ -115,18 +127,22 @@ describe('evidence from the store', () => {
     const e = await measureEvidence(c, DEVICES, store, window, 'local');
     const result = score(c, parseAnswers(fortyPoints(), c)); // both rates answered 10/10
     const W = '2024-10-01T00:00:00.000Z..2024-10-01T01:00:00.000Z';
+    const ZH_CONFIG_NOTE =
+      '分母为网关配置中的生产设备，不是企业的设备台账，实测比率为上限，请企业提供设备台账（--register）';
     expect(crossCheck(result, e)).toEqual([
       {
         item: 'device-networking',
         answered: '(60%,100%]',
         measured: '3/6 = 50% (40%,60%]',
         message: `设备联网: answered 10/10 = 100% (60%,100%] (6 points), but the data of ${W} shows 3/6 = 50%, band (40%,60%] (4.5 points); ${CONFIG_BASIS_NOTE}`,
+        zh: `设备联网: 填报 10/10 = 100% (60%,100%]（6 分），但 2024-10-01 08:00 至 2024-10-01 09:00 北京时间 的设备数据显示 3/6 = 50%，档位 (40%,60%]（4.5 分）；${ZH_CONFIG_NOTE}`,
       },
       {
         item: 'device-digitization',
         answered: '(60%,100%]',
         measured: '5/6 = 83.3333% (60%,100%]',
         message: `设备数字化: answered 10/10 = 100% (60%,100%] (6 points), but the data of ${W} shows 5/6 = 83.3333%, band (60%,100%] (6 points, the same points); ${CONFIG_BASIS_NOTE}`,
+        zh: `设备数字化: 填报 10/10 = 100% (60%,100%]（6 分），但 2024-10-01 08:00 至 2024-10-01 09:00 北京时间 的设备数据显示 5/6 = 83.3333%，档位 (60%,100%]（6 分，得分相同）；${ZH_CONFIG_NOTE}`,
       },
     ]);
     expect(result.items.find((i) => i.id === 'device-networking')!.points).toBe('6');

@@ -8,6 +8,8 @@
  */
 import { Decimal } from 'decimal.js';
 import { type BusinessLink, type Device, tagBusinessLinks } from '../../core/model.ts';
+import { beijingMinute } from '../../core/time.ts';
+import type { PlausibilityFlag } from '../../gateway/attest/plausibility.ts';
 import type { SampleReader, SeriesSummary, TimeWindow } from '../../gateway/store/reader.ts';
 import { bandOf } from '../answers.ts';
 import type { Catalogue } from '../catalogue/load.ts';
@@ -87,6 +89,12 @@ export interface LinkFigure {
   link: BusinessLink;
   /** `device/tag` of the tags mapped to the link that delivered good data in the window. */
   tags: string[];
+  /**
+   * The first and last sample of those tags in the window (ISO): the span the report summarises them
+   * by. Absent in reports recorded before it was kept.
+   */
+  from?: string;
+  to?: string;
 }
 
 export interface Evidence {
@@ -120,7 +128,8 @@ export interface Integrity {
   attestations: { valid: number; firstSeq: number | undefined; lastSeq: number | undefined };
   /** Findings by kind, and the first few in full. */
   findingCounts: Record<string, number>;
-  findings: { kind: string; device?: string; message: string }[];
+  /** `from`/`to`/`at` (ISO): what the finding is about; absent in reports recorded before they were kept. */
+  findings: { kind: string; device?: string; from?: string; to?: string; at?: string; message: string }[];
   devices: {
     device: string;
     coveragePercent: number;
@@ -129,7 +138,7 @@ export interface Integrity {
     gaps: number;
     unattestedPoints: number;
   }[];
-  flags: { kind: string; device: string; message: string }[];
+  flags: { kind: PlausibilityFlag['kind']; device: string; tag?: string; message: string }[];
   /** Which guarantees held for this verification (gateway/attest/verify.ts `Guarantee`). */
   guarantees: { id: 'points' | 'head' | 'tail'; held: boolean }[];
 }
@@ -256,16 +265,28 @@ export async function measureEvidence(
     d.tags.length > 0 ? null : NOT_COUNTED.noTags,
   );
 
-  const byLink = new Map<BusinessLink, string[]>();
+  const byLink = new Map<BusinessLink, { tags: string[]; from: number; to: number }>();
   for (const d of devices) {
     for (const t of goodTags(d)) {
-      for (const link of tagBusinessLinks(d, t))
-        byLink.set(link, [...(byLink.get(link) ?? []), `${d.id}/${t.id}`]);
+      const s = summaries.find((x) => x.device === d.id && x.tag === t.id)!;
+      for (const link of tagBusinessLinks(d, t)) {
+        const seen = byLink.get(link) ?? { tags: [], from: s.first, to: s.last };
+        byLink.set(link, {
+          tags: [...seen.tags, `${d.id}/${t.id}`],
+          from: Math.min(seen.from, s.first),
+          to: Math.max(seen.to, s.last),
+        });
+      }
     }
   }
   const order = catalogue.items.find((i) => i.id === COLLECTION_ITEM)!.options.map((o) => o.id);
   const links = [...byLink]
-    .map(([link, tags]) => ({ link, tags }))
+    .map(([link, { tags, from, to }]) => ({
+      link,
+      tags,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+    }))
     .sort((a, b) => order.indexOf(a.link) - order.indexOf(b.link));
   return {
     window: iso,
@@ -280,7 +301,7 @@ export async function measureEvidence(
     links,
     sceneSignals: DATA_SCENES_L3.map((scene) => ({
       scene,
-      tags: byLink.get(scene) ?? [],
+      tags: byLink.get(scene)?.tags ?? [],
       shown: shownBeyondTags(scene, devices, summaries),
       stillToCheck: STILL_TO_CHECK[scene]!,
     })),
@@ -305,7 +326,7 @@ function shownBeyondTags(
           d.production &&
           summaries.some((s) => s.device === d.id && OEE_TAGS.has(s.tag) && s.counts.good > 0),
       )
-      .map((d) => `OEE computed for ${d.id}`);
+      .map((d) => `网关为 ${d.id} 计算了OEE`);
   }
   if (scene === '质量管理') {
     return devices.flatMap((d) =>
@@ -313,7 +334,7 @@ function shownBeyondTags(
         .filter(
           (t) => t.type === 'boolean' && tagBusinessLinks(d, t).includes('质量管理') && good(d.id, t.id),
         )
-        .map((t) => `pass/fail judged by machine: ${d.id}/${t.id}`),
+        .map((t) => `检验结果由设备自动判定: ${d.id}/${t.id}`),
     );
   }
   return [];
@@ -324,6 +345,8 @@ export interface Flag {
   answered: string;
   measured: string;
   message: string;
+  /** The message in Chinese, for the report (absent in reports recorded before it was kept). */
+  zh?: string;
   /** Against a register: its production devices in service that the rate did not count, and why. */
   devices?: { asset: string; name: string; reason: NotCountedReason }[];
 }
@@ -348,35 +371,53 @@ function rateFlag(result: ScoreResult, evidence: Evidence, figure: RateFigure): 
     ? `${ratio.numerator}/${ratio.denominator} = ${ratio.percent}% ${claimed.text}`
     : claimed.text;
   const shows = `${figure.numerator}/${figure.denominator} = ${figure.percent}%`;
-  const sameBand = new Decimal(claimed.points).eq(figure.band.points) ? ', the same points' : '';
+  const sameBand = new Decimal(claimed.points).eq(figure.band.points);
   const flag: Flag = {
     item: figure.item,
     answered: claimed.text,
     measured: `${shows} ${figure.band.text}`,
     message:
       `${answer.name}: answered ${claim} (${claimed.points} points), but the data of ${evidence.window.from}..` +
-      `${evidence.window.to} shows ${shows}, band ${figure.band.text} (${figure.band.points} points${sameBand})`,
+      `${evidence.window.to} shows ${shows}, band ${figure.band.text} (${figure.band.points} points${sameBand ? ', the same points' : ''})`,
+    zh:
+      `${answer.name}: 填报 ${claim}（${claimed.points} 分），但 ${windowZh(evidence.window)} 的设备数据显示 ` +
+      `${shows}，档位 ${figure.band.text}（${figure.band.points} 分${sameBand ? '，得分相同' : ''}）`,
   };
-  if (basis.basis === 'config') return { ...flag, message: `${flag.message}; ${basis.note}` };
-  const notes = [
-    `against the equipment register ${basis.file}: ${figure.notCounted.length} of its ${figure.denominator} ` +
-      'production devices in service are not counted (listed in devices)',
+  if (basis.basis === 'config')
+    return {
+      ...flag,
+      message: `${flag.message}; ${basis.note}`,
+      zh: `${flag.zh}；分母为网关配置中的生产设备，不是企业的设备台账，实测比率为上限，请企业提供设备台账（--register）`,
+    };
+  const notes: [en: string, zh: string][] = [
+    [
+      `against the equipment register ${basis.file}: ${figure.notCounted.length} of its ${figure.denominator} ` +
+        'production devices in service are not counted (listed in devices)',
+      `按设备台账 ${basis.file}，其 ${figure.denominator} 台在用生产设备中有 ${figure.notCounted.length} 台未计入`,
+    ],
   ];
   if (ratio && !new Decimal(ratio.denominator).eq(figure.denominator))
-    notes.push(
+    notes.push([
       `the answer counts ${ratio.denominator} production devices, the register ${figure.denominator}`,
-    );
+      `填报的生产设备为 ${ratio.denominator} 台，台账为 ${figure.denominator} 台`,
+    ]);
   const notInService = basis.leftOut.filter((e) => e.production).length;
   if (notInService > 0)
-    notes.push(
+    notes.push([
       `${notInService} production devices of the register are not in service and left out (check them on site)`,
-    );
+      `台账中有 ${notInService} 台生产设备不在用，未计入分母（请现场核实）`,
+    ]);
   return {
     ...flag,
-    message: `${flag.message} ${notes.join('; ')}`,
+    message: `${flag.message} ${notes.map(([en]) => en).join('; ')}`,
+    zh: `${flag.zh}；${notes.map(([, zh]) => zh).join('；')}`,
     devices: figure.notCounted.map((u) => ({ asset: u.asset!, name: u.name!, reason: u.reason })),
   };
 }
+
+/** A window as the report prints it: `2024-10-01 00:00 至 2024-10-02 00:00 北京时间`. */
+export const windowZh = (w: { from: string; to: string }) =>
+  `${beijingMinute(w.from)} 至 ${beijingMinute(w.to)} 北京时间`;
 
 /** Claims above what the data shows, for the assessor to look at; the answers stay as given. */
 export function crossCheck(result: ScoreResult, evidence: Evidence): Flag[] {
@@ -397,6 +438,10 @@ export function crossCheck(result: ScoreResult, evidence: Evidence): Flag[] {
         `${claimed.name}: answered ${answered.text} (${answered.points} points), but ${o.measure} went from ` +
         `${o.before.value} (${o.before.window.from}..${o.before.window.to}) to ${o.after.value} ` +
         `(${o.after.window.from}..${o.after.window.to}): ${o.option.text} (${o.option.points} points)`,
+      zh:
+        `${claimed.name}: 填报 ${answered.text}（${answered.points} 分），但 ${o.measure} 由 ` +
+        `${o.before.value}（${windowZh(o.before.window)}）变为 ${o.after.value}（${windowZh(o.after.window)}）: ` +
+        `${o.option.text}（${o.option.points} 分）`,
     });
   }
   return flags;

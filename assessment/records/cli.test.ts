@@ -102,10 +102,21 @@ describe('shugai assess record / validate / compare', () => {
       officialLevel: 2,
     });
 
-    const html = await shugai(['report', '--id', 'after', '--format', 'html']);
-    expect(html.stdout).toContain('评测编号 after 第 2 版；评测阶段: 审核确认；正式等级: 二级');
+    const html = await shugai([
+      'report',
+      '--id',
+      'after',
+      '--organisation',
+      '浙江省某数字化评测中心',
+      '--format',
+      'html',
+    ]);
+    expect(html.stdout).toContain('<tr><th>评测机构</th><td>浙江省某数字化评测中心</td></tr>');
+    expect(html.stdout).toContain(
+      '<tr><th>评测阶段</th><td>审核确认；评测编号 after 第 2 版；正式等级: 二级</td></tr>',
+    );
     expect(html.stdout).toMatch(
-      /附件: 检验记录\.xlsx（2024年月度检验台账；生效日期 2024-12-31；上传 \S+；sha256 [0-9a-f]{16}…）/,
+      /附件: 检验记录\.xlsx（2024年月度检验台账；生效日期 2024-12-31；上传于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 北京时间；sha256 [0-9a-f]{16}…）/,
     );
 
     const bad = await shugai(['record', '--answers', answersFile, '--stage', 'final']);

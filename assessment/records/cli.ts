@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { renderHtml } from '../report.ts';
-import { assessFile, badArgument, checkFormat, emit, FORMAT_HELP } from '../run.ts';
+import { assessFile, badArgument, checkFormat, emit, FORMAT_HELP, ORGANISATION_OPTION } from '../run.ts';
 import { compareRecords } from './compare.ts';
 import { type AssessmentRecord, RecordStore } from './store.ts';
 
@@ -134,14 +134,17 @@ export function registerRecordCommands(assess: Command): void {
     .description('the report of a recorded assessment, with its stage, attachments and signatures')
     .requiredOption('--id <ref>', 'ID (its latest version) or ID@N')
     .requiredOption(...recordsOption)
+    .option(...ORGANISATION_OPTION)
     .option('--format <format>', FORMAT_HELP, 'json')
     .option('--out <file>', 'write the report to this file instead of standard output')
-    .action(async (o: { id: string; records: string; format: string; out?: string }) => {
-      checkFormat(o);
-      const store = new RecordStore(o.records);
-      const record = pick(store, o.id);
-      await emit(o, record, () => renderHtml(record.report, { record }));
-    });
+    .action(
+      async (o: { id: string; records: string; organisation?: string; format: string; out?: string }) => {
+        checkFormat(o);
+        const store = new RecordStore(o.records);
+        const record = pick(store, o.id);
+        await emit(o, record, (context) => renderHtml(record.report, { record, ...context }));
+      },
+    );
 
   assess
     .command('compare')
@@ -149,13 +152,25 @@ export function registerRecordCommands(assess: Command): void {
     .requiredOption('--before <ref>', 'ID (its latest validated version) or ID@N')
     .requiredOption('--after <ref>', 'ID (its latest validated version) or ID@N')
     .requiredOption(...recordsOption)
+    .option(...ORGANISATION_OPTION)
     .option('--format <format>', FORMAT_HELP, 'json')
     .option('--out <file>', 'write the report to this file instead of standard output')
-    .action(async (o: { before: string; after: string; records: string; format: string; out?: string }) => {
-      checkFormat(o);
-      const store = new RecordStore(o.records);
-      const after = pick(store, o.after, '--after');
-      const comparison = compareRecords(pick(store, o.before, '--before'), after);
-      await emit(o, comparison, () => renderHtml(after.report, { record: after, comparison }));
-    });
+    .action(
+      async (o: {
+        before: string;
+        after: string;
+        records: string;
+        organisation?: string;
+        format: string;
+        out?: string;
+      }) => {
+        checkFormat(o);
+        const store = new RecordStore(o.records);
+        const after = pick(store, o.after, '--after');
+        const comparison = compareRecords(pick(store, o.before, '--before'), after);
+        await emit(o, comparison, (context) =>
+          renderHtml(after.report, { record: after, comparison, ...context }),
+        );
+      },
+    );
 }

@@ -178,6 +178,10 @@ describe('rates against a register with networked and non-networked devices', ()
         'band (20%,40%] (3 points) against the equipment register register.yaml: 4 of its 6 production devices ' +
         'in service are not counted (listed in devices); the answer counts 10 production devices, the register 6; ' +
         '2 production devices of the register are not in service and left out (check them on site)',
+      zh:
+        '设备联网: 填报 10/10 = 100% (60%,100%]（6 分），但 2024-10-01 08:00 至 2024-10-01 09:00 北京时间 的设备数据显示 ' +
+        '2/6 = 33.3333%，档位 (20%,40%]（3 分）；按设备台账 register.yaml，其 6 台在用生产设备中有 4 台未计入；' +
+        '填报的生产设备为 10 台，台账为 6 台；台账中有 2 台生产设备不在用，未计入分母（请现场核实）',
       devices: [
         { asset: 'ZC-0002', name: '液压机', reason: NOT_COUNTED.onlyBad },
         { asset: 'ZC-0003', name: '注塑机', reason: NOT_COUNTED.noSamples },
