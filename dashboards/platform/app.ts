@@ -21,6 +21,8 @@ import { ServiceError } from '../central/errors.ts';
 import { centralRoutes } from '../central/routes.ts';
 import { CentralStore } from '../central/store.ts';
 import { strictJsonBodies } from '../json-body.ts';
+import type { PlantSource } from '../pages/plant-data.ts';
+import { pagesPlugin } from '../pages/plugin.ts';
 import { countEvent, type RateLimit } from './accounts/rate-limit.ts';
 import { accountRoutes, loginRoute, type SessionOptions } from './accounts/routes.ts';
 import { applicationRoutes } from './applications/routes.ts';
@@ -55,6 +57,8 @@ export interface PlatformOptions {
   now?: () => number;
   /** Opens a gateway's store for a verification (default: `shugai verify`'s openStore). */
   openStore?: VerifyOptions['openStore'];
+  /** The stores gateways write, for the plant pages (`serve --plant <gateway config>`). */
+  plants?: readonly PlantSource[];
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -147,6 +151,7 @@ export function buildPlatformApp(
     exportRoutes(api, db);
     samplingRoutes(api, db, now);
   });
+  app.register(pagesPlugin, { db, now, ...(options.plants ? { plants: options.plants } : {}) });
   return app;
 }
 

@@ -90,8 +90,15 @@ export function registerPlatformCommands(program: Command): void {
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .option('--write-rate <n>', 'attestation write requests allowed per client address per minute', '600')
     .option('--insecure-cookies', 'session cookies without Secure: plain-HTTP development only')
+    .option(
+      '--plant <gateway-config>',
+      "a gateway's config file: its store feeds the plant pages (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .action(
       async (o: {
+        plant: string[];
         db: string;
         listen: string;
         readTokenFile?: string;
@@ -106,6 +113,8 @@ export function registerPlatformCommands(program: Command): void {
           throw usage('give --tls-cert and --tls-key together');
         const readToken = secretFrom(o.readTokenFile, 'SHUGAI_CENTRAL_READ_TOKEN', 'read token', process.env);
         const logger = createLogger('serve');
+        const { plantSourceFromConfig } = await import('../pages/plant-data.ts');
+        const plants = await Promise.all(o.plant.map((file) => plantSourceFromConfig(file)));
         const running = await startPlatformServer(
           {
             db: o.db,
@@ -114,6 +123,7 @@ export function registerPlatformCommands(program: Command): void {
             ...(readToken === undefined ? {} : { centralReadToken: readToken }),
             writeRate: { max: positiveInt(o.writeRate, '--write-rate'), windowMs: 60_000 },
             secureCookies: o.insecureCookies !== true,
+            plants,
             ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
           },
           logger,

@@ -3,6 +3,8 @@ import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { Device } from '../../core/model.ts';
+import type { DerivedConfig } from '../derived/schema.ts';
 import type { SampleReader, TimeWindow } from '../store/reader.ts';
 import { initIdentity, loadPublicKey } from './identity.ts';
 import type { TagCatalog } from './plausibility.ts';
@@ -62,14 +64,22 @@ export async function openStore(url: string, gateway?: string): Promise<SampleRe
   }
 }
 
+/** What a gateway config tells a reader of its store (the verifier, the plant pages). */
+export interface GatewayConfigView {
+  open: () => Promise<SampleReader>;
+  gatewayId: string;
+  gatewayName: string | undefined;
+  devices: Device[];
+  derived: DerivedConfig;
+  tags: TagCatalog;
+}
+
 /**
  * What a gateway config tells the verifier: the gateway's id, what it says of each tag (for the
  * plausibility flags), and the store it writes to: its first embedded or InfluxDB 1.x sink (the
  * reader speaks InfluxQL, so a 2.x sink cannot be read this way: give --store).
  */
-async function readGatewayConfig(
-  file: string,
-): Promise<{ open: () => Promise<SampleReader>; gatewayId: string; tags: TagCatalog }> {
+export async function readGatewayConfig(file: string): Promise<GatewayConfigView> {
   const [{ loadGatewayConfig }, { PLUGINS }, { tagCatalog }] = await Promise.all([
     import('../config/schema.ts'),
     import('../../collector/registry.ts'),
@@ -84,7 +94,13 @@ async function readGatewayConfig(
   const devices = config.connections.flatMap(
     (c) => PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c) ?? [],
   );
-  const known = { gatewayId: config.gateway.id, tags: tagCatalog(devices, config.derived) };
+  const known = {
+    gatewayId: config.gateway.id,
+    gatewayName: config.gateway.name,
+    devices,
+    derived: config.derived,
+    tags: tagCatalog(devices, config.derived),
+  };
   const sink = config.sinks.find(
     (s) =>
       s.type === 'embedded' || s.type === 'victoriametrics' || (s.type === 'influxdb' && s.version === 1),
