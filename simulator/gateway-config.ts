@@ -42,6 +42,8 @@ export interface GatewayConfigOptions {
   embedded?: boolean;
   /** Also write to this InfluxDB 1.x database. */
   influx?: { url: string; database: string };
+  /** Also write to this VictoriaMetrics (it keeps no attestations: another sink must). */
+  victoriametrics?: { url: string };
   /** Modbus poll and OPC UA publishing interval (default 1000 ms). */
   intervalMs?: number;
 }
@@ -103,6 +105,8 @@ export function simulatorGatewayConfig(sim: SimulatorEndpoints, options: Gateway
       database: options.influx.database,
     });
   }
+  if (options.victoriametrics)
+    sinks.push({ name: 'victoriametrics', type: 'victoriametrics', url: options.victoriametrics.url });
   if (sinks.length === 0) throw new Error('a gateway config needs a sink: the embedded store or InfluxDB');
 
   return {
