@@ -11,6 +11,7 @@
  *   options: --runs N  --samples N (per workload)  --inflight N (Mosquitto max_inflight_messages;
  *            default Mosquitto's own, 20)  --workloads one-qos0,one-qos1,ten-qos1,ten-qos0
  *            --contenders bare,node-red,gateway,gateway-no-attest  --verbose (the contenders' output)
+ *            --profile DIR (a V8 CPU profile of each gateway run into DIR, for Chrome DevTools)
  *
  * Workloads: 100 devices × 10 tags; one value per message (`plant/{device}/{tag}`, {"v", "ts"}) at
  * QoS 0 and QoS 1, and ten values per message (`plant/{device}/all`) at QoS 1. A burst is published as
@@ -319,8 +320,16 @@ function startGateway(attest: boolean): Start {
         httpPort,
       }),
     );
+    const profileAt = args.indexOf('--profile');
+    const profile = profileAt >= 0 ? args[profileAt + 1] : undefined;
     const child = await spawnReady(
-      [path.join(ROOT, 'bin/shugai.mjs'), 'gateway', '--config', file],
+      [
+        ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : []),
+        path.join(ROOT, 'bin/shugai.mjs'),
+        'gateway',
+        '--config',
+        file,
+      ],
       (l) => l.includes('gateway started'),
       children,
       { cwd: dir, echo: echo(attest ? 'gateway' : 'gateway-no-attest') },
