@@ -25,12 +25,23 @@ export class LatestValues {
 
   /** Records delivered samples: counts them and keeps the newest per tag. */
   record(samples: readonly Sample[]): void {
+    // Counted per run of one device and quality (a message is usually one), not per sample.
+    let run = 0;
+    let device = '';
+    let quality: Sample['quality'] = 'good';
     for (const sample of samples) {
-      this.counter(sample.device, sample.quality).inc();
+      if (run > 0 && (sample.device !== device || sample.quality !== quality)) {
+        this.counter(device, quality).inc(run);
+        run = 0;
+      }
+      device = sample.device;
+      quality = sample.quality;
+      run++;
       const key = `${sample.device}\u0000${sample.tag}`;
       const previous = this.latest.get(key);
       if (previous === undefined || previous.sourceTime <= sample.sourceTime) this.latest.set(key, sample);
     }
+    if (run > 0) this.counter(device, quality).inc(run);
     for (const waiter of this.waiters) waiter();
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../../core/log.ts';
 import { type DataType, type Device, type Sample, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import { ShareSums } from '../attest/attestation.ts';
 import { type Attestor, SEAL_NOW } from '../attest/attestor.ts';
-import { pointDigest } from '../attest/canonical.ts';
+import { headedPointDigest } from '../attest/canonical.ts';
 import { BufferFullError, type DurableLog } from '../buffer/log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -118,8 +118,16 @@ export class Ingest {
   ): void {
     this.text += series.line(s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
     this.count++;
-    if (this.attestor || observed) {
-      const stored: StoredSample = {
+    if (this.attestor) {
+      const head = series.canonicalHead(type);
+      this.sums.add(
+        s.device,
+        s.sourceTime,
+        headedPointDigest(head, type, s.value, s.sourceTime, quality, s.statusCode),
+      );
+    }
+    if (observed) {
+      observed.push({
         device: s.device,
         tag: s.tag,
         type,
@@ -128,9 +136,7 @@ export class Ingest {
         statusCode: s.statusCode,
         sourceTime: s.sourceTime,
         receivedAt: s.receivedAt,
-      };
-      if (this.attestor) this.sums.add(s.device, s.sourceTime, pointDigest(stored));
-      observed?.push(stored);
+      });
     }
   }
 

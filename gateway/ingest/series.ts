@@ -5,6 +5,7 @@
  * without building a key string per sample.
  */
 import type { DataType, Device, Quality, Sample, SampleValue } from '../../core/model.ts';
+import { canonicalHead } from '../attest/canonical.ts';
 import { escapeTag, fieldText, quoted, RAW_VALUE_FIELD, VALUE_FIELDS } from '../sinks/line-protocol.ts';
 import type { History } from './recent.ts';
 
@@ -18,6 +19,9 @@ export class Series {
   private readonly tail: string;
   /** The same for a number no store holds as a float: `,tag_id=… value_raw=`. */
   private readonly rawTail: string;
+  /** The start of its canonical points (attest/canonical.ts), of its type and as a float. */
+  private readonly canonical: string;
+  private canonicalAsNumber: string | undefined;
   /** The readings accepted last (recent.ts). */
   history: History | undefined;
   /** The last good reading, marked bad once if the link to the device is lost (stale.ts). */
@@ -33,6 +37,14 @@ export class Series {
     const tagId = `,tag_id=${escapeTag(tag)} `;
     this.tail = `${tagId}${VALUE_FIELDS[type]}=`;
     this.rawTail = `${tagId}${RAW_VALUE_FIELD}=`;
+    this.canonical = canonicalHead(device, tag, type);
+  }
+
+  /** The canonical head of a point stored as `type`: the series' own, or `number` for a non-finite one. */
+  canonicalHead(type: DataType): string {
+    if (type === this.type) return this.canonical;
+    this.canonicalAsNumber ??= canonicalHead(this.device, this.tag, 'number');
+    return this.canonicalAsNumber;
   }
 
   /**
