@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { sinkNameSchema, sinkUrl } from '../schema.ts';
+import { gzipSetting, sinkNameSchema, sinkUrl } from '../schema.ts';
 
 const common = {
   name: sinkNameSchema,
   type: z.literal('influxdb'),
   url: sinkUrl('http://127.0.0.1:8086').describe('Base URL, e.g. http://127.0.0.1:8086'),
   measurement: z.string().min(1).default('samples').describe('Measurement the samples are written to'),
-  gzip: z.boolean().default(true).describe('Compress request bodies'),
+  gzip: gzipSetting,
   timeoutMs: z.number().int().positive().default(10_000).describe('Per-request timeout'),
 };
 

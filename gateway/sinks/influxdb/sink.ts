@@ -2,15 +2,12 @@
  * The InfluxDB sink: line protocol over HTTP, v1 `/write` or v2 `/api/v2/write`. It writes one batch
  * and classifies the answer the way Telegraf does; the core decides what to do with the outcome.
  */
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import { RECORD_MEASUREMENT } from '../../ingest/series.ts';
+import { gzipBody } from '../gzip.ts';
 import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
 import { toLines } from '../line-protocol.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import type { InfluxSinkConfig } from './schema.ts';
-
-const gzip = promisify(gzipCallback);
 
 export class InfluxSink implements Sink {
   readonly name: string;
@@ -39,7 +36,7 @@ export class InfluxSink implements Sink {
       this.headers.Authorization = `Token ${config.token}`;
       this.writeUrl = `${base}/api/v2/write?${params}`;
     }
-    if (config.gzip) this.headers['Content-Encoding'] = 'gzip';
+    if (config.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
   }
 
   /** Creates the database (v1) when configured to; a failure is reported, and writes will say more. */
@@ -68,7 +65,7 @@ export class InfluxSink implements Sink {
         ? batch.lines()
         : toLines(batch.samples(), { measurement: this.config.measurement, gatewayId: this.gatewayId });
     if (text.length === 0) return { kind: 'ok' };
-    const body = this.config.gzip ? await gzip(text) : text;
+    const body = await gzipBody(text, this.config.gzip);
     let answer = await this.post(body);
     if ('outcome' in answer) return answer.outcome;
     // A store that was down when the gateway started (or lost its database) has no database yet:

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sinkNameSchema, sinkUrl } from '../schema.ts';
+import { gzipSetting, sinkNameSchema, sinkUrl } from '../schema.ts';
 
 export const victoriaSinkSchema = z
   .object({
@@ -9,7 +9,7 @@ export const victoriaSinkSchema = z
       'Single node: http://host:8428; cluster: the tenant on vminsert, http://vminsert:8480/insert/<tenant>/prometheus',
     ),
     measurement: z.string().min(1).default('samples').describe('Metric names are <measurement>_<field>'),
-    gzip: z.boolean().default(true).describe('Compress request bodies'),
+    gzip: gzipSetting,
     timeoutMs: z.number().int().positive().default(10_000).describe('Per-request timeout'),
     username: z.string().optional().describe('Basic auth (vmauth in front of the store)'),
     password: z.string().optional().describe('Use ${ENV} or ${file:…}; never logged'),

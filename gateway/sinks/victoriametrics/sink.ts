@@ -2,14 +2,11 @@
  * The VictoriaMetrics sink: a batch as JSON lines to `/api/v1/import` (encoding.ts says why not line
  * protocol). The same path on a single node and on a cluster's vminsert (`/insert/<tenant>/prometheus`).
  */
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import { gzipBody } from '../gzip.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import { MAX_TEXT_BYTES, toImport } from './encoding.ts';
 import type { VictoriaSinkConfig } from './schema.ts';
-
-const gzip = promisify(gzipCallback);
 
 export class VictoriaSink implements Sink {
   readonly name: string;
@@ -26,7 +23,7 @@ export class VictoriaSink implements Sink {
     // Credentials go in a header, never in the URL, so they cannot end up in a log line.
     if (config.username !== undefined)
       this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
-    if (config.gzip) this.headers['Content-Encoding'] = 'gzip';
+    if (config.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
   }
 
   async write(given: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
@@ -37,7 +34,7 @@ export class VictoriaSink implements Sink {
       try {
         const response = await fetch(this.importUrl, {
           method: 'POST',
-          body: this.config.gzip ? await gzip(body) : body,
+          body: await gzipBody(body, this.config.gzip),
           headers: this.headers,
           signal: AbortSignal.timeout(this.config.timeoutMs),
         });
