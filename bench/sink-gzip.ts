@@ -29,7 +29,9 @@ function plantBodies(count: number): Buffer[] {
   const lines: string[] = [];
   const base = Date.now() - 3_600_000;
   for (let s = 0; lines.length < count * BATCH; s++)
-    devices.forEach((device, d) => lines.push(...lineProtocolLines(poll1(device, d, s, base), 'bench-gw')));
+    devices.forEach((device, d) => {
+      lines.push(...lineProtocolLines(poll1(device, d, s, base), 'bench-gw'));
+    });
   return bodies(lines, count);
 }
 
