@@ -289,7 +289,7 @@ describe.skipIf(!available)('shugai doctor', { timeout: 60_000 }, () => {
       const box = await writeBox('clock');
       const run = await doctor(box.file, '--ntp', `127.0.0.1:${wrong.ntpPort}`);
       expect(line(run, 'clock')[0]).toMatch(
-        /^fail clock: 6\d\d\.\d s ahead of the time server .*: signed times would be wrong/,
+        /^fail clock: (59\d|6\d\d)\.\d s ahead of the time server .*: signed times would be wrong/,
       );
       expect(run.code).toBe(2);
     } finally {

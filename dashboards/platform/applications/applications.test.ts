@@ -99,7 +99,9 @@ eachDatabase((database) => {
     expect((await w.call('officer-hb', 'GET', `/api/v1/verifications/${v.id}`)).statusCode).toBe(404);
   });
 
-  it('needs 初审 then 复审 by two different officers of the region, each with its reason; exports the approved payout', async () => {
+  it('needs 初审 then 复审 by two different officers of the region, each with its reason; exports the approved payout', {
+    timeout: 120_000,
+  }, async () => {
     clock = NOW;
     const w = await world();
     const second = await addOfficer(w, 'officer-yk2', '330784');
