@@ -47,6 +47,25 @@ export function fortyPoints(): Answers {
   return a;
 }
 
+/** Eight scenes, six of them ★ (the 2024 rule's 二级 needs six at level 2 or above, three ★). */
+export const LEVEL_TWO_SCENES = [
+  '产品设计',
+  '营销管理',
+  '生产管控',
+  '质量管理',
+  '设备管理',
+  '安全生产',
+  '工艺设计',
+  '售后服务',
+] as const;
+
+/** Forty points and the eight scenes of LEVEL_TWO_SCENES at level 2: 二级. */
+export function levelTwo(): Answers {
+  const a = fortyPoints();
+  for (const scene of LEVEL_TWO_SCENES) a.scenes[scene] = 2;
+  return a;
+}
+
 /** A press on the Modbus link of `modbusLink`, mapped to register entry `asset` when given. */
 export function modbusPress(id: string, unitId: number, production: boolean, asset?: string): string {
   return [

@@ -73,7 +73,7 @@ ${table(['场景', '自动采集', '数据所见', '仍需现场核实'], rows, 
 }
 
 /** Finding kinds of `shugai verify` (gateway/attest/findings.ts) as the report names them, and what each means. */
-const FINDING_ZH: Record<FindingKind, [name: string, meaning: string]> = {
+export const FINDING_ZH: Record<FindingKind, [name: string, meaning: string]> = {
   malformed_attestation: ['签名记录格式错误', '存储中的签名记录无法解析'],
   bad_signature: ['签名无效', '签名记录不是登记的网关密钥所签：伪造、被改动或来自其他网关'],
   other_gateway: [
@@ -95,7 +95,7 @@ const FINDING_ZH: Record<FindingKind, [name: string, meaning: string]> = {
 const findingName = (kind: string) => FINDING_ZH[kind as FindingKind]?.[0] ?? kind;
 
 /** Plausibility flags of the verification (gateway/attest/plausibility.ts): signs, not verdicts. */
-const PLAUSIBILITY_ZH: Record<PlausibilityFlag['kind'], string> = {
+export const PLAUSIBILITY_ZH: Record<PlausibilityFlag['kind'], string> = {
   constant: '机器生产期间，数值一小时以上保持完全不变',
   periodic: '一段时间内的数值按顺序重复此前发送过的序列（疑为回放录制的数据）',
   ramp: '数值以完全恒定的速率变化一小时以上（疑为生成的直线）',
@@ -105,7 +105,7 @@ const PLAUSIBILITY_ZH: Record<PlausibilityFlag['kind'], string> = {
 };
 
 /** What a verification against the store alone can and cannot see (gateway/attest/verify.ts `Guarantee`). */
-const GUARANTEE_ZH: Record<Integrity['guarantees'][number]['id'], [held: string, notHeld: string]> = {
+export const GUARANTEE_ZH: Record<Integrity['guarantees'][number]['id'], [held: string, notHeld: string]> = {
   points: ['签名范围内数据的删除、插入、改动，以及无签名的数据，均可发现', '签名范围内数据的改动无法核验'],
   head: [
     '窗口开头的数据连同签名记录被删除，可发现：签名链从窗口前最后一条签名记录（或链的第一条）接续核验',
@@ -123,7 +123,7 @@ const findingCounts = (i: Integrity) =>
     .join('，');
 
 /** A span in Beijing time: one minute, or from … to …. */
-function spanZh(from: string | undefined, to: string | undefined): string {
+export function spanZh(from: string | undefined, to: string | undefined): string {
   if (!from) return '';
   return !to || beijingMinute(from) === beijingMinute(to)
     ? `${beijingMinute(from)} 北京时间`

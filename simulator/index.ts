@@ -20,7 +20,7 @@ export { decodeRegisters, encodeRegisters, registerCount } from './modbus/codec.
 export { checkSeed, createPlant, type Plant, type Snapshot } from './model/plant.ts';
 export { MACHINE_STATES, type MachineState } from './model/timeline.ts';
 export { OPCUA_NAMESPACE_URI } from './plant/devices.ts';
-export { DEFAULT_SCENARIO, getScenario, SCENARIOS } from './plant/scenarios.ts';
+export { aroundTheClock, DEFAULT_SCENARIO, getScenario, SCENARIOS } from './plant/scenarios.ts';
 export type * from './plant/types.ts';
 
 export const DEFAULT_PORTS = { opcua: 4840, modbus: 5020, mqtt: 1883 } as const;

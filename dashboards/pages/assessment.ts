@@ -29,6 +29,9 @@ import {
   beijingTime,
   chart,
   esc,
+  type FormBody,
+  formField,
+  formValues,
   html,
   layout,
   type PageContext,
@@ -39,27 +42,21 @@ import {
 import type { PagesOptions } from './plugin.ts';
 
 const EDITION = '2024';
-type Form = Record<string, string | string[] | undefined>;
-const values = (form: Form, name: string): string[] => {
-  const v = form[name];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-};
-const one = (form: Form, name: string): string => values(form, name)[0]?.trim() ?? '';
 
 /** Form fields → answers, and every mistake in Chinese by field (an empty map when none). */
 export function answersFromForm(
   catalogue: Catalogue,
-  form: Form,
+  form: FormBody,
   enterprise: { name: string; uscc: string },
 ): { answers: Answers; errors: Map<string, string> } {
   const errors = new Map<string, string>();
   const items: Answers['items'] = {};
   for (const item of catalogue.items) {
-    const note = one(form, `note.${item.id}`);
+    const note = formField(form, `note.${item.id}`);
     const extra = note === '' ? {} : { note };
     if (item.rate) {
-      const numerator = one(form, `rate.${item.id}.n`);
-      const denominator = one(form, `rate.${item.id}.d`);
+      const numerator = formField(form, `rate.${item.id}.n`);
+      const denominator = formField(form, `rate.${item.id}.d`);
       if (!DECIMAL_PATTERN.test(numerator) || !DECIMAL_PATTERN.test(denominator))
         errors.set(
           item.id,
@@ -72,7 +69,7 @@ export function answersFromForm(
       items[item.id] = { rate: { numerator, denominator }, ...extra };
       continue;
     }
-    const chosen = values(form, `item.${item.id}`);
+    const chosen = formValues(form, `item.${item.id}`);
     const exclusive = item.options.find((o) => o.exclusive)?.id;
     if (item.type === 'single' && chosen.length !== 1) errors.set(item.id, `「${item.name}」：请选择一项。`);
     else if (item.type === 'multi' && exclusive && chosen.length === 0)
@@ -83,7 +80,7 @@ export function answersFromForm(
   }
   const scenes: Answers['scenes'] = {};
   for (const scene of catalogue.scenes) {
-    const level = one(form, `scene.${scene.name}`);
+    const level = formField(form, `scene.${scene.name}`);
     if (!/^[0-4]$/.test(level))
       errors.set(`scene.${scene.name}`, `场景「${scene.name}」：请选择达到的等级（未达到一级时选 0）。`);
     else scenes[scene.name] = Number(level);
@@ -300,28 +297,31 @@ export function assessmentPages(app: FastifyInstance, options: PagesOptions): vo
     },
   );
 
-  app.post<{ Params: { id: string }; Body: Form }>('/enterprises/:id/assessments', async (request, reply) => {
-    const ctx = pageContext(request, reply);
-    const who = principal(request);
-    const enterprise = await getEnterprise(db, who, request.params.id);
-    const form = (request.body ?? {}) as Form;
-    const stage = one(form, 'stage');
-    if (stage !== 'self' && stage !== 'onsite') throw badRequest('stage must be self or onsite');
-    const assessment = one(form, 'assessment') || undefined;
-    const { answers, errors } = answersFromForm(catalogue, form, enterprise);
-    if (errors.size > 0) {
-      const body = questionnaire(
-        ctx,
-        catalogue,
-        { enterpriseId: enterprise.id, stage, assessment },
-        answers,
-        errors,
-      );
-      return html(reply, layout(ctx, `${enterprise.name} · ${ctx.t('as.questionnaire')}`, body), 400);
-    }
-    const record = await recordAssessment(db, who, enterprise.id, { assessment, stage, answers }, now());
-    return reply.redirect(`/assessments/${encodeURIComponent(record.id)}`, 303);
-  });
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/enterprises/:id/assessments',
+    async (request, reply) => {
+      const ctx = pageContext(request, reply);
+      const who = principal(request);
+      const enterprise = await getEnterprise(db, who, request.params.id);
+      const form = (request.body ?? {}) as FormBody;
+      const stage = formField(form, 'stage');
+      if (stage !== 'self' && stage !== 'onsite') throw badRequest('stage must be self or onsite');
+      const assessment = formField(form, 'assessment') || undefined;
+      const { answers, errors } = answersFromForm(catalogue, form, enterprise);
+      if (errors.size > 0) {
+        const body = questionnaire(
+          ctx,
+          catalogue,
+          { enterpriseId: enterprise.id, stage, assessment },
+          answers,
+          errors,
+        );
+        return html(reply, layout(ctx, `${enterprise.name} · ${ctx.t('as.questionnaire')}`, body), 400);
+      }
+      const record = await recordAssessment(db, who, enterprise.id, { assessment, stage, answers }, now());
+      return reply.redirect(`/assessments/${encodeURIComponent(record.id)}`, 303);
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { version?: string } }>(
     '/assessments/:id',

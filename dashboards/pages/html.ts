@@ -44,6 +44,18 @@ export function table(
   return `<div class="table-wrap"><table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
+/** A url-encoded form body as the platform's form parser gives it: a repeated field is an array. */
+export type FormBody = Record<string, string | string[] | undefined>;
+
+/** Every value of a form field, in order. */
+export const formValues = (form: FormBody, name: string): string[] => {
+  const v = form[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+};
+
+/** A form field's first value, trimmed ('' when absent). */
+export const formField = (form: FormBody, name: string): string => formValues(form, name)[0]?.trim() ?? '';
+
 /** A form post with the session's CSRF token (the platform's `_csrf` form field). */
 export function postForm(ctx: PageContext, action: string, inner: string, attrs = ''): string {
   return `<form method="post" action="${esc(action)}" ${attrs}><input type="hidden" name="_csrf" value="${esc(ctx.csrf ?? '')}">${inner}</form>`;
@@ -66,6 +78,8 @@ export function layout(
         principal.role === 'officer' || principal.role === 'admin'
           ? `<a href="/bureau/applications">${esc(t('nav.queue'))}</a>`
           : ''
+      }${
+        principal.role === 'officer' ? `<a href="/bureau/sampling">${esc(t('nav.sampling'))}</a>` : ''
       }<span class="who">${esc(principal.name)} · ${esc(t(`role.${principal.role}` as MessageKey))}</span>${postForm(
         ctx,
         '/logout',

@@ -15,6 +15,7 @@ import { logout, SESSION_COOKIE } from '../platform/accounts/sessions.ts';
 import { authenticate } from '../platform/auth.ts';
 import type { Db } from '../platform/db/connect.ts';
 import { listEnterprises } from '../platform/enterprises/repository.ts';
+import type { VerifyOptions } from '../platform/verifications/compute.ts';
 import { assessmentPages } from './assessment.ts';
 import { bureauPages } from './bureau.ts';
 import { enterprisePages } from './enterprise.ts';
@@ -28,6 +29,8 @@ export interface PagesOptions {
   now: () => number;
   /** The stores gateways write, for the plant pages (by gateway id). */
   plants?: readonly PlantSource[];
+  /** Opens a gateway's store for a verification (as the API's verification route). */
+  openStore?: VerifyOptions['openStore'];
 }
 
 declare module 'fastify' {
@@ -126,7 +129,7 @@ export async function pagesPlugin(app: FastifyInstance, options: PagesOptions): 
   enterprisePages(app, options);
   assessmentPages(app, options);
   plantPages(app, options);
-  bureauPages(app);
+  bureauPages(app, options);
 }
 
 /** Errors as pages: what happened in the reader's language, with the right status. */

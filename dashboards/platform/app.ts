@@ -151,7 +151,12 @@ export function buildPlatformApp(
     exportRoutes(api, db);
     samplingRoutes(api, db, now);
   });
-  app.register(pagesPlugin, { db, now, ...(options.plants ? { plants: options.plants } : {}) });
+  app.register(pagesPlugin, {
+    db,
+    now,
+    ...(options.plants ? { plants: options.plants } : {}),
+    ...(options.openStore ? { openStore: options.openStore } : {}),
+  });
   return app;
 }
 

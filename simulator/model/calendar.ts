@@ -8,7 +8,8 @@ export const MINUTE_MS = 60_000;
 export const DAY_MINUTES = 1440;
 const SHANGHAI_OFFSET_MINUTES = 480;
 
-export type ShiftPattern = 'two-shift' | 'day-shift';
+/** `continuous`: worked around the clock every day, no break and no maintenance (a plant without planned stops). */
+export type ShiftPattern = 'two-shift' | 'day-shift' | 'continuous';
 /** What the calendar plans for a machine: work, a meal break, off (no shift), weekly maintenance. */
 export type PlannedKind = 'work' | 'break' | 'off' | 'maintenance';
 
@@ -63,12 +64,18 @@ const DAY_SHIFT_SUNDAY: Template = [
   [h(8), h(16), 'maintenance'],
   [h(16), h(24), 'off'],
 ];
+const CONTINUOUS: Template = [[0, h(24), 'work']];
+
+const TEMPLATES: Record<ShiftPattern, { weekday: Template; sunday: Template }> = {
+  'two-shift': { weekday: TWO_SHIFT, sunday: TWO_SHIFT_SUNDAY },
+  'day-shift': { weekday: DAY_SHIFT, sunday: DAY_SHIFT_SUNDAY },
+  continuous: { weekday: CONTINUOUS, sunday: CONTINUOUS },
+};
 
 /** The planned segments of one local day for a shift pattern, in absolute minute indices. */
 export function plannedDay(pattern: ShiftPattern, day: number): PlannedSegment[] {
-  const sunday = weekdayOf(day) === MAINTENANCE.weekday;
-  const template =
-    pattern === 'two-shift' ? (sunday ? TWO_SHIFT_SUNDAY : TWO_SHIFT) : sunday ? DAY_SHIFT_SUNDAY : DAY_SHIFT;
+  const templates = TEMPLATES[pattern];
+  const template = weekdayOf(day) === MAINTENANCE.weekday ? templates.sunday : templates.weekday;
   const base = localDayStart(day);
   return template.map(([start, end, kind]) => ({ start: base + start, end: base + end, kind }));
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClock, parseStart } from '../clock.ts';
-import { getScenario } from '../plant/scenarios.ts';
+import { aroundTheClock, getScenario } from '../plant/scenarios.ts';
 import type { PlantDefinition } from '../plant/types.ts';
-import { localDayOf, MINUTE_MS, plannedDay, shiftStartOf } from './calendar.ts';
+import { localDayOf, MINUTE_MS, plannedDay, type ShiftPattern, shiftStartOf } from './calendar.ts';
 import { createPlant } from './plant.ts';
 
 /** Local Shanghai time → ms. */
@@ -14,7 +14,7 @@ describe('calendar (Asia/Shanghai)', () => {
     const monday = localDayOf(at('2025-03-17T12:00:00') / MINUTE_MS);
     const sunday = monday - 1;
     const local = (m: number) => new Date(m * MINUTE_MS + 8 * 3_600_000).toISOString().slice(11, 16);
-    const show = (day: number, pattern: 'two-shift' | 'day-shift') =>
+    const show = (day: number, pattern: ShiftPattern) =>
       plannedDay(pattern, day).map((s) => `${local(s.start)}-${local(s.end)} ${s.kind}`);
     expect(show(monday, 'two-shift')).toEqual([
       '00:00-00:30 break',
@@ -34,6 +34,24 @@ describe('calendar (Asia/Shanghai)', () => {
       '08:00-16:00 maintenance',
       '16:00-00:00 off',
     ]);
+    expect(show(sunday, 'continuous')).toEqual(['00:00-00:00 work']);
+    expect(show(monday, 'continuous')).toEqual(['00:00-00:00 work']);
+  });
+
+  it('plans no stop for a plant worked around the clock', () => {
+    const continuous = createPlant(aroundTheClock(getScenario('yongkang-cups')), 42);
+    expect(continuous.definition.scenario).toBe('yongkang-cups-around-the-clock');
+    const planned = new Set(['off', 'idle', 'maintenance']);
+    // Every minute of a week (lunch, the night meal break, Sunday's maintenance and off time), every machine.
+    const monday = at('2025-03-17T00:00:00');
+    const stopped: string[] = [];
+    for (const m of continuous.definition.machines)
+      for (let t = monday - 86_400_000; t < monday + 6 * 86_400_000; t += MINUTE_MS)
+        if (planned.has(continuous.stateAt(m.id, t))) stopped.push(`${m.id} ${new Date(t).toISOString()}`);
+    expect(stopped).toEqual([]);
+    expect(continuous.stateAt('lathe-01', at('2025-03-16T10:00:00'))).not.toBe('maintenance');
+    // The original plant is untouched: lathe-01 still idles at lunch.
+    expect(plant.stateAt('lathe-01', at('2025-03-17T12:30:00'))).toBe('idle');
   });
 
   it('finds the start of the current shift', () => {

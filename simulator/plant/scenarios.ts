@@ -16,3 +16,16 @@ export function getScenario(name: string): PlantDefinition {
   if (!plant) throw new Error(`unknown scenario '${name}' (known: ${Object.keys(SCENARIOS).join(', ')})`);
   return plant;
 }
+
+/**
+ * The plant worked around the clock: every machine on the `continuous` pattern, so nothing is a
+ * planned stop at any hour (for tests whose machines must be in a shift whenever they run). Stops,
+ * faults and warm-up stay as the seed makes them.
+ */
+export function aroundTheClock(plant: PlantDefinition): PlantDefinition {
+  return validatePlant({
+    ...plant,
+    scenario: `${plant.scenario}-around-the-clock`,
+    machines: plant.machines.map((m) => ({ ...m, shifts: 'continuous' })),
+  });
+}

@@ -126,7 +126,7 @@ export async function getApplication(
 export async function listApplications(
   db: Executor,
   principal: Principal,
-  filter: { enterpriseId?: string; state?: ApplicationState; batch?: number } = {},
+  filter: { enterpriseId?: string; state?: ApplicationState; batch?: number; measure?: string } = {},
 ): Promise<ApplicationView[]> {
   let query = db
     .selectFrom('applications')
@@ -138,6 +138,7 @@ export async function listApplications(
     query = query.where('applications.enterprise_id', '=', filter.enterpriseId);
   if (filter.state !== undefined) query = query.where('applications.state', '=', filter.state);
   if (filter.batch !== undefined) query = query.where('applications.batch', '=', filter.batch);
+  if (filter.measure !== undefined) query = query.where('applications.measure', '=', filter.measure);
   const rows = await query.orderBy('applications.submitted_at').orderBy('applications.id').execute();
   return Promise.all(rows.map(({ enterprise_name, ...row }) => view(db, row, enterprise_name)));
 }

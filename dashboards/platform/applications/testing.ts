@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Answers } from '../../../assessment/answers.ts';
 import { fortyPoints, lowestAnswers } from '../../../assessment/fixtures.ts';
 import type { Attestation } from '../../../gateway/attest/attestation.ts';
 import { Attestor } from '../../../gateway/attest/attestor.ts';
@@ -62,9 +63,9 @@ export async function signedStore(gateway: string, minutes = 10): Promise<Signed
 /**
  * Files in 永康's file what an application needs: a renovation of 450,000.00 yuan, the gateway with its
  * store (its attestations posted to the central copy), and two validated assessments (before: the
- * lowest answers, after: forty points). Returns the assessment ids.
+ * lowest answers, after: forty points, or the answers given). Returns the assessment ids.
  */
-export async function readyToApply(w: World, store: SignedStore) {
+export async function readyToApply(w: World, store: SignedStore, afterAnswers: Answers = fortyPoints()) {
   const id = w.enterprise.yongkang;
   const ok = async (response: Promise<{ statusCode: number; body: string }>, status = 200) => {
     const r = await response;
@@ -111,7 +112,7 @@ export async function readyToApply(w: World, store: SignedStore) {
   };
   const name = { name: '永康某保温杯有限公司' };
   const before = await assess({ ...lowestAnswers(), enterprise: name });
-  const after = await assess({ ...fortyPoints(), enterprise: name });
+  const after = await assess({ ...afterAnswers, enterprise: name });
   return { before, after };
 }
 
