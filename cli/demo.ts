@@ -1,7 +1,9 @@
 /**
- * `shugai demo` (and `npm start`): the simulated plant and a gateway reading all of it into the
- * embedded store, in one process, with nothing installed but the npm packages. Prints what runs and
- * where to look, then one summary line every 10 s, until Ctrl-C or SIGTERM.
+ * `shugai demo` (and `npm start`): the simulated plant, a gateway reading all of it into the
+ * embedded store, and the bureau's platform (`shugai serve` on SQLite, seeded with the demo data, the
+ * gateway's attestations sent to it), in one process, with nothing installed but the npm packages.
+ * Prints what runs and where to look, the demo logins, then one summary line every 10 s and the live
+ * verification of the plant's application, until Ctrl-C or SIGTERM.
  */
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,6 +12,8 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../core/log.ts';
 import { beijingMinute } from '../core/time.ts';
+import type { LiveVerification } from '../dashboards/platform/demo/live.ts';
+import type { RunningPlatform } from '../dashboards/platform/server.ts';
 import { ConfigError } from '../gateway/config/errors.ts';
 import type { AnyPlugin } from '../gateway/config/schema.ts';
 import { loadGatewayConfig } from '../gateway/config/schema.ts';
@@ -29,6 +33,8 @@ import {
 
 const HOST = '127.0.0.1';
 const DEFAULT_HTTP_PORT = 9273;
+const DEFAULT_PLATFORM_PORT = 8787;
+const GATEWAY_ID = 'demo-gw';
 
 interface DemoOptions {
   scenario: string;
@@ -45,7 +51,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'run the simulated plant and a gateway reading it into the embedded store (what `npm start` does)',
+      "run the simulated plant, a gateway reading it into the embedded store and the bureau's platform with the demo data (what `npm start` does)",
     )
     .addOption(
       new Option('--scenario <name>', 'plant to simulate')
@@ -56,7 +62,7 @@ export function registerDemo(program: Command): void {
     .option('--speed <x>', 'simulated seconds per real second (0 freezes time)', nonNegative, 1)
     .option(
       '--data-dir <dir>',
-      'folder for the generated config, the buffer and the SQLite store',
+      'folder for the generated config, the buffer, the SQLite store and the platform database',
       './.shugai/demo',
     )
     .option('--influx-url <url>', 'also write to this InfluxDB 1.x, e.g. http://127.0.0.1:8086')
@@ -108,10 +114,23 @@ async function runDemo(options: DemoOptions): Promise<void> {
       exitCode: 2,
     });
   }
-  // The drivers and the runtime load here, not when any `shugai` command starts.
-  const [{ PLUGINS }, { Gateway }] = await Promise.all([
+  // The drivers, the runtime and the platform load here, not when any `shugai` command starts.
+  const [
+    { PLUGINS },
+    { Gateway },
+    { startPlatformServer },
+    { plantSourceFromConfig },
+    live,
+    { seedDatabase, describeLogins, DEMO_ENTERPRISES },
+    { initIdentity },
+  ] = await Promise.all([
     import('../collector/registry.ts'),
     import('../gateway/runtime.ts'),
+    import('../dashboards/platform/server.ts'),
+    import('../dashboards/pages/plant-data.ts'),
+    import('../dashboards/platform/demo/live.ts'),
+    import('../dashboards/platform/demo/seed.ts'),
+    import('../gateway/attest/identity.ts'),
   ]);
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -122,43 +141,120 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const [opcuaPort, modbusPort, mqttPort, httpPort] = options.freePorts
     ? [0, 0, 0, 0]
     : await Promise.all(wanted.map(preferredOrFree));
-  const sim = await startSimulator({
-    scenario: options.scenario,
-    seed: options.seed,
-    speed: options.speed,
-    host: HOST,
-    // A kept server PKI: creating the server certificate takes seconds, so only the first run pays.
-    opcua: { port: opcuaPort, pkiDir: path.join(dataDir, 'simulator-pki') },
-    modbus: { port: modbusPort },
-    mqtt: { port: mqttPort },
-    logger,
-  });
+  // The gateway's config names the platform's URL, so its port is settled before anything listens.
+  const platformPort = await concretePort(options.freePorts ? 0 : DEFAULT_PLATFORM_PORT);
+  const platformDb = path.join(dataDir, 'platform.db');
+  // The simulator's OPC UA certificate and the demo accounts' password hashes both take seconds: in parallel.
+  const [simulated, seededResult] = await Promise.allSettled([
+    startSimulator({
+      scenario: options.scenario,
+      seed: options.seed,
+      speed: options.speed,
+      host: HOST,
+      // A kept server PKI: creating the server certificate takes seconds, so only the first run pays.
+      opcua: { port: opcuaPort, pkiDir: path.join(dataDir, 'simulator-pki') },
+      modbus: { port: modbusPort },
+      mqtt: { port: mqttPort },
+      logger,
+    }),
+    seedDatabase(platformDb),
+  ]);
+  if (simulated.status === 'rejected') throw simulated.reason;
+  const sim = simulated.value;
+  if (seededResult.status === 'rejected') {
+    await sim.stop();
+    throw seededResult.reason;
+  }
+  const seeded = seededResult.value;
   let gateway: Gateway;
+  let platform: RunningPlatform;
   let devices: number;
+  let attestEvery: number;
   const configFile = path.join(dataDir, 'plant.yaml');
+  const platformUrl = `http://${HOST}:${platformPort}`;
   try {
     const yaml = simulatorGatewayConfigYaml(sim, {
-      gatewayId: 'demo-gw',
+      gatewayId: GATEWAY_ID,
       dataDir: '.',
       pkiDir: path.join(dataDir, 'pki'),
       httpPort,
+      centralUrl: platformUrl,
       ...(options.influxUrl === undefined
         ? {}
         : { influx: { url: options.influxUrl, database: options.influxDb ?? 'shugai' } }),
     });
     writeFileSync(configFile, yaml);
     const config = loadConfig(configFile, PLUGINS);
+    attestEvery = config.gateway.attestEvery;
     devices = config.connections.reduce(
       (n, c) => n + (PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c).length ?? 0),
       0,
     );
-    gateway = await Gateway.start(config, PLUGINS, logger);
+    // The key the gateway signs with (made now on the first run), so the file registers it before it sends.
+    const { identity } = initIdentity(dataDir);
+    platform = await startPlatformServer(
+      {
+        db: platformDb,
+        host: HOST,
+        port: platformPort,
+        // Plain HTTP on the loopback: a browser would drop Secure cookies.
+        secureCookies: false,
+        plants: [await plantSourceFromConfig(configFile)],
+        prepare: (p) =>
+          live.fileLiveGateway(p, seeded.enterprises.yongkang, {
+            id: GATEWAY_ID,
+            publicKeyPem: identity.publicKeyPem,
+            store: path.join(dataDir, 'samples.db'),
+            config: yaml,
+          }),
+      },
+      logger,
+    ).catch((error: Error) => {
+      throw new Error(
+        `the demo's platform did not start: ${error.message}${/KEY_CONFLICT|another key/.test(error.message) ? ` (the gateway's key in ${dataDir}/identity is not the one the platform holds: remove ${dataDir} to start the demo afresh)` : ''}`,
+      );
+    });
+    try {
+      gateway = await Gateway.start(config, PLUGINS, logger);
+    } catch (error) {
+      await platform.close();
+      throw error;
+    }
   } catch (error) {
     await sim.stop();
     throw error;
   }
+  const since = (await live.attestationsHeld(platform.platform, GATEWAY_ID)).count;
 
-  console.log(describeDemo(sim, gateway, configFile, devices, options.summary));
+  console.log(
+    describeDemo(sim, gateway, configFile, devices, options.summary, [
+      '',
+      `Platform ${platformUrl}  (shugai serve on ${platformDb}, with the demo data)`,
+      `         the plant's pages  ${platformUrl}/plant/${GATEWAY_ID}    API  ${platformUrl}/docs`,
+      `         ${GATEWAY_ID} is registered in the file of ${DEMO_ENTERPRISES.yongkang.facts.name}, its attestations go to the platform;`,
+      `         its application ${seeded.applications.yongkang} is verified from the gateway's data once they arrive.`,
+      '',
+      describeLogins(seeded, platformUrl),
+      '',
+      `Ready in ${process.uptime().toFixed(1)} s.`,
+    ]),
+  );
+  const stopVerifying = new AbortController();
+  const verifying = live
+    .verifyWhenAttested(platform.platform, {
+      applicationId: seeded.applications.yongkang,
+      gatewayId: GATEWAY_ID,
+      officer: 'demo-officer-1',
+      since,
+      // Three attestations of this run, the window ending one attestation period before the newest.
+      attestations: 3,
+      settleMs: attestEvery,
+      signal: stopVerifying.signal,
+    })
+    .then(
+      (result) => console.log(describeVerification(result, seeded.applications.yongkang)),
+      (error: Error) => logger.warn({ err: error.message }, 'the live verification failed'),
+    );
   const summary = new Summary(gateway, devices, sim.clock);
   const timer =
     options.summary > 0
@@ -170,14 +266,43 @@ async function runDemo(options: DemoOptions): Promise<void> {
       : undefined;
   await signalled;
   clearInterval(timer);
-  console.log('stopping: gateway (writing what is buffered), then the simulator…');
+  stopVerifying.abort();
+  console.log('stopping: gateway (writing what is buffered), then the platform and the simulator…');
   try {
+    await verifying;
     await gateway.stop();
   } finally {
-    // Even when the gateway fails to stop cleanly, the simulator's servers must not keep the process up.
-    await sim.stop();
+    // Even when the gateway fails to stop cleanly, the servers must not keep the process up.
+    await platform.close().finally(() => sim.stop());
   }
   console.log(`stopped. The data stays in ${dataDir}.`);
+}
+
+/** One line on the live verification: its integrity, levels and payout. */
+function describeVerification(result: LiveVerification, applicationId: string): string {
+  if (!result.verified) return `Application ${applicationId} not verified by the demo: ${result.why}.`;
+  const v = result.verification;
+  const levels =
+    'error' in v.levels ? v.levels.error : `level ${v.levels.before.level} → ${v.levels.after.level}`;
+  const payout =
+    'amount' in v.payout
+      ? `payout ${v.payout.amount} yuan${v.payout.eligible ? '' : ' (not eligible)'}`
+      : `payout: ${v.payout.error.message}`;
+  return `[${new Date().toLocaleTimeString('en-GB', { hour12: false })}] verified application ${applicationId} (${v.id}) from ${GATEWAY_ID}'s data: integrity ${v.integrity.clean ? 'clean' : 'NOT clean'}, ${levels}, ${payout}`;
+}
+
+/** `port` when it is free on the loopback, else (or for 0) a free port the system gives. */
+function concretePort(port: number): Promise<number> {
+  const tryListen = (p: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(undefined));
+      server.listen(p, HOST, () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
+      });
+    });
+  return tryListen(port).then(async (got) => got ?? (await tryListen(0)) ?? 0);
 }
 
 function loadConfig(file: string, plugins: readonly AnyPlugin[]) {
@@ -196,6 +321,7 @@ function describeDemo(
   configFile: string,
   devices: number,
   summaryEvery: number,
+  platform: readonly string[],
 ): string {
   const base = `http://${HOST}:${gateway.httpPort}`;
   const store = path.join(gateway.dataDir, 'samples.db');
@@ -212,6 +338,7 @@ function describeDemo(
     'Look at the data (from the shugai folder, no sqlite3 needed):',
     `  node -e "const db = require('better-sqlite3')('${store}', { readonly: true }); console.table(db.prepare(\\"${query}\\").all())"`,
     `  curl -s ${base}/metrics | grep -E '^shugai_(sink_samples|collector_samples)_total'`,
+    ...platform,
     '',
     `${summaryEvery > 0 ? `A summary follows every ${summaryEvery} s. ` : ''}Press Ctrl-C to stop.`,
   ].join('\n');

@@ -87,14 +87,19 @@ describe('simulatorGatewayConfig', () => {
     expect(await mapped('yongkang-cups-before')).toEqual([23, 4]);
   });
 
-  it('is read by loadGatewayConfig from a file, with the embedded store and InfluxDB as sinks', async () => {
+  it('is read by loadGatewayConfig from a file, with the embedded store, InfluxDB and the central copy as sinks', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'shugai-simcfg-'));
     try {
       const file = path.join(dir, 'plant.yaml');
       const plant = createPlant('yongkang-cups', 7);
       const yaml = simulatorGatewayConfigYaml(
         { plant, ...ENDPOINTS },
-        { gatewayId: 'demo-gw', httpPort: 0, influx: { url: 'http://127.0.0.1:8086', database: 'plant' } },
+        {
+          gatewayId: 'demo-gw',
+          httpPort: 0,
+          influx: { url: 'http://127.0.0.1:8086', database: 'plant' },
+          centralUrl: 'http://127.0.0.1:8787',
+        },
       );
       await writeFile(file, yaml);
       const config = loadGatewayConfig(file, PLUGINS);
@@ -103,7 +108,9 @@ describe('simulatorGatewayConfig', () => {
       expect(config.sinks.map((s) => [s.name, s.type])).toEqual([
         ['embedded', 'embedded'],
         ['influx', 'influxdb'],
+        ['central', 'central'],
       ]);
+      expect(config.sinks[2]).toMatchObject({ url: 'http://127.0.0.1:8787' });
       expect(devicesOf(config)).toHaveLength(22);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -44,6 +44,8 @@ export interface GatewayConfigOptions {
   influx?: { url: string; database: string };
   /** Also write to this VictoriaMetrics (it keeps no attestations: another sink must). */
   victoriametrics?: { url: string };
+  /** Also send the attestations to the bureau's platform (`shugai serve`) at this URL: a central sink. */
+  centralUrl?: string;
   /** Modbus poll and OPC UA publishing interval (default 1000 ms). */
   intervalMs?: number;
 }
@@ -108,6 +110,8 @@ export function simulatorGatewayConfig(sim: SimulatorEndpoints, options: Gateway
   if (options.victoriametrics)
     sinks.push({ name: 'victoriametrics', type: 'victoriametrics', url: options.victoriametrics.url });
   if (sinks.length === 0) throw new Error('a gateway config needs a sink: the embedded store or InfluxDB');
+  if (options.centralUrl !== undefined)
+    sinks.push({ name: 'central', type: 'central', url: options.centralUrl });
 
   return {
     gateway: { id: gatewayId, name: `${sim.plant.definition.title} (simulated)`, dataDir },

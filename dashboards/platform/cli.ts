@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { createLogger } from '../../core/log.ts';
 import { ServiceError } from '../central/errors.ts';
 import type { PlatformDb } from './db/connect.ts';
+import type { SeededDemo } from './demo/seed.ts';
 
 const usage = (message: string) => Object.assign(new Error(message), { exitCode: 2 });
 const dbOption = [
@@ -96,9 +97,14 @@ export function registerPlatformCommands(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--seed-demo',
+      'load the demo data (one enterprise per seed policy region, their applications, demo accounts) unless on file, and print the demo logins',
+    )
     .action(
       async (o: {
         plant: string[];
+        seedDemo?: boolean;
         db: string;
         listen: string;
         readTokenFile?: string;
@@ -115,6 +121,14 @@ export function registerPlatformCommands(program: Command): void {
         const logger = createLogger('serve');
         const { plantSourceFromConfig } = await import('../pages/plant-data.ts');
         const plants = await Promise.all(o.plant.map((file) => plantSourceFromConfig(file)));
+        const demo = o.seedDemo ? await import('./demo/seed.ts') : undefined;
+        let seeded: SeededDemo | undefined;
+        const prepare = demo
+          ? async (platform: PlatformDb) => {
+              seeded = await demo.seedDemo(platform);
+              logger.info({ added: seeded.added }, seeded.added ? 'demo data loaded' : 'demo data on file');
+            }
+          : undefined;
         const running = await startPlatformServer(
           {
             db: o.db,
@@ -125,6 +139,7 @@ export function registerPlatformCommands(program: Command): void {
             secureCookies: o.insecureCookies !== true,
             plants,
             ...(o.tlsCert && o.tlsKey ? { tls: { cert: o.tlsCert, key: o.tlsKey } } : {}),
+            ...(prepare ? { prepare } : {}),
           },
           logger,
         ).catch((error: unknown) => {
@@ -137,6 +152,13 @@ export function registerPlatformCommands(program: Command): void {
           },
           'platform started',
         );
+        if (demo && seeded) {
+          const plainHttp = !o.insecureCookies && running.url.startsWith('http:');
+          const cookies = plainHttp
+            ? '\nOver plain HTTP a browser drops Secure cookies: add --insecure-cookies to log in (development only).'
+            : '';
+          process.stdout.write(`${demo.describeLogins(seeded, running.url)}${cookies}\n`);
+        }
         await new Promise<void>((resolve) => {
           process.once('SIGINT', () => resolve());
           process.once('SIGTERM', () => resolve());

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/log.ts';
 import { pruneRateLimits } from './accounts/rate-limit.ts';
 import { pruneSessions } from './accounts/sessions.ts';
 import { buildPlatformApp, type PlatformOptions } from './app.ts';
-import { openDatabase } from './db/connect.ts';
+import { openDatabase, type PlatformDb } from './db/connect.ts';
 import { migrate } from './db/migrate.ts';
 
 export interface ServeOptions extends Omit<PlatformOptions, 'platform'> {
@@ -15,10 +15,14 @@ export interface ServeOptions extends Omit<PlatformOptions, 'platform'> {
   port: number;
   /** PEM files to serve HTTPS; plain HTTP without them (e.g. behind a TLS-terminating proxy). */
   tls?: { cert: string; key: string };
+  /** Runs on the migrated database before the service listens (e.g. `--seed-demo`'s data). */
+  prepare?: (platform: PlatformDb) => Promise<void>;
 }
 
 export interface RunningPlatform {
   app: FastifyInstance;
+  /** The service's database (closed with the service). */
+  platform: PlatformDb;
   url: string;
   port: number;
   close(): Promise<void>;
@@ -28,12 +32,13 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 const DAY = 24 * 3600_000;
 
 export async function startPlatformServer(options: ServeOptions, logger?: Logger): Promise<RunningPlatform> {
-  const { db, host, port, tls, ...rest } = options;
+  const { db, host, port, tls, prepare, ...rest } = options;
   const platform = openDatabase(db);
   let app: FastifyInstance;
   try {
     const { applied } = await migrate(platform);
     if (applied.length > 0) logger?.info({ db: platform.location, applied }, 'database migrated');
+    await prepare?.(platform);
     app = buildPlatformApp(
       { ...rest, platform },
       logger,
@@ -61,6 +66,7 @@ export async function startPlatformServer(options: ServeOptions, logger?: Logger
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     app,
+    platform,
     port: bound,
     url: `${tls ? 'https' : 'http'}://${shownHost}:${bound}`,
     close: () => app.close(),

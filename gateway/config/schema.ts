@@ -16,6 +16,9 @@ import { byteSize, duration, freeSpace } from './units.ts';
 
 export type AnyPlugin = CollectorPlugin<{ id: string; protocol: Protocol }>;
 
+/** How long a slice of points runs before its attestation is sealed, unless gateway.attestEvery says. */
+export const DEFAULT_ATTEST_EVERY_MS = 10_000;
+
 export const gatewaySectionSchema = z
   .object({
     id: connectionIdSchema.describe('Gateway id as registered with the bureau, e.g. yk-cups-gw01'),
@@ -31,7 +34,7 @@ export const gatewaySectionSchema = z
         'Sign hash-chained attestations of what the gateway stores with its key, so a bureau can verify the store (shugai verify)',
       ),
     attestEvery: duration
-      .default(10_000)
+      .default(DEFAULT_ATTEST_EVERY_MS)
       .describe(
         'An attestation covers the points of this long, or 5,000 points, whichever comes first, e.g. 10s. Shorter: findings name a shorter span; longer: fewer attestations to store (each is ~0.5 KB + 0.2 KB a device)',
       ),

@@ -1,5 +1,7 @@
 // `shugai demo` as a user runs it (npm start): a child process that prints where to look, fills the
-// embedded store from all protocols, summarises, and stops cleanly on Ctrl-C.
+// embedded store from all protocols, summarises, runs the bureau's platform seeded with the demo
+// (its gateway registered in the Yongkang plant's file, the application verified from the live data),
+// stops cleanly on Ctrl-C and on SIGTERM, and finds its data again on the next start.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,9 +20,10 @@ describe('shugai demo', () => {
   let err = '';
   const exited = () => child.exitCode !== null || child.signalCode !== null;
 
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'shugai-demo-'));
-    dataDir = path.join(dir, 'demo');
+  /** Starts the demo on the data dir and waits until it says it is ready. */
+  async function start(): Promise<void> {
+    out = '';
+    err = '';
     child = spawn(process.execPath, [BIN, 'demo', '--data-dir', dataDir, '--free-ports', '--summary', '1'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -36,6 +39,42 @@ describe('shugai demo', () => {
       },
     );
     if (exited()) throw new Error(`the demo exited (${child.exitCode}):\n${out}\n${err}`);
+  }
+
+  /** Logs in through the API with a printed login; the session cookie. */
+  async function login(url: string, name: string, password: string): Promise<string> {
+    const response = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, password }),
+    });
+    expect(response.status).toBe(200);
+    const cookie = response.headers.getSetCookie().find((c) => c.startsWith('shugai_session='));
+    return (cookie ?? '').split(';')[0] as string;
+  }
+
+  /** The platform's URL and a printed login (name, password) from the demo's output. */
+  function printed() {
+    const logins = /^Demo logins \((http:\/\/127\.0\.0\.1:\d+)\/login\), all with the password (\S+):$/m.exec(
+      out,
+    );
+    expect(logins, out).not.toBeNull();
+    const officer = /^ {2}(demo-officer-1) +officer /m.exec(out);
+    expect(officer, out).not.toBeNull();
+    const application = /its application (app_[0-9a-f]+) is verified/.exec(out);
+    expect(application, out).not.toBeNull();
+    return {
+      url: logins![1] as string,
+      password: logins![2] as string,
+      officer: officer![1] as string,
+      application: application![1] as string,
+    };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'shugai-demo-'));
+    dataDir = path.join(dir, 'demo');
+    await start();
   }, 180_000);
 
   afterAll(async () => {
@@ -94,9 +133,62 @@ describe('shugai demo', () => {
       expect(['running', 'idle', 'planned_stop', 'fault', 'offline']).toContain(state);
     await until(() => /devices reporting/.test(out), 10_000, 'a summary line');
     expect(out).toMatch(
-      /^\[\d\d:\d\d:\d\d\] stored: embedded [\d,]+ · buffer [\d.]+ (B|KiB|MiB) · \d+\/22 devices reporting$/m,
+      /^\[\d\d:\d\d:\d\d\] stored: embedded [\d,]+, central [\d,]+ · buffer [\d.]+ (B|KiB|MiB) · \d+\/22 devices reporting$/m,
     );
   });
+
+  it('runs the platform with the demo: the Yongkang application verified clean from the live gateway, exact payout', async () => {
+    const ready = /^Ready in (\d+\.\d) s\.$/m.exec(out);
+    expect(ready, out).not.toBeNull();
+    const { url, password, officer, application } = printed();
+    expect(out).toContain('These are demo accounts with a published password');
+    await until(() => /verified application app_/.test(out), 90_000, 'the live verification').catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n${out}\n${err}`);
+      },
+    );
+    expect(out).toMatch(
+      new RegExp(
+        `verified application ${application} \\(ver_[0-9a-f]+\\) from demo-gw's data: integrity clean, level 1 → 2, payout 168000\\.00 yuan$`,
+        'm',
+      ),
+    );
+    const cookie = await login(url, officer, password);
+    const read = await fetch(`${url}/api/v1/applications/${application}`, { headers: { cookie } });
+    expect(read.status).toBe(200);
+    const app = (await read.json()) as {
+      enterpriseName: string;
+      state: string;
+      verification: { id: string; clean: boolean; eligible: boolean; amount: string };
+    };
+    expect(app).toMatchObject({
+      enterpriseName: '永康市恒泰保温杯有限公司',
+      state: 'submitted',
+      verification: { clean: true, eligible: true, amount: '168000.00' },
+    });
+    const v = (await (
+      await fetch(`${url}/api/v1/verifications/${app.verification.id}`, { headers: { cookie } })
+    ).json()) as {
+      integrity: {
+        gateways: { gateway: string; store: string; clean: boolean; attestations: { source: string } }[];
+      };
+      payout: { explanation: string; case: { investment: { total: string } } };
+    };
+    expect(v.integrity.gateways).toEqual([
+      expect.objectContaining({
+        gateway: 'demo-gw',
+        store: path.join(dataDir, 'samples.db'),
+        clean: true,
+        attestations: expect.objectContaining({ source: 'central' }),
+      }),
+    ]);
+    expect(v.payout.case.investment.total).toBe('420000.00');
+    expect(v.payout.explanation).toContain('永政办发〔2023〕40号');
+    // The plant's pages read the gateway's store.
+    const plant = await fetch(`${url}/plant/demo-gw`, { headers: { cookie } });
+    expect(plant.status).toBe(200);
+    expect(await plant.text()).toContain('lathe-01');
+  }, 120_000);
 
   it('stops on SIGINT: the gateway flushes, the simulator stops, exit code 0', async () => {
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -106,4 +198,26 @@ describe('shugai demo', () => {
     expect(Date.now() - asked).toBeLessThan(10_000);
     expect(out).toContain(`stopped. The data stays in ${dataDir}.`);
   });
+
+  it('starts again on the same data: nothing duplicated, the verification kept; SIGTERM stops it', async () => {
+    const first = printed();
+    await start();
+    const again = printed();
+    expect(again.application).toBe(first.application);
+    const cookie = await login(again.url, 'demo-admin', again.password);
+    const list = (await (
+      await fetch(`${again.url}/api/v1/applications`, { headers: { cookie } })
+    ).json()) as {
+      verification: { amount: string } | null;
+    }[];
+    expect(list).toHaveLength(5);
+    const yongkang = (await (
+      await fetch(`${again.url}/api/v1/applications/${again.application}`, { headers: { cookie } })
+    ).json()) as { verification: { amount: string; clean: boolean } };
+    expect(yongkang.verification).toMatchObject({ amount: '168000.00', clean: true });
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toContain(`stopped. The data stays in ${dataDir}.`);
+  }, 180_000);
 });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import ExcelJS from 'exceljs';
 import { expect, it } from 'vitest';
+import { EmbeddedStore } from '../../../gateway/sinks/embedded/store.ts';
+import { goodSample } from '../../../gateway/sinks/testing.ts';
 import { verifyAudit } from '../audit/log.ts';
 import { eachDatabase, runShugai, seedWorld, type World } from '../testing.ts';
 import { addOfficer, DATA_FROM, readyToApply, type SignedStore, signedStore } from './testing.ts';
@@ -36,7 +38,7 @@ eachDatabase((database) => {
   it('verifies an application from the file: levels, integrity against the own copy, payout exact to the fen', async () => {
     clock = NOW;
     const w = await world();
-    const { application, body } = await applied(w);
+    const { application, body, store } = await applied(w);
     expect(application).toMatchObject({
       measure: MEASURE,
       state: 'submitted',
@@ -60,7 +62,11 @@ eachDatabase((database) => {
       after: { id: body.assessmentAfter },
     });
     expect(v.integrity).toMatchObject({
-      window: { from: '2025-12-31T16:00:00.000Z', to: new Date(NOW).toISOString() },
+      // The window ends one slice before the newest attestation the copy holds, not at the verification.
+      window: {
+        from: '2025-12-31T16:00:00.000Z',
+        to: new Date(Math.max(...store.items.map((i) => i.stamp)) - 10_000).toISOString(),
+      },
       clean: true,
       gateways: [
         {
@@ -338,5 +344,23 @@ eachDatabase((database) => {
     const tampered = (await w.call('officer-yk', 'POST', `${url}/verifications`, {})).json();
     expect(tampered.integrity.clean).toBe(false);
     expect(tampered.integrity.gateways[0].findingCounts).not.toEqual({});
+  });
+
+  it("ends the window one slice before the newest attestation the copy holds: a live gateway's newest points wait for theirs", async () => {
+    clock = NOW;
+    const w = await world();
+    const store = await signedStore('yk-gw01');
+    // A live gateway: points already in its store whose attestation has not reached the service.
+    const newest = Math.max(...store.items.map((i) => i.stamp));
+    const live = new EmbeddedStore('embedded', store.file);
+    await live.write([goodSample('press-01', 'speed', 'number', 1234.5, newest + 500, 20)]);
+    await live.close();
+    const { application } = await applied(w, store);
+    const v = (
+      await w.call('officer-yk', 'POST', `/api/v1/applications/${application.id}/verifications`, {})
+    ).json();
+    expect(v.integrity.window.to).toBe(new Date(newest - 10_000).toISOString());
+    expect(v.integrity.gateways[0]).toMatchObject({ clean: true, findingCounts: {} });
+    expect(v.integrity.clean).toBe(true);
   });
 });

@@ -67,11 +67,6 @@ export async function signedStore(gateway: string, minutes = 10): Promise<Signed
  */
 export async function readyToApply(w: World, store: SignedStore, afterAnswers: Answers = fortyPoints()) {
   const id = w.enterprise.yongkang;
-  const ok = async (response: Promise<{ statusCode: number; body: string }>, status = 200) => {
-    const r = await response;
-    if (r.statusCode !== status) throw new Error(`expected ${status}, got ${r.statusCode}: ${r.body}`);
-    return JSON.parse(r.body);
-  };
   await ok(
     w.call('officer-yk', 'PUT', `/api/v1/enterprises/${id}/renovation`, {
       contract: { number: 'YK-2026-007', signedOn: SIGNED_ON },
@@ -96,24 +91,40 @@ export async function readyToApply(w: World, store: SignedStore, afterAnswers: A
     }),
   );
   await ok(w.app.inject({ method: 'POST', url: '/api/v1/attestations', payload: { items: store.items } }));
-  const assess = async (answers: unknown) => {
-    const self = await ok(
-      w.call('ent-yk', 'POST', `/api/v1/enterprises/${id}/assessments`, { stage: 'self', answers }),
-    );
-    await ok(
-      w.call('assessor-1', 'POST', `/api/v1/enterprises/${id}/assessments`, {
-        assessment: self.id,
-        stage: 'onsite',
-        answers,
-      }),
-    );
-    await ok(w.call('assessor-1', 'POST', `/api/v1/assessments/${self.id}/validate`));
-    return self.id as string;
-  };
+  const assess = async (answers: unknown) => (await validatedAssessment(w, id, answers)).id;
   const name = { name: '永康某保温杯有限公司' };
   const before = await assess({ ...lowestAnswers(), enterprise: name });
   const after = await assess({ ...afterAnswers, enterprise: name });
   return { before, after };
+}
+
+/** The response's JSON body when its status is the one expected, else an error with the body. */
+export async function ok(
+  response: Promise<{ statusCode: number; body: string }>,
+  status = 200,
+): Promise<Record<string, unknown>> {
+  const r = await response;
+  if (r.statusCode !== status) throw new Error(`expected ${status}, got ${r.statusCode}: ${r.body}`);
+  return JSON.parse(r.body);
+}
+
+/**
+ * An assessment of 永康 (the seeded world's ent-yk and assessor-1): self-assessed, on site, validated
+ * with these answers. Its id and official level.
+ */
+export async function validatedAssessment(w: World, enterpriseId: string, answers: unknown) {
+  const self = await ok(
+    w.call('ent-yk', 'POST', `/api/v1/enterprises/${enterpriseId}/assessments`, { stage: 'self', answers }),
+  );
+  await ok(
+    w.call('assessor-1', 'POST', `/api/v1/enterprises/${enterpriseId}/assessments`, {
+      assessment: self.id,
+      stage: 'onsite',
+      answers,
+    }),
+  );
+  const validated = await ok(w.call('assessor-1', 'POST', `/api/v1/assessments/${self.id}/validate`));
+  return { id: self.id as string, officialLevel: validated.officialLevel as number | null };
 }
 
 /** Another officer of a region (the seeded world has one per region), with its bearer header. */

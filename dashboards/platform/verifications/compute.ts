@@ -17,6 +17,7 @@ import { openStore } from '../../../gateway/attest/cli.ts';
 import { tagCatalog } from '../../../gateway/attest/plausibility.ts';
 import { verifyStore } from '../../../gateway/attest/verify.ts';
 import { parseYamlPositions } from '../../../gateway/config/load.ts';
+import { DEFAULT_ATTEST_EVERY_MS } from '../../../gateway/config/schema.ts';
 import type { SampleReader, TimeWindow } from '../../../gateway/store/reader.ts';
 import type { PayoutCase } from '../../../policies/case.ts';
 import { renderText } from '../../../policies/engine/render.ts';
@@ -221,6 +222,31 @@ export interface VerifyOptions {
   openStore?: (store: string, gateway: string) => Promise<SampleReader>;
 }
 
+/**
+ * Where a verification's window ends: at `now`, or earlier where a gateway's newest attestation in
+ * this service's copy, less one slice (its `attestEvery`, 10 s unless its config on file says),
+ * comes first. A live gateway writes points to its store before their attestation reaches the
+ * service (a slice is sealed up to one slice after its first point), so newer points have no
+ * attestation here yet: judged, they would be false "unattested" findings. A gateway with no
+ * attestation at all does not move the end: its points are unattested indeed.
+ */
+async function attestedUntil(db: Db, gateways: readonly GatewayRow[], now: number): Promise<number> {
+  let end = now;
+  for (const gateway of gateways) {
+    const newest = await db
+      .selectFrom('attestations')
+      .select((eb) => eb.fn.max('stamp').as('last'))
+      .where('gateway', '=', gateway.id)
+      .where('fork', '=', 0)
+      .executeTakeFirst();
+    if (newest?.last === null || newest?.last === undefined) continue;
+    const slice =
+      (await configOf(gateway).catch(() => null))?.config.gateway.attestEvery ?? DEFAULT_ATTEST_EVERY_MS;
+    end = Math.min(end, Number(newest.last) - slice);
+  }
+  return end;
+}
+
 /** Computes the verification of an application and stores it (audited): the slow reads first, then one short transaction. */
 export async function verifyApplication(
   db: Db,
@@ -241,7 +267,10 @@ export async function verifyApplication(
     .where('enterprise_id', '=', enterprise.id)
     .orderBy('id')
     .execute();
-  const window = renovationWindow(renovation?.contract.signedOn ?? chinaDate(row.submitted_at), now);
+  const window = renovationWindow(
+    renovation?.contract.signedOn ?? chinaDate(row.submitted_at),
+    await attestedUntil(db, gateways, now),
+  );
   const parts = [];
   for (const gateway of gateways)
     parts.push(
