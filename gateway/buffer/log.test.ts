@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -59,6 +59,29 @@ describe('durable log', () => {
     expect(texts(await log.read('b', 10))).toEqual(['record-3', 'record-4']);
     expect(await log.read('a', 10)).toEqual([]);
     await log.close();
+  });
+
+  it('keeps a segment open for reads while it is there, and closes it when it is freed or the log closes', async () => {
+    // The files of this log that the process holds open.
+    const open = async () => {
+      const out: string[] = [];
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target.startsWith(dir)) out.push(path.basename(target));
+      }
+      return out.sort();
+    };
+    const log = await DurableLog.open(options({ segmentBytes: HEADER_BYTES + 10 }));
+    await log.addReader('a');
+    for (let i = 0; i < 4; i++) await log.append(payload(`record-${i}`), 1); // one record per segment
+    for (let round = 0; round < 3; round++) expect(texts(await log.read('a', 10))).toHaveLength(4);
+    // Each segment read is open once, however often it was read; the newest is also open for appends.
+    const reading = await open();
+    expect(reading.filter((f) => f.endsWith('.seg'))).toHaveLength(5);
+    await log.ack('a', 0, 3);
+    expect((await open()).filter((f) => f.endsWith('.seg'))).toHaveLength(2);
+    await log.close();
+    expect(await open()).toEqual([]);
   });
 
   it('sets aside a torn tail on start, counts it, and stays appendable', async () => {

@@ -16,7 +16,7 @@ import {
   type PayloadFormat,
   payloadFormat,
 } from './record.ts';
-import { readFully, Segment, scanSegment, writeFileAtomic, writeFully } from './segment.ts';
+import { Segment, scanSegment, writeFileAtomic, writeFully } from './segment.ts';
 
 export type FsyncPolicy = { mode: 'always' } | { mode: 'interval'; intervalMs: number } | { mode: 'never' };
 export type FullPolicy = 'drop-oldest' | 'refuse-new';
@@ -610,7 +610,7 @@ export class DurableLog {
       if (take === 0) break;
       const begin = segment.offsets[i] as number;
       const end = i + take < segment.records ? (segment.offsets[i + take] as number) : segment.size;
-      const bytes = await readSpan(segment.file, begin, end);
+      const bytes = await segment.read(begin, end);
       for (let n = 0; n < take; n++, i++) {
         const at = (segment.offsets[i] as number) - begin;
         const length = bytes.readUInt32LE(at + 4);
@@ -682,7 +682,7 @@ export class DurableLog {
     if (!segment) return undefined;
     const seq = segment.seqs.at(-1) as number;
     const [record] = await this.exclusive(async () => {
-      const bytes = await readSpan(segment.file, segment.offsets.at(-1) as number, segment.size);
+      const bytes = await segment.read(segment.offsets.at(-1) as number, segment.size);
       return [
         {
           seq,
@@ -812,16 +812,4 @@ export class DurableLog {
     this.positionTimer = undefined;
     await this.saveUnsaved();
   }
-}
-
-/** Bytes [from, to) of a file. */
-async function readSpan(file: string, from: number, to: number): Promise<Buffer> {
-  const bytes = Buffer.allocUnsafe(to - from);
-  const handle = await open(file, 'r');
-  try {
-    await readFully(handle, bytes, from);
-  } finally {
-    await handle.close();
-  }
-  return bytes;
 }

@@ -13,6 +13,8 @@ export class Segment {
   size = 0;
   samples = 0;
   handle: FileHandle | undefined;
+  /** Kept open for the forwarders' reads: an open and a close per batch read cost 3 % of ingest. */
+  private reader: FileHandle | undefined;
 
   constructor(
     readonly file: string,
@@ -67,10 +69,22 @@ export class Segment {
     this.handle ??= await open(this.file, 'a');
   }
 
+  /** Bytes [from, to) of the segment file. */
+  async read(from: number, to: number): Promise<Buffer> {
+    const bytes = Buffer.allocUnsafe(to - from);
+    this.reader ??= await open(this.file, 'r');
+    await readFully(this.reader, bytes, from);
+    return bytes;
+  }
+
+  /** Closes the file for appending and reading; a later read opens it again. */
   async close(): Promise<void> {
     const handle = this.handle;
+    const reader = this.reader;
     this.handle = undefined;
+    this.reader = undefined;
     await handle?.close();
+    await reader?.close();
   }
 }
 
