@@ -28,6 +28,11 @@ export interface CollectorContext {
    */
   durable?(): Promise<void>;
   /**
+   * Undefined while the gateway keeps up with what it is given; else resolves once it does again. A
+   * push collector stops reading its source meanwhile. Absent outside the gateway.
+   */
+  relieved?(): Promise<void> | undefined;
+  /**
    * The connection to these devices is lost: their last values no longer hold. The gateway marks
    * each tag's last value bad once (gateway/stale.ts). Absent outside the gateway.
    */

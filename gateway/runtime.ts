@@ -269,6 +269,7 @@ export class Gateway {
       now: Date.now,
       baseDir: path.resolve(path.dirname(this.config.file)),
       durable: this.ingest.durable,
+      relieved: this.ingest.relieved,
     });
     this.collectors.set(connection.id, { config: connection, collector });
     await collector.start();

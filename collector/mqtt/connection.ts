@@ -143,6 +143,8 @@ export interface LinkOptions {
   onClose(): void;
   /** With a persistent session: QoS 1 messages are acknowledged (PUBACK) only once this resolves. */
   durable?: () => Promise<void>;
+  /** The gateway's backpressure (CollectorContext.relieved): no packet is read while it waits. */
+  relieved?: () => Promise<void> | undefined;
 }
 
 /**
@@ -243,10 +245,13 @@ export class MqttLink {
     this.client = client;
     // mqtt.js works through a backlog of packets in one process.nextTick chain, which starves timers
     // and disk writes for seconds after a reconnect; yield to the event loop every 64 messages.
+    // While the gateway's buffer is behind, the next packet waits: mqtt.js stops reading the socket.
     let handled = 0;
     client.handleMessage = (_packet, callback) => {
       handled += 1;
-      if (handled % 64 === 0) setImmediate(callback);
+      const wait = this.options.relieved?.();
+      if (wait) wait.then(() => callback());
+      else if (handled % 64 === 0) setImmediate(callback);
       else callback();
     };
     if (this.options.durable && !this.options.session.clean) holdAcks(client, this.options.durable);

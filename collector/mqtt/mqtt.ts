@@ -63,6 +63,7 @@ export class MqttCollector implements Collector {
       log: context.log,
       conditions: context.conditions,
       ...(context.durable ? { durable: context.durable } : {}),
+      ...(context.relieved ? { relieved: context.relieved } : {}),
       onConnect: (sessionPresent) => {
         for (const device of this.devices) context.metrics.connected.set({ device: device.id }, 1);
         // MQTT 5 re-subscribes every time (retain handling 1 avoids re-sending retained messages),

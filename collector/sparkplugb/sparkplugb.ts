@@ -86,6 +86,7 @@ export class SparkplugbCollector implements Collector {
         : {}),
       log: context.log,
       conditions: context.conditions,
+      ...(context.relieved ? { relieved: context.relieved } : {}),
       onConnect: () => {
         this.onConnect(link, hostState).catch((error: unknown) =>
           context.conditions.raise({ device: config.id }, 'subscribe_failed', 'Sparkplug host start failed', {

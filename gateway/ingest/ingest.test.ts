@@ -187,3 +187,35 @@ describe.skipIf(!smallDisksAvailable)('ingest on a disk that fills up', () => {
     ]);
   });
 });
+
+describe('backpressure', () => {
+  it('asks push sources to wait while more than UNWRITTEN_HIGH waits for the disk, and lets them go under UNWRITTEN_LOW', { timeout: 120_000 }, async () => {
+    const { log, ingest } = await setup();
+    // A disk that does not take writes until the gate opens.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const append = log.append.bind(log);
+    log.append = (...args: Parameters<typeof append>) => gate.then(() => append(...args));
+    expect(ingest.relieved()).toBeUndefined();
+    const N = 400_000;
+    for (let i = 0; i < N; i += 10_000)
+      ingest.accept(Array.from({ length: 10_000 }, (_, k) => reading(i + k, { device: 'press-0' })));
+    await new Promise((resolve) => setImmediate(resolve));
+    const waiting = ingest.relieved();
+    expect(waiting).toBeInstanceOf(Promise);
+    expect(ingest.relieved()).toBe(waiting);
+    let released = false;
+    void waiting?.then(() => {
+      released = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(released).toBe(false);
+    open();
+    await waiting;
+    await ingest.durable();
+    expect(ingest.relieved()).toBeUndefined();
+    expect((await contents(log)).data).toHaveLength(N);
+  });
+});

@@ -23,9 +23,16 @@ import { type Series, SeriesTable } from './series.ts';
  */
 const MAX_RECORD_SAMPLES = 5000;
 
+/** Unwritten bytes at which push sources are asked to wait, and at which they go on (ingest.relieved). */
+export const UNWRITTEN_HIGH = 32 * 1024 * 1024;
+export const UNWRITTEN_LOW = 8 * 1024 * 1024;
+
 export class Ingest {
   readonly series: SeriesTable;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Bytes handed to the buffer and not written yet; past UNWRITTEN_HIGH, push sources wait. */
+  private unwritten = 0;
+  private relief: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly listeners: ((samples: number) => void)[] = [];
   private readonly observers: ((samples: readonly StoredSample[]) => void)[] = [];
   /** The turn's record: its lines, its samples, their digests summed per device. */
@@ -178,6 +185,7 @@ export class Ingest {
 
   /** Appends one record; `count` is its machine samples, so every count of the buffer is of data. */
   private append(payload: Buffer, count: number, note: unknown): void {
+    this.unwritten += payload.length;
     const append = this.log
       .append(payload, count, note)
       .then(() => {
@@ -189,9 +197,32 @@ export class Ingest {
         // BufferFullError is counted by the log itself (refuse-new, disk); anything else is a disk failure.
         if (!(error instanceof BufferFullError)) this.noteWriteFailure(error, count);
       })
-      .finally(() => this.pending.delete(append));
+      .finally(() => {
+        this.pending.delete(append);
+        this.unwritten -= payload.length;
+        if (this.relief && this.unwritten <= UNWRITTEN_LOW) {
+          this.relief.resolve();
+          this.relief = undefined;
+        }
+      });
     this.pending.add(append);
   }
+
+  /**
+   * Undefined while the buffer keeps up; else a promise that resolves once what waits to be written
+   * is back under UNWRITTEN_LOW. A push source (MQTT) stops reading its socket meanwhile, so a flood
+   * waits at the broker (under its own limits) instead of in the gateway's memory.
+   */
+  relieved = (): Promise<void> | undefined => {
+    if (this.relief) return this.relief.promise;
+    if (this.unwritten <= UNWRITTEN_HIGH) return undefined;
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    this.relief = { promise, resolve };
+    return promise;
+  };
 
   /**
    * Points on disk wait at most the attestor's slice length for their attestation: when no later
