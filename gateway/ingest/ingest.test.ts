@@ -189,7 +189,9 @@ describe.skipIf(!smallDisksAvailable)('ingest on a disk that fills up', () => {
 });
 
 describe('backpressure', () => {
-  it('asks push sources to wait while more than UNWRITTEN_HIGH waits for the disk, and lets them go under UNWRITTEN_LOW', { timeout: 120_000 }, async () => {
+  it('asks push sources to wait while more than UNWRITTEN_HIGH waits for the disk, and lets them go under UNWRITTEN_LOW', {
+    timeout: 120_000,
+  }, async () => {
     const { log, ingest } = await setup();
     // A disk that does not take writes until the gate opens.
     let open!: () => void;
