@@ -20,6 +20,7 @@ import { type InfluxDB, influxdBinary, startInfluxDB } from '../test/services/in
 import { freePort, waitForPort } from '../test/services/ports.ts';
 import {
   cpuMeter,
+  ensureCurrentBuild,
   fmt,
   influxPoints,
   line,
@@ -119,6 +120,7 @@ async function sampleRss(pid: number, seconds: number): Promise<number[]> {
 }
 
 async function bench(): Promise<void> {
+  ensureCurrentBuild();
   const smoke = args.includes('--smoke');
   const seconds = numberOption(args, '--seconds', smoke ? 6 : 180);
   if (!influxdBinary.available) {

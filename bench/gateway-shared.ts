@@ -7,9 +7,9 @@
  * line format, and the realistic plant the buffer bench reads (10,000 tags on 300 devices, polled
  * once a second). Not a bench itself.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,30 @@ import type { InfluxDB } from '../test/services/influxdb.ts';
 
 /** The repository root (bench/..). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * bin/shugai.mjs runs dist/ when it is there: a dist/ older than a source file would measure code
+ * that is no longer the code (a bench once timed a demo without its platform). Builds it again then.
+ */
+export function ensureCurrentBuild(): void {
+  const built = path.join(ROOT, 'dist/cli/main.js');
+  if (!existsSync(built)) return;
+  const since = statSync(built).mtimeMs;
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name !== 'node_modules' && entry.name !== 'dist' && newer(full);
+      return entry.name.endsWith('.ts') && statSync(full).mtimeMs > since;
+    });
+  if (
+    !['cli', 'core', 'collector', 'gateway', 'assessment', 'policies', 'dashboards', 'simulator'].some((d) =>
+      newer(path.join(ROOT, d)),
+    )
+  )
+    return;
+  console.log('dist/ is older than the sources: building it again (npm run build)');
+  execFileSync(process.execPath, [path.join(ROOT, 'bin/build.mjs')], { cwd: ROOT, stdio: 'inherit' });
+}
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -686,4 +710,26 @@ export function gatewayConfigYaml(options: {
     ),
     '',
   ].join('\n');
+}
+
+/**
+ * Runs a bench's `main`, then its `cleanup` whatever happened; prints each wrong result and exits 1
+ * on an error or a wrong result (never for a speed).
+ */
+export async function runChecked(
+  main: () => Promise<void>,
+  cleanup: () => Promise<void>,
+  problems: readonly string[],
+): Promise<void> {
+  let failed = false;
+  try {
+    await main();
+  } catch (error) {
+    console.error(error);
+    failed = true;
+  } finally {
+    await cleanup();
+  }
+  for (const p of problems) console.error(`WRONG: ${p}`);
+  if (failed || problems.length > 0) process.exit(1);
 }

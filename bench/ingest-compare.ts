@@ -42,6 +42,7 @@ import {
   burstSamples,
   DiscardingSubscriber,
   deviceId,
+  ensureCurrentBuild,
   fmt,
   gatewayConfigYaml,
   influxBulkRate,
@@ -874,6 +875,7 @@ function versions(nodeRed: string | undefined): string {
 // ---------------------------------------------------------------------------------------------
 
 async function bench(): Promise<void> {
+  ensureCurrentBuild();
   const smoke = args.includes('--smoke');
   const runs = numberOption(args, '--runs', smoke ? 1 : 3);
   const listOption = (name: string, fallback: string) => {
