@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -51,6 +51,18 @@ export async function htmlToPdf(html: string, outFile: string): Promise<void> {
       ],
       { timeout: 120_000 },
     );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The PDF of the HTML as bytes, for a server that answers with it rather than writing a file. */
+export async function pdfOf(html: string): Promise<Buffer> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'shugai-pdf-out-'));
+  try {
+    const out = path.join(dir, 'report.pdf');
+    await htmlToPdf(html, out);
+    return await readFile(out);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -6,15 +6,18 @@
  * the four dimensions and before/after, and validation. A form with a mistake comes back with the
  * answers kept and each mistake said in Chinese next to its question.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Answers } from '../../assessment/answers.ts';
 import { type Catalogue, type CatalogueItem, loadCatalogue } from '../../assessment/catalogue/load.ts';
 import { DECIMAL_PATTERN } from '../../assessment/catalogue/schema.ts';
+import { pdfOf } from '../../assessment/pdf.ts';
 import { radarAxes } from '../../assessment/radar.ts';
 import type { AssessmentRecord } from '../../assessment/records/workflow.ts';
+import { renderHtml } from '../../assessment/report.ts';
 import type { Shortfall } from '../../assessment/score.ts';
 import { may } from '../platform/accounts/roles.ts';
 import {
+  attachToAssessment,
   getAssessment,
   listAssessments,
   recordAssessment,
@@ -22,7 +25,8 @@ import {
 } from '../platform/assessments/repository.ts';
 import { principal } from '../platform/auth.ts';
 import { getEnterprise } from '../platform/enterprises/repository.ts';
-import { badRequest } from '../platform/errors.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { attachmentsSection, readUpload, type UploadForm } from './attachments.ts';
 import { beforeAfterOptions, radarOptions } from './charts.ts';
 import { levelText, stageName } from './enterprise.ts';
 import {
@@ -264,14 +268,26 @@ ${gapScenes.length ? table([t('as.gap.scenes'), '→', '', t('as.gap.demonstrabl
   const edit = record.validation
     ? ''
     : `<a class="button secondary" href="/enterprises/${encodeURIComponent(enterpriseId)}/assessments/new?stage=${record.stage}&amp;assessment=${encodeURIComponent(record.id)}">${esc(t('as.edit'))}</a>`;
+  const version = `?version=${record.version}`;
+  const reports = `<p class="reports"><a href="/assessments/${encodeURIComponent(record.id)}/report.html${version}">${esc(t('as.report.html'))}</a> · <a href="/assessments/${encodeURIComponent(record.id)}/report.pdf${version}">${esc(t('as.report.pdf'))}</a></p>`;
   return `<dl class="facts"><dt>${esc(t('as.stage'))}</dt><dd>${esc(stageName(ctx, record.stage, record.officialLevel))} · v${record.version}</dd>
 <dt>${esc(t('as.score'))}</dt><dd id="score">${esc(r.score)}</dd>
 <dt>${esc(t('as.level'))}</dt><dd id="level">${esc(levelText(ctx, r.level))}</dd>
 <dt>${esc(t('as.official'))}</dt><dd id="official">${record.officialLevel === null ? '—' : esc(levelText(ctx, record.officialLevel))}</dd></dl>
-${status}${missing}<p>${validate} ${edit}</p>
+${status}${missing}<p>${validate} ${edit}</p>${reports}
 <div class="grid2">${chart('chart-radar', t('as.radar'), radarOptions(series))}${chart('chart-before-after', t('as.beforeAfter'), beforeAfterOptions(series))}</div>
 ${dims}${gap}${flags}`;
 }
+
+/** `?version=N` when it is a version number; the latest otherwise. */
+const versionOf = (query: { version?: string }) =>
+  /^[1-9]\d{0,5}$/.test(query.version ?? '') ? Number(query.version) : undefined;
+
+/**
+ * The report as `shugai assess report` renders it from a record (assessment/report.ts), served as it
+ * is: self-contained (inline style and SVG), so nothing else may load in it.
+ */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 export function assessmentPages(app: FastifyInstance, options: PagesOptions): void {
   const { db, now } = options;
@@ -323,45 +339,86 @@ export function assessmentPages(app: FastifyInstance, options: PagesOptions): vo
     },
   );
 
+  /** The result page; an upload refused comes back on it with the form's fields and the reason. */
+  async function resultPage(
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { version?: string } }>,
+    reply: FastifyReply,
+    upload?: UploadForm,
+  ) {
+    const ctx = pageContext(request, reply);
+    const who = principal(request);
+    const record = await getAssessment(db, who, request.params.id, versionOf(request.query));
+    // The record names its enterprise by name and code; its row, already in scope, by id.
+    const row = await db
+      .selectFrom('assessment_records')
+      .select('enterprise_id')
+      .where('assessment_id', '=', record.id)
+      .executeTakeFirstOrThrow();
+    const enterpriseId = row.enterprise_id;
+    // Before: the latest validated version of another assessment of the enterprise, else this one's previous version.
+    const all = await listAssessments(db, who, enterpriseId);
+    const earlier = all
+      .filter((a) => a.officialLevel !== null && a.id !== record.id && a.recordedAt < record.recordedAt)
+      .at(-1);
+    const before = earlier
+      ? await getAssessment(db, who, earlier.id, earlier.version)
+      : record.version > 1
+        ? await getAssessment(db, who, record.id, record.version - 1)
+        : null;
+    const enterprise = await getEnterprise(db, who, enterpriseId);
+    const back = `<p><a href="/enterprises/${encodeURIComponent(enterprise.id)}">← ${esc(enterprise.name)}</a></p>`;
+    const evidence = attachmentsSection(ctx, catalogue, record, {
+      canAttach: may(who, 'assessment.attach'),
+      maxBytes: options.maxUploadBytes,
+      form: upload,
+    });
+    return html(
+      reply,
+      layout(
+        ctx,
+        `${ctx.t('as.result')} · ${enterprise.name}`,
+        `${back}${resultBody(ctx, record, enterpriseId, before, may(who, 'assessment.validate'))}${evidence}`,
+        { charts: true },
+      ),
+      upload?.error ? 400 : 200,
+    );
+  }
+
   app.get<{ Params: { id: string }; Querystring: { version?: string } }>(
     '/assessments/:id',
+    (request, reply) => resultPage(request, reply),
+  );
+
+  app.post<{ Params: { id: string }; Querystring: { version?: string } }>(
+    '/assessments/:id/attachments',
+    { config: { multipartCsrf: true } },
     async (request, reply) => {
       const ctx = pageContext(request, reply);
-      const who = principal(request);
-      const version = /^[1-9]\d{0,5}$/.test(request.query.version ?? '')
-        ? Number(request.query.version)
-        : undefined;
-      const record = await getAssessment(db, who, request.params.id, version);
-      // The record names its enterprise by name and code; its row, already in scope, by id.
-      const row = await db
-        .selectFrom('assessment_records')
-        .select('enterprise_id')
-        .where('assessment_id', '=', record.id)
-        .executeTakeFirstOrThrow();
-      const enterpriseId = row.enterprise_id;
-      // Before: the latest validated version of another assessment of the enterprise, else this one's previous version.
-      const all = await listAssessments(db, who, enterpriseId);
-      const earlier = all
-        .filter((a) => a.officialLevel !== null && a.id !== record.id && a.recordedAt < record.recordedAt)
-        .at(-1);
-      const before = earlier
-        ? await getAssessment(db, who, earlier.id, earlier.version)
-        : record.version > 1
-          ? await getAssessment(db, who, record.id, record.version - 1)
-          : null;
-      const enterprise = await getEnterprise(db, who, enterpriseId);
-      const back = `<p><a href="/enterprises/${encodeURIComponent(enterprise.id)}">← ${esc(enterprise.name)}</a></p>`;
-      return html(
-        reply,
-        layout(
-          ctx,
-          `${ctx.t('as.result')} · ${enterprise.name}`,
-          `${back}${resultBody(ctx, record, enterpriseId, before, may(who, 'assessment.validate'))}`,
-          {
-            charts: true,
-          },
-        ),
-      );
+      const read = await readUpload(ctx, request, catalogue, options.maxUploadBytes);
+      if (!('upload' in read)) return resultPage(request, reply, read.form);
+      await attachToAssessment(db, principal(request), request.params.id, read.upload, now());
+      return reply.redirect(`/assessments/${encodeURIComponent(request.params.id)}#attachments`, 303);
+    },
+  );
+
+  app.get<{ Params: { id: string; format: string }; Querystring: { version?: string } }>(
+    '/assessments/:id/report.:format',
+    async (request, reply) => {
+      const { format } = request.params;
+      if (format !== 'html' && format !== 'pdf') throw notFound(`report format ${format}`);
+      const record = await getAssessment(db, principal(request), request.params.id, versionOf(request.query));
+      const page = renderHtml(record.report, { record, issuedAt: new Date(now()) });
+      const name = `assessment-${record.id.replace(/[^\w-]/g, '_')}-v${record.version}`;
+      reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+      if (format === 'html')
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('content-security-policy', REPORT_CSP)
+          .send(page);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="${name}.pdf"`)
+        .send(await pdfOf(page));
     },
   );
 

@@ -260,21 +260,34 @@ ${basis}${reasons}${split}${params}${steps}
 <details><summary>${esc(t('bu.explanation'))}</summary><pre class="explanation">${esc(p.explanation)}</pre></details>`;
 }
 
+/** The decisions made on an application, each with its reason (the panel, and the enterprise's file). */
+export function decisionHistory(ctx: PageContext, a: ApplicationView): string {
+  const { t } = ctx;
+  return a.decisions.length === 0
+    ? `<p class="muted">${esc(t('bu.decisions.none'))}</p>`
+    : table(
+        (['bu.step', 'bu.outcome', 'bu.reason', 'bu.officer', 'bu.at'] as const).map((k) => esc(t(k))),
+        a.decisions.map((d) => [
+          esc(t(d.step === 'first' ? 'bu.step.first' : 'bu.step.second')),
+          `<span data-outcome="${esc(d.outcome)}">${esc(t(`bu.outcome.${d.outcome}`))}</span>`,
+          esc(d.reason),
+          esc(d.officer),
+          esc(beijingTime(d.at)),
+        ]),
+      );
+}
+
+/** The latest verification's verdict: data clean or not, eligible or not (or not verified yet). */
+export function verificationCell(ctx: PageContext, a: ApplicationView): string {
+  const { t } = ctx;
+  const v = a.verification;
+  if (!v) return `<span class="muted">${esc(t('bu.notVerified'))}</span>`;
+  return `<span class="${v.clean ? 'ok' : 'flag'}">${esc(t(v.clean ? 'bu.clean' : 'bu.notClean'))}</span> · <span class="${v.eligible ? 'ok' : 'flag'}">${esc(t(v.eligible ? 'bu.eligible' : 'bu.notEligible'))}</span>`;
+}
+
 function decisions(ctx: PageContext, a: ApplicationView, form: DecisionForm | undefined): string {
   const { t } = ctx;
-  const history =
-    a.decisions.length === 0
-      ? `<p class="muted">${esc(t('bu.decisions.none'))}</p>`
-      : table(
-          (['bu.step', 'bu.outcome', 'bu.reason', 'bu.officer', 'bu.at'] as const).map((k) => esc(t(k))),
-          a.decisions.map((d) => [
-            esc(t(d.step === 'first' ? 'bu.step.first' : 'bu.step.second')),
-            esc(t(`bu.outcome.${d.outcome}`)),
-            esc(d.reason),
-            esc(d.officer),
-            esc(beijingTime(d.at)),
-          ]),
-        );
+  const history = decisionHistory(ctx, a);
   const step = a.state === 'submitted' ? 'first' : a.state === 'first-approved' ? 'second' : null;
   const error = form?.error ? `<p class="error" role="alert" id="decision-error">${esc(form.error)}</p>` : '';
   if (step === null)

@@ -19,7 +19,7 @@ import { decide } from '../platform/decisions/decide.ts';
 import { forbidden, PlatformError } from '../platform/errors.ts';
 import { approvedPayouts } from '../platform/export/payouts.ts';
 import { verifyApplication } from '../platform/verifications/compute.ts';
-import { type DecisionForm, measureName, panelBody, stateName } from './bureau-panel.ts';
+import { type DecisionForm, measureName, panelBody, stateName, verificationCell } from './bureau-panel.ts';
 import {
   beijingTime,
   esc,
@@ -72,13 +72,6 @@ function select(
     )
     .join('');
   return `<div><label for="f-${name}">${esc(label)}</label><select id="f-${name}" name="${name}">${opts}</select></div>`;
-}
-
-function verificationCell(ctx: PageContext, a: ApplicationView): string {
-  const { t } = ctx;
-  const v = a.verification;
-  if (!v) return `<span class="muted">${esc(t('bu.notVerified'))}</span>`;
-  return `<span class="${v.clean ? 'ok' : 'flag'}">${esc(t(v.clean ? 'bu.clean' : 'bu.notClean'))}</span> · <span class="${v.eligible ? 'ok' : 'flag'}">${esc(t(v.eligible ? 'bu.eligible' : 'bu.notEligible'))}</span>`;
 }
 
 async function queueBody(ctx: PageContext, options: PagesOptions, who: Principal, filter: QueueFilter) {

@@ -7,8 +7,11 @@
 import type { FastifyInstance } from 'fastify';
 import { CentralStore } from '../central/store.ts';
 import { may } from '../platform/accounts/roles.ts';
+import { listApplications } from '../platform/applications/repository.ts';
+import type { ApplicationView } from '../platform/applications/schemas.ts';
 import { principal } from '../platform/auth.ts';
 import { getEnterpriseFile } from '../platform/enterprises/file.ts';
+import { decisionHistory, measureName, stateName, verificationCell } from './bureau-panel.ts';
 import { beijingTime, esc, html, layout, type PageContext, pageContext, table } from './html.ts';
 import { readPlant } from './plant-data.ts';
 import type { PagesOptions } from './plugin.ts';
@@ -20,6 +23,27 @@ export function stageName(ctx: PageContext, stage: string, officialLevel: number
 
 export const levelText = (ctx: PageContext, level: number | null) =>
   level === null ? ctx.t('as.noLevel') : (['', '一级', '二级', '三级', '四级'][level] ?? String(level));
+
+/**
+ * One application as its enterprise (or service provider) follows it: measure, state, the latest
+ * verification's verdict and amount, and every decision with its reason; a return or a rejection
+ * says why in a sentence above the table.
+ */
+function applicationCard(ctx: PageContext, a: ApplicationView): string {
+  const { t } = ctx;
+  const last = a.decisions.at(-1);
+  const why =
+    last && (a.state === 'returned' || a.state === 'rejected')
+      ? `<p class="notice" data-why>${esc(t('ent.application.why', { outcome: t(`bu.outcome.${last.outcome}`), reason: last.reason }))}</p>`
+      : '';
+  return `<article class="card" id="app-${esc(a.id)}" aria-labelledby="h-app-${esc(a.id)}"><h3 id="h-app-${esc(a.id)}">${esc(measureName(a.measure))}</h3>
+<dl class="facts"><dt>${esc(t('bu.id'))}</dt><dd>${esc(a.id)}</dd>
+<dt>${esc(t('bu.state'))}</dt><dd data-state="${esc(a.state)}">${esc(stateName(ctx, a.state))}</dd>
+<dt>${esc(t('bu.submittedAt'))}</dt><dd>${esc(beijingTime(a.submittedAt))}</dd>
+<dt>${esc(t('bu.verification'))}</dt><dd>${verificationCell(ctx, a)}</dd>
+<dt>${esc(t('bu.amount'))}</dt><dd class="money" data-amount>${a.verification ? esc(a.verification.amount) : '—'}</dd></dl>
+${why}${decisionHistory(ctx, a)}</article>`;
+}
 
 export function enterprisePages(app: FastifyInstance, options: PagesOptions): void {
   const { db, now } = options;
@@ -110,6 +134,11 @@ export function enterprisePages(app: FastifyInstance, options: PagesOptions): vo
               a.officialLevel === null ? '—' : esc(levelText(ctx, a.officialLevel)),
             ]),
           );
+    const applications = await listApplications(db, who, { enterpriseId: e.id });
+    const applicationList =
+      applications.length === 0
+        ? `<p>${esc(t('ent.applications.none'))}</p>`
+        : applications.map((a) => applicationCard(ctx, a)).join('\n');
     const base = `/enterprises/${encodeURIComponent(e.id)}/assessments/new`;
     const actions = [
       may(who, 'assessment.onsite')
@@ -123,6 +152,7 @@ export function enterprisePages(app: FastifyInstance, options: PagesOptions): vo
 <section aria-labelledby="h-gw"><h2 id="h-gw">${esc(t('ent.gateways'))}</h2>${gateways}</section>
 <section aria-labelledby="h-as"><h2 id="h-as">${esc(t('ent.assessments'))}</h2>${assessments}<p>${actions}</p>
 <p class="muted">${esc(t('ent.assessors'))}: ${esc(file.assessors.join(', ') || '—')}</p></section>
+<section aria-labelledby="h-app" id="applications"><h2 id="h-app">${esc(t('ent.applications'))}</h2>${applicationList}</section>
 <section aria-labelledby="h-ren"><h2 id="h-ren">${esc(t('ent.renovation'))}</h2>${renovation}</section>
 <section aria-labelledby="h-reg"><h2 id="h-reg">${esc(t('ent.register'))}</h2>${register}</section>`;
     return html(reply, layout(ctx, `${e.name} · ${t('ent.file')}`, body));

@@ -27,6 +27,8 @@ import type { PlantSource } from './plant-data.ts';
 export interface PagesOptions {
   db: Db;
   now: () => number;
+  /** The largest file an upload may carry (the platform's multipart limit), to say so when refused. */
+  maxUploadBytes: number;
   /** The stores gateways write, for the plant pages (by gateway id). */
   plants?: readonly PlantSource[];
   /** Opens a gateway's store for a verification (as the API's verification route). */

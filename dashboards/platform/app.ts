@@ -71,6 +71,7 @@ export function buildPlatformApp(
 ): FastifyInstance {
   const { db } = options.platform;
   const now = options.now ?? Date.now;
+  const maxUploadBytes = options.maxUploadBytes ?? 10 * 1024 * 1024;
   if (options.centralReadToken !== undefined && options.centralReadToken.length < MIN_TOKEN_LENGTH)
     throw new PlatformError('CONFIG', `the read token must have at least ${MIN_TOKEN_LENGTH} characters`);
   const base: FastifyBaseLogger | undefined = logger;
@@ -113,7 +114,7 @@ export function buildPlatformApp(
   app.register(fastifyCookie);
   app.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
   app.register(fastifyMultipart, {
-    limits: { fileSize: options.maxUploadBytes ?? 10 * 1024 * 1024, files: 1, fields: 10, fieldSize: 4096 },
+    limits: { fileSize: maxUploadBytes, files: 1, fields: 10, fieldSize: 4096 },
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -154,6 +155,7 @@ export function buildPlatformApp(
   app.register(pagesPlugin, {
     db,
     now,
+    maxUploadBytes,
     ...(options.plants ? { plants: options.plants } : {}),
     ...(options.openStore ? { openStore: options.openStore } : {}),
   });

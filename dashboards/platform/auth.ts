@@ -21,6 +21,13 @@ declare module 'fastify' {
     /** The session's CSRF token, when authenticated by the cookie. */
     csrf: string | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * A page's file upload: a multipart body is read by the handler, after `authenticate`, so the
+     * handler checks the form's `_csrf` field itself with `requireFormCsrf` before keeping anything.
+     */
+    multipartCsrf?: boolean;
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -61,14 +68,23 @@ export function authenticate(db: Db, now: () => number) {
     const session = cookie ? await sessionOf(db, cookie, now()) : undefined;
     if (!session)
       throw new PlatformError('UNAUTHORIZED', 'log in first (POST /api/v1/session) or send an API token');
-    if (!SAFE_METHODS.has(request.method) && !csrfMatches(csrfOf(request), session.csrf))
-      throw new PlatformError(
-        'CSRF',
-        "this change needs the session's CSRF token (header x-csrf-token or form field _csrf)",
-      );
+    const deferred = request.routeOptions.config.multipartCsrf === true && request.isMultipart();
+    if (!SAFE_METHODS.has(request.method) && !deferred && !csrfMatches(csrfOf(request), session.csrf))
+      throw csrfRefused();
     request.principal = session.principal;
     request.csrf = session.csrf;
   };
+}
+
+const csrfRefused = () =>
+  new PlatformError(
+    'CSRF',
+    "this change needs the session's CSRF token (header x-csrf-token or form field _csrf)",
+  );
+
+/** A multipart form's `_csrf` field, on a `multipartCsrf` route (a bearer token needs none). */
+export function requireFormCsrf(request: FastifyRequest, token: string | undefined): void {
+  if (request.csrf !== null && !csrfMatches(token, request.csrf)) throw csrfRefused();
 }
 
 /** The principal of an authenticated route (set by `authenticate`). */

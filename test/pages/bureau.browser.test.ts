@@ -53,6 +53,7 @@ describe.skipIf(noBrowser)('the bureau pages in chromium', () => {
   let base: string;
   let browser: Browser;
   let application: string;
+  let assessments: { before: string; after: string };
   let clock: number | null = SUBMITTED;
 
   beforeAll(async () => {
@@ -63,6 +64,7 @@ describe.skipIf(noBrowser)('the bureau pages in chromium', () => {
     const store = await signedStore('yk-gw01');
     // After: forty points and eight scenes at level 2, six of them ★ (二级).
     const { before, after } = await readyToApply(world, store, levelTwo());
+    assessments = { before, after };
     const put = await world.call(
       'provider-1',
       'PUT',
@@ -312,6 +314,64 @@ describe.skipIf(noBrowser)('the bureau pages in chromium', () => {
     expect(draws[0].picked).toEqual(draws[1].picked);
     await context.close();
   }, 60_000);
+
+  it('shows the enterprise its applications: state, verdict, amount, and why one was returned', async () => {
+    // A second application under the same measure (the first is closed), verified and returned.
+    const second = await world.call(
+      'ent-yk',
+      'POST',
+      `/api/v1/enterprises/${world.enterprise.yongkang}/applications`,
+      {
+        measure: MEASURE,
+        assessmentBefore: assessments.before,
+        assessmentAfter: assessments.after,
+        aboveScale: true,
+      },
+    );
+    expect(second.statusCode).toBe(201);
+    const returned = second.json().id as string;
+    const verified = await world.call(
+      'officer-yk',
+      'POST',
+      `/api/v1/applications/${returned}/verifications`,
+      {},
+    );
+    expect(verified.statusCode).toBe(201);
+    const reason = '请补充改造项目的验收报告后重新提交。';
+    const decided = await world.call('officer-yk', 'POST', `/api/v1/applications/${returned}/first-review`, {
+      outcome: 'return',
+      reason,
+    });
+    expect([decided.statusCode, decided.body]).toEqual([200, expect.any(String)]);
+
+    const { context, page } = await signedIn(browser, base, 'ent-yk');
+    expect(new URL(page.url()).pathname).toBe(`/enterprises/${world.enterprise.yongkang}`);
+    const first = page.locator(`#app-${application}`);
+    expect(await first.locator('h3').textContent()).toBe(
+      '学样仿样推广法“N+X”数字化改造补助（永政办发〔2023〕40号 二(一)）',
+    );
+    expect(await first.locator('[data-state]').textContent()).toBe('已批准');
+    expect(await first.locator('[data-amount]').textContent()).toBe('180000.00');
+    expect(await first.textContent()).toContain('数据完整 · 符合条件');
+    expect(await first.locator('[data-outcome]').allTextContents()).toEqual(['通过', '通过']);
+    expect(await first.locator('[data-why]').count()).toBe(0);
+    const back = page.locator(`#app-${returned}`);
+    expect(await back.locator('[data-state]').textContent()).toBe('已退回');
+    expect(await back.locator('[data-amount]').textContent()).toBe('180000.00');
+    expect(await back.locator('[data-why]').textContent()).toBe(`退回修改的理由：${reason}`);
+    expect(await back.locator('tbody td').allTextContents()).toEqual(
+      expect.arrayContaining(['初审', '退回修改', reason, 'officer-yk']),
+    );
+    await shot(page, 'enterprise-applications');
+    await accessible(page);
+    // Another enterprise's account sees neither.
+    const other = await signedIn(browser, base, 'ent-hb');
+    expect(await other.page.locator('main').textContent()).not.toContain(returned);
+    const refused = await other.page.goto(`${base}/enterprises/${world.enterprise.yongkang}`);
+    expect(refused?.status()).toBe(404);
+    await other.context.close();
+    await context.close();
+  }, 90_000);
 
   it('refuses an enterprise account that types the bureau pages by hand', async () => {
     const { context, page } = await signedIn(browser, base, 'ent-yk');

@@ -34,12 +34,18 @@ export async function signedIn(
   browser: Browser,
   base: string,
   name: string,
-  options: { viewport?: { width: number; height: number }; password?: string } = {},
+  options: {
+    viewport?: { width: number; height: number };
+    password?: string;
+    /** For axe in a page whose Content-Security-Policy allows no script (the report). */
+    bypassCSP?: boolean;
+  } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1366, height: 768 },
     locale: 'zh-CN',
     acceptDownloads: true,
+    bypassCSP: options.bypassCSP ?? false,
   });
   const page = await context.newPage();
   await page.goto(`${base}/login`);

@@ -3,6 +3,7 @@
 // real gateway reading the simulated plant into the embedded store. Each test saves screenshots
 // (test-results/screenshots/) and runs axe-core on every page it opens: no serious or critical
 // violation.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { LEVEL_TWO_SCENES } from '../../assessment/fixtures.ts';
+import { pdfText } from '../../assessment/test-cli.ts';
 import { PLUGINS } from '../../collector/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { percent } from '../../dashboards/pages/html.ts';
@@ -30,6 +32,7 @@ import { until } from '../gateway/plant.ts';
 import { accessible, launch, listen, signedIn as login, noBrowser, shot } from './harness.ts';
 
 const GATEWAY = 'yk-gw-01';
+const UPLOAD_LIMIT = 256 * 1024;
 
 describe.skipIf(noBrowser)('the pages in chromium', () => {
   let dir: string;
@@ -73,6 +76,8 @@ describe.skipIf(noBrowser)('the pages in chromium', () => {
     world = await seedWorld(platform, {
       secureCookies: false,
       plants: [await plantSourceFromConfig(file)],
+      // Small, so the test can send a file over it.
+      maxUploadBytes: UPLOAD_LIMIT,
     });
     await registerGateway(platform.db, operator('test'), world.enterprise.yongkang, {
       id: GATEWAY,
@@ -214,6 +219,87 @@ describe.skipIf(noBrowser)('the pages in chromium', () => {
     await shot(page, 'assessment-result');
     await accessible(page);
 
+    // Evidence: each refusal comes back (400) in Chinese with the fields kept; then a CSV is kept by its SHA-256.
+    const assessmentId = new URL(page.url()).pathname.split('/').at(-1) as string;
+    const send = async (file?: { name: string; mimeType: string; buffer: Buffer }) => {
+      if (file) await page.setInputFiles('#att-file', file);
+      const [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/attachments')),
+        page.getByRole('button', { name: '上传材料' }).click(),
+      ]);
+      await page.waitForLoadState();
+      return response.status();
+    };
+    expect(await send()).toBe(400);
+    expect(await page.locator('#upload-error').textContent()).toBe('请选择材料对应的指标项。');
+    await page.selectOption('#att-item', 'network');
+    await page.fill('#att-description', '车间工控网络验收报告');
+    await page.fill('#att-date', '2026-01-15');
+    expect(await send()).toBe(400);
+    expect(await page.locator('#upload-error').textContent()).toBe('请选择要上传的文件。');
+    expect(await page.locator('#att-description').inputValue()).toBe('车间工控网络验收报告');
+    expect(await page.locator('#att-item').inputValue()).toBe('network');
+    expect(
+      await send({ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') }),
+    ).toBe(400);
+    expect(await page.locator('#upload-error').textContent()).toBe(
+      '文件「photo.png」的内容与其类型（image/png）不符：请上传原始文件，不要只改扩展名。',
+    );
+    await shot(page, 'assessment-upload-refused');
+    await accessible(page);
+    expect(
+      await send({
+        name: 'setup.exe',
+        mimeType: 'application/x-msdownload',
+        buffer: Buffer.from('MZ\x90\x00'),
+      }),
+    ).toBe(400);
+    expect(await page.locator('#upload-error').textContent()).toBe(
+      '不接受这类文件（application/x-msdownload）：请上传 PDF、PNG、JPEG、XLSX、DOCX、CSV 或文本文件。',
+    );
+    expect(
+      await send({ name: 'big.txt', mimeType: 'text/plain', buffer: Buffer.alloc(UPLOAD_LIMIT + 1, 'a') }),
+    ).toBe(400);
+    expect(await page.locator('#upload-error').textContent()).toBe(
+      '文件超过 256 KB 的上限，请压缩或拆分后再上传。',
+    );
+    expect(await page.locator('#att-description').inputValue()).toBe('车间工控网络验收报告');
+    const csv = Buffer.from('设备,联网\nlathe-01,是\nlathe-02,是\n', 'utf8');
+    const hash = createHash('sha256').update(csv).digest('hex');
+    // Kept: the post answers 303 to the page's evidence section.
+    expect(await send({ name: '联网清单.csv', mimeType: 'text/csv', buffer: csv })).toBe(303);
+    await page.waitForURL(/\/assessments\/[^/]+#attachments$/);
+    expect(await page.locator('#upload-error').count()).toBe(0);
+    const rows = page.locator('#attachments tbody tr');
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().locator('td').allTextContents()).toEqual([
+      '网络建设',
+      '联网清单.csv',
+      '车间工控网络验收报告',
+      '2026-01-15',
+      expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      hash,
+    ]);
+    const download = await context.request.get(
+      `${base}${await rows.first().locator('a').getAttribute('href')}`,
+    );
+    expect(Buffer.from(await download.body()).equals(csv)).toBe(true);
+    await shot(page, 'assessment-evidence');
+    await accessible(page);
+    // A post without the session's CSRF token keeps nothing.
+    const forged = await context.request.post(`${base}/assessments/${assessmentId}/attachments`, {
+      multipart: {
+        item: 'network',
+        description: '伪造',
+        effectiveDate: '2026-01-15',
+        file: { name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('forged') },
+      },
+    });
+    expect(forged.status()).toBe(403);
+    expect(await forged.text()).toContain('页面已过期，请刷新后重试。');
+    const kept = await world.call('assessor-1', 'GET', `/api/v1/assessments/${assessmentId}`);
+    expect(kept.json().attachments.map((a: { sha256: string }) => a.sha256)).toEqual([hash]);
+
     await Promise.all([
       page.waitForURL(/\/assessments\/[^/]+$/),
       page.getByRole('button', { name: '审核确认（认定等级）' }).click(),
@@ -229,8 +315,55 @@ describe.skipIf(noBrowser)('the pages in chromium', () => {
       `/api/v1/enterprises/${world.enterprise.yongkang}/assessments`,
     );
     expect(list.json().at(-1)).toMatchObject({ stage: 'validated', level: 2, officialLevel: 2 });
+
+    // The report of the record, as HTML and PDF, linked from the result page.
+    const [reportResponse] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/report.html')),
+      page.getByRole('link', { name: '评测报告（网页）' }).click(),
+    ]);
+    await page.waitForURL(/\/report\.html\?version=\d+$/);
+    // Self-contained: nothing may load or run in it.
+    expect(reportResponse.headers()['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+    );
+    expect(await page.locator('h1').textContent()).toBe('中小企业数字化水平评测报告');
+    const report = await page.locator('body').textContent();
+    expect(report).toContain('永康某保温杯有限公司');
+    expect(report).toContain('评测结果: 二级');
+    expect(report).toContain(`附件: 联网清单.csv（车间工控网络验收报告；生效日期 2026-01-15；`);
+    expect(report).toContain(`sha256 ${hash.slice(0, 16)}…`);
+    await shot(page, 'assessment-report');
+    // axe is a script: it runs in a context that bypasses the report's CSP.
+    const audit = await login(browser, base, 'assessor-1', { bypassCSP: true });
+    await audit.page.goto(page.url());
+    await accessible(audit.page);
+    await audit.context.close();
+    await page.goBack();
+    const pdfHref = await page.getByRole('link', { name: '评测报告（PDF）' }).getAttribute('href');
+    const pdf = await context.request.get(`${base}${pdfHref}`);
+    expect(pdf.status()).toBe(200);
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    const pdfFile = path.join(dir, 'report.pdf');
+    await writeFile(pdfFile, await pdf.body());
+    const printed = await pdfText(pdfFile);
+    expect(printed).toContain('中小企业数字化水平评测报告');
+    expect(printed).toContain('永康某保温杯有限公司');
+    expect(printed).toContain('评测结果: 二级');
+    expect(printed).toMatch(/第\s*1\s*页\s*共\s*\d+\s*页/);
+    // Another enterprise's account typing the report's addresses by hand: not found, nothing shown.
+    const other = await signedIn('ent-hb');
+    for (const suffix of ['report.html', 'report.pdf']) {
+      const refused = await other.page.goto(`${base}/assessments/${assessmentId}/${suffix}`);
+      expect(refused?.status()).toBe(404);
+      expect(await other.page.locator('main').textContent()).toContain(
+        '没有找到这个页面，或它不在您的账号范围内。',
+      );
+      expect(await other.page.content()).not.toContain('永康');
+    }
+    await shot(other.page, 'assessment-report-refused');
+    await other.context.close();
     await context.close();
-  }, 90_000);
+  }, 180_000);
 
   it('shows the OEE of the live machines from the store the gateway writes', async () => {
     const store = new EmbeddedStore('check', storeFile, { readonly: true });

@@ -25,17 +25,30 @@ export const ATTACHMENT_KINDS: readonly Kind[] = [
   { mediaType: 'text/plain', matches: text },
 ];
 
+/** Why an upload is refused: a type not accepted, no content, or content not of the declared type. */
+export type AttachmentProblem = 'type' | 'empty' | 'content';
+
+/** What is wrong with an upload, or null when it may be kept (the pages say it in Chinese). */
+export function attachmentProblem(mediaType: string, content: Buffer): AttachmentProblem | null {
+  const kind = ATTACHMENT_KINDS.find((k) => k.mediaType === declaredType(mediaType));
+  if (!kind) return 'type';
+  if (content.length === 0) return 'empty';
+  return kind.matches(content) ? null : 'content';
+}
+
+const declaredType = (mediaType: string) => mediaType.split(';')[0]?.trim().toLowerCase() ?? '';
+
 /** Throws UNSUPPORTED_MEDIA_TYPE unless the declared type is allowed and the content is of it. */
 export function checkAttachment(mediaType: string, content: Buffer): void {
-  const declared = mediaType.split(';')[0]?.trim().toLowerCase() ?? '';
-  const kind = ATTACHMENT_KINDS.find((k) => k.mediaType === declared);
-  if (!kind)
+  const declared = declaredType(mediaType);
+  const problem = attachmentProblem(mediaType, content);
+  if (problem === 'type')
     throw new PlatformError(
       'UNSUPPORTED_MEDIA_TYPE',
       `attachments of type ${declared || '(none)'} are not accepted (accepted: ${ATTACHMENT_KINDS.map((k) => k.mediaType).join(', ')})`,
     );
-  if (content.length === 0) throw new PlatformError('BAD_REQUEST', 'the attachment is empty');
-  if (!kind.matches(content))
+  if (problem === 'empty') throw new PlatformError('BAD_REQUEST', 'the attachment is empty');
+  if (problem === 'content')
     throw new PlatformError(
       'UNSUPPORTED_MEDIA_TYPE',
       `the content is not ${declared}: its first bytes do not match the type`,
