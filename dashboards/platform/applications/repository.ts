@@ -182,6 +182,25 @@ const declaredText = (input: ApplicationInput) =>
     ...(input.recognition === undefined ? {} : { recognition: input.recognition }),
   });
 
+/** What a (re)submission sets: the assessments, what is declared, the batch, who and when. */
+function submission(
+  input: ApplicationInput,
+  batch: ApplicationTable['batch'],
+  principal: Principal,
+  now: number,
+) {
+  return {
+    assessment_before: input.assessmentBefore,
+    assessment_after: input.assessmentAfter,
+    declared: declaredText(input),
+    batch,
+    state: 'submitted' as const,
+    submitted_by: principal.name,
+    submitted_at: now,
+    updated_at: now,
+  };
+}
+
 export async function submitApplication(
   db: Db,
   principal: Principal,
@@ -215,14 +234,7 @@ export async function submitApplication(
       id: `app_${randomBytes(8).toString('hex')}`,
       enterprise_id: enterpriseId,
       measure: input.measure,
-      assessment_before: input.assessmentBefore,
-      assessment_after: input.assessmentAfter,
-      declared: declaredText(input),
-      batch: enterprise.batch,
-      state: 'submitted',
-      submitted_by: principal.name,
-      submitted_at: now,
-      updated_at: now,
+      ...submission(input, enterprise.batch, principal, now),
     };
     await trx.insertInto('applications').values(row).execute();
     const after = await view(trx, row, enterprise.name);
@@ -265,17 +277,7 @@ export async function resubmitApplication(
       );
     await checkInput(trx, row.enterprise_id, input);
     const before = await view(trx, row, enterprise.name);
-    const next: ApplicationTable = {
-      ...row,
-      assessment_before: input.assessmentBefore,
-      assessment_after: input.assessmentAfter,
-      declared: declaredText(input),
-      batch: enterprise.batch,
-      state: 'submitted',
-      submitted_by: principal.name,
-      submitted_at: now,
-      updated_at: now,
-    };
+    const next: ApplicationTable = { ...row, ...submission(input, enterprise.batch, principal, now) };
     await trx.updateTable('applications').set(next).where('id', '=', id).execute();
     const after = await view(trx, next, enterprise.name);
     await appendAudit(
