@@ -162,7 +162,7 @@ describe.skipIf(!available)('gateway on a full disk', () => {
     await influx.restart();
     await until(async () => (await backlog()) === 0, 90_000, 'backlog drained');
     // What the sink says it did, to name the gap if the store and the counts ever disagree.
-    const sinkSays = `sink wrote ${await metric(http, 'shugai_sink_samples_total')}, dropped ${await metric(http, 'shugai_sink_dropped_samples_total')}; corrupt tails at the second start ${await metric(http, 'shugai_buffer_corrupt_tails')}`;
+    const sinkSays = `sink wrote ${await metric(http, 'shugai_sink_samples_total')}, dropped ${await metric(http, 'shugai_sink_dropped_samples_total')}; the second run dropped ${await metric(http, 'shugai_buffer_dropped_samples_total')} from the buffer; corrupt tails at the second start ${await metric(http, 'shugai_buffer_corrupt_tails')}`;
     expect(await terminate(gateway)).toBe(0);
 
     const stored = await influx.query(`SELECT count("value") FROM samples WHERE device = 'press'`, 'full');
