@@ -5,15 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../test/services/ports.ts';
 import { type Postgres, postgresBinary, startPostgres } from '../../test/services/postgres.ts';
-import { ServiceProcess } from '../../test/services/process.ts';
+import type { ServiceProcess } from '../../test/services/process.ts';
 import { signedChain, testGateway } from '../central/testing.ts';
 import { createAccount, principalOf } from './accounts/repository.ts';
 import { createToken } from './accounts/tokens.ts';
 import { verifyAudit } from './audit/log.ts';
 import { openDatabase } from './db/connect.ts';
-import { databaseWithGateways, PASSWORD } from './testing.ts';
+import { databaseWithGateways, PASSWORD, startServe } from './testing.ts';
 
-const BIN = new URL('../../bin/shugai.mjs', import.meta.url).pathname;
 const gw = testGateway('yk-gw-two');
 
 describe.skipIf(!postgresBinary.available)('two serve processes on one PostgreSQL', () => {
@@ -37,24 +36,10 @@ describe.skipIf(!postgresBinary.available)('two serve processes on one PostgreSQ
     } finally {
       await platform.close();
     }
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      const proc = new ServiceProcess(`serve-${i}`, process.execPath, [
-        BIN,
-        'serve',
-        '--db',
-        url,
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--insecure-cookies',
-      ]);
-      servers.push({ proc, base: `http://127.0.0.1:${port}` });
-    }
-    await Promise.all(
-      servers.map(({ proc, base }) =>
-        proc.waitUntil(async () => (await fetch(`${base}/healthz`)).ok, 60_000),
-      ),
+    const started = await Promise.all(
+      [0, 1].map(async (i) => startServe(url, await freePort(), ['--insecure-cookies'], `serve-${i}`)),
     );
+    servers.push(...started.map(({ proc, url: base }) => ({ proc, base })));
   }, 120_000);
 
   afterAll(async () => {

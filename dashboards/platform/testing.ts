@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type Postgres, postgresBinary, startPostgres } from '../../test/services/postgres.ts';
+import { ServiceProcess } from '../../test/services/process.ts';
 import { hashPassword } from './accounts/passwords.ts';
 import { principalOf } from './accounts/repository.ts';
 import { operator } from './accounts/roles.ts';
@@ -235,6 +236,30 @@ export const baseEnv = {
   SHUGAI_CENTRAL_READ_TOKEN: undefined,
   SHUGAI_ACCOUNT_PASSWORD: undefined,
 };
+
+/**
+ * `shugai serve --db DB --listen 127.0.0.1:PORT` with `extra` flags, as its own process, once it
+ * answers /healthz.
+ */
+export async function startServe(
+  db: string,
+  port: number,
+  extra: readonly string[] = [],
+  name = 'shugai serve',
+): Promise<{ proc: ServiceProcess; url: string }> {
+  const url = `http://127.0.0.1:${port}`;
+  const proc = new ServiceProcess(name, process.execPath, [
+    BIN,
+    'serve',
+    '--db',
+    db,
+    '--listen',
+    `127.0.0.1:${port}`,
+    ...extra,
+  ]);
+  await proc.waitUntil(async () => (await fetch(`${url}/healthz`)).ok, 60_000);
+  return { proc, url };
+}
 
 /** Runs `shugai …` without blocking the event loop (spawnSync would stall a PostgreSQL test's pool). */
 export function runShugai(

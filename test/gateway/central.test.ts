@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLUGINS } from '../../collector/registry.ts';
 import { silentLogger } from '../../core/log.ts';
 import { centralAttestations } from '../../dashboards/central/client.ts';
-import { databaseWithGateways, ENTERPRISES } from '../../dashboards/platform/testing.ts';
+import { databaseWithGateways, ENTERPRISES, startServe } from '../../dashboards/platform/testing.ts';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../gateway/attest/attestation.ts';
 import { identityFiles, initIdentity } from '../../gateway/attest/identity.ts';
 import { loadGatewayConfig } from '../../gateway/config/schema.ts';
@@ -22,7 +22,7 @@ import { Gateway } from '../../gateway/runtime.ts';
 import { EmbeddedStore } from '../../gateway/sinks/embedded/store.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../services/mosquitto.ts';
 import { freePort } from '../services/ports.ts';
-import { ServiceProcess } from '../services/process.ts';
+import type { ServiceProcess } from '../services/process.ts';
 import { until } from './plant.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
@@ -44,18 +44,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
   const dataDir = () => path.join(dir, 'data');
 
   async function startCentral(): Promise<ServiceProcess> {
-    const proc = new ServiceProcess('shugai serve', process.execPath, [
-      BIN,
-      'serve',
-      '--db',
-      db(),
-      '--listen',
-      `127.0.0.1:${centralPort}`,
-      '--read-token-file',
-      path.join(dir, 'token'),
-    ]);
-    await proc.waitUntil(async () => (await fetch(`${centralUrl}/healthz`)).ok, 30_000);
-    return proc;
+    return (await startServe(db(), centralPort, ['--read-token-file', path.join(dir, 'token')])).proc;
   }
 
   async function chain(): Promise<{ status: number; body: Record<string, unknown> }> {

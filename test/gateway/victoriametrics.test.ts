@@ -14,13 +14,13 @@ import { stringify } from 'yaml';
 import { lowestAnswers } from '../../assessment/fixtures.ts';
 import { PLUGINS } from '../../collector/registry.ts';
 import { silentLogger } from '../../core/log.ts';
-import { databaseWithGateways } from '../../dashboards/platform/testing.ts';
+import { databaseWithGateways, startServe } from '../../dashboards/platform/testing.ts';
 import { identityFiles, initIdentity } from '../../gateway/attest/identity.ts';
 import { loadGatewayConfig } from '../../gateway/config/schema.ts';
 import { Gateway } from '../../gateway/runtime.ts';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../services/mosquitto.ts';
 import { freePort } from '../services/ports.ts';
-import { ServiceProcess } from '../services/process.ts';
+import type { ServiceProcess } from '../services/process.ts';
 import { startVictoriaMetrics, type VictoriaMetrics, victoriaBinary } from '../services/victoriametrics.ts';
 import { until } from './plant.ts';
 
@@ -49,17 +49,9 @@ describe.skipIf(!mosquittoBinary.available || !victoriaBinary.available)('gatewa
     await databaseWithGateways(path.join(dir, 'platform.db'), [
       { id: GATEWAY, publicKeyPem: identity.publicKeyPem },
     ]);
-    serve = new ServiceProcess('shugai serve', process.execPath, [
-      BIN,
-      'serve',
-      '--db',
-      path.join(dir, 'platform.db'),
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--read-token-file',
-      path.join(dir, 'token'),
-    ]);
-    await serve.waitUntil(async () => (await fetch(`${serveUrl}/healthz`)).ok, 30_000);
+    serve = (
+      await startServe(path.join(dir, 'platform.db'), port, ['--read-token-file', path.join(dir, 'token')])
+    ).proc;
     writeFileSync(
       path.join(dir, 'plant.yaml'),
       [
