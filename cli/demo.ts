@@ -169,7 +169,6 @@ async function runDemo(options: DemoOptions): Promise<void> {
   let gateway: Gateway;
   let platform: RunningPlatform;
   let devices: number;
-  let attestEvery: number;
   const configFile = path.join(dataDir, 'plant.yaml');
   const platformUrl = `http://${HOST}:${platformPort}`;
   try {
@@ -185,7 +184,6 @@ async function runDemo(options: DemoOptions): Promise<void> {
     });
     writeFileSync(configFile, yaml);
     const config = loadConfig(configFile, PLUGINS);
-    attestEvery = config.gateway.attestEvery;
     devices = config.connections.reduce(
       (n, c) => n + (PLUGINS.find((p) => p.protocol === c.protocol)?.devices(c).length ?? 0),
       0,
@@ -246,9 +244,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
       gatewayId: GATEWAY_ID,
       officer: 'demo-officer-1',
       since,
-      // Three attestations of this run, the window ending one attestation period before the newest.
+      // Three attestations of this run.
       attestations: 3,
-      settleMs: attestEvery,
       signal: stopVerifying.signal,
     })
     .then(

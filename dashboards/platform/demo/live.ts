@@ -39,15 +39,15 @@ export async function fileLiveGateway(platform: PlatformDb, enterpriseId: string
     });
 }
 
-/** Attestations of the gateway in the service's own copy, and the stamp of the newest. */
+/** Attestations of the gateway in the service's own copy. */
 export async function attestationsHeld(platform: PlatformDb, gatewayId: string) {
   const row = await platform.db
     .selectFrom('attestations')
-    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('stamp').as('last')])
+    .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('gateway', '=', gatewayId)
     .where('fork', '=', 0)
     .executeTakeFirstOrThrow();
-  return { count: Number(row.n), last: row.last === null ? null : Number(row.last) };
+  return { count: Number(row.n) };
 }
 
 export type LiveVerification =
@@ -58,12 +58,8 @@ export type LiveVerification =
  * Verifies the application as the officer, once the service holds `attestations` more of the gateway's
  * attestations than at `since` (so data of this run has flowed). Only a submitted application: after
  * its 初审 a new verification would stop the 复审 (VERIFICATION_CHANGED), and a decided one is closed.
- *
- * The window ends `settleMs` before the newest attestation the service holds, not at "now": the
- * gateway writes a batch and its attestation to its store before the central sink's copy arrives, and
- * a point lands in the batch after its source time, so the newest points have no attestation at the
- * bureau yet and would be counted as unattested. One attestation period (the gateway's attestEvery)
- * is margin enough for a plant whose readings reach the gateway within seconds.
+ * The verification's window ends one slice before the newest attestation the service holds
+ * (verifications/compute.ts), so the live gateway's newest points, not yet attested there, wait.
  */
 export async function verifyWhenAttested(
   platform: PlatformDb,
@@ -73,7 +69,6 @@ export async function verifyWhenAttested(
     officer: string;
     since: number;
     attestations: number;
-    settleMs: number;
     params?: Record<string, string>;
     signal: AbortSignal;
     pollMs?: number;
@@ -91,14 +86,10 @@ export async function verifyWhenAttested(
   for (;;) {
     if (o.signal.aborted) return { verified: false, why: 'stopped before the attestations arrived' };
     const held = await attestationsHeld(platform, o.gatewayId);
-    if (held.count >= o.since + o.attestations && held.last !== null) {
-      const verification = await verifyApplication(
-        platform.db,
-        officer,
-        o.applicationId,
-        { params: o.params ?? {} },
-        held.last - o.settleMs,
-      );
+    if (held.count >= o.since + o.attestations) {
+      const verification = await verifyApplication(platform.db, officer, o.applicationId, {
+        params: o.params ?? {},
+      });
       return { verified: true, verification };
     }
     await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 500));
