@@ -62,11 +62,23 @@ interface GatewayRow {
 }
 
 /** The gateway's config, checked, with its devices; null when none is on file. */
-async function configOf(gateway: GatewayRow) {
+async function parseConfig(gateway: GatewayRow) {
   if (gateway.config === null) return null;
   // No ${…} substitution: a config posted to the service must not read the service's environment.
   const parsed = parseYamlPositions(gateway.config, `gateway ${gateway.id} config`);
   return { parsed, ...(await gatewayDevices(parsed)) };
+}
+
+const parsedConfigs = new WeakMap<GatewayRow, ReturnType<typeof parseConfig>>();
+
+/** parseConfig once per gateway row: a verification needs it for the window's end and for the evidence. */
+function configOf(gateway: GatewayRow): ReturnType<typeof parseConfig> {
+  let config = parsedConfigs.get(gateway);
+  if (!config) {
+    config = parseConfig(gateway);
+    parsedConfigs.set(gateway, config);
+  }
+  return config;
 }
 
 /** The register of the file as assessment/register/ reads it (its type and status words), or why not. */
