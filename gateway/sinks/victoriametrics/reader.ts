@@ -34,46 +34,58 @@ export class VictoriaReader implements SampleReader {
   /** Every point has a `_received`: its series count the points of each tag and quality. */
   async summarize(window: StoreScope): Promise<SeriesSummary[]> {
     const byKey = new Map<string, SeriesSummary>();
-    const seen = new Set<string>();
-    for await (const series of this.export(this.selector(window, ['received']), window)) {
-      const m = series.metric;
-      const device = m.device ?? '';
-      const tag = m.tag_id ?? '';
-      const quality = (m.quality ?? 'bad') as Quality;
-      const key = `${device}\u0000${tag}`;
-      let summary = byKey.get(key);
-      if (!summary) {
-        summary = {
-          device,
-          tag,
-          counts: { good: 0, uncertain: 0, bad: 0 },
-          first: Number.POSITIVE_INFINITY,
-          last: Number.NEGATIVE_INFINITY,
-        };
-        byKey.set(key, summary);
-      }
-      for (const time of series.timestamps) {
-        // A point written twice is stored twice; it is one point.
-        const point = `${key}\u0000${quality}\u0000${time}`;
-        if (seen.has(point)) continue;
-        seen.add(point);
-        summary.counts[quality]++;
-        summary.first = Math.min(summary.first, time);
-        summary.last = Math.max(summary.last, time);
-      }
+    const selector = this.selector(window, ['received']);
+    // Piece by piece, so the points remembered to tell a rewritten point from a new one are one piece's.
+    for (const piece of this.pieces(window)) {
+      const seen = new Set<string>();
+      for await (const series of this.export(selector, piece)) this.count(series, byKey, seen);
     }
     return [...byKey.values()].sort((a, b) =>
       a.device === b.device ? a.tag.localeCompare(b.tag) : a.device.localeCompare(b.device),
     );
   }
 
+  /** Adds one exported `_received` series to the summaries. */
+  private count(series: ExportedSeries, byKey: Map<string, SeriesSummary>, seen: Set<string>): void {
+    const m = series.metric;
+    const device = m.device ?? '';
+    const tag = m.tag_id ?? '';
+    const quality = (m.quality ?? 'bad') as Quality;
+    const key = `${device}\u0000${tag}`;
+    let summary = byKey.get(key);
+    if (!summary) {
+      summary = {
+        device,
+        tag,
+        counts: { good: 0, uncertain: 0, bad: 0 },
+        first: Number.POSITIVE_INFINITY,
+        last: Number.NEGATIVE_INFINITY,
+      };
+      byKey.set(key, summary);
+    }
+    for (const time of series.timestamps) {
+      // A point written twice is stored twice; it is one point.
+      const point = `${key}\u0000${quality}\u0000${time}`;
+      if (seen.has(point)) continue;
+      seen.add(point);
+      summary.counts[quality]++;
+      summary.first = Math.min(summary.first, time);
+      summary.last = Math.max(summary.last, time);
+    }
+  }
+
+  /** The window in pieces of `pieceMs` (default 1 h): each point falls in exactly one. */
+  private *pieces(window: { from: number; to: number }): Generator<{ from: number; to: number }> {
+    const piece = this.options.pieceMs ?? 3_600_000;
+    for (let from = window.from; from < window.to; from += piece)
+      yield { from, to: Math.min(window.to, from + piece) };
+  }
+
   async *samples(query: SampleQuery): AsyncIterable<StoredSample> {
     const selector = this.selector(query, [...Object.values(FIELDS), ...EXTRA_FIELDS]);
-    const piece = this.options.pieceMs ?? 3_600_000;
-    for (let from = query.from; from < query.to; from += piece) {
+    for (const piece of this.pieces(query)) {
       const assembler = new SampleAssembler(this.measurement);
-      for await (const series of this.export(selector, { from, to: Math.min(query.to, from + piece) }))
-        assembler.add(series);
+      for await (const series of this.export(selector, piece)) assembler.add(series);
       yield* assembler.take();
     }
   }
