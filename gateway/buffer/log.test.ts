@@ -217,6 +217,28 @@ describe('durable log', () => {
     await log.close();
   });
 
+  it('reads consecutive records only: a record that does not fit the samples ends the read, even at the end of a segment', async () => {
+    // Two records a segment: [a, b] [c, d]. A read of at most 4,000 samples from a takes a (3,000);
+    // b (1,500) does not fit, so the read ends there, although c (1,000) in the next segment would.
+    // A read that went on to c skipped b, and its acknowledgement (first to last seq) freed b unsent.
+    const log = await DurableLog.open(options({ segmentBytes: 2 * (HEADER_BYTES + 1) }));
+    await log.addReader('s');
+    for (const [text, count] of [
+      ['a', 3000],
+      ['b', 1500],
+      ['c', 1000],
+      ['d', 10],
+    ] as const)
+      await log.append(payload(text), count);
+    expect(log.stats().segments).toBe(2);
+    expect(texts(await log.readFrom(0, 1024, 4000))).toEqual(['a']);
+    expect(texts(await log.readFrom(0, 1024, 4500))).toEqual(['a', 'b']);
+    expect(texts(await log.readFrom(0, 1024, 5500))).toEqual(['a', 'b', 'c']);
+    // At least one record, however many samples it holds.
+    expect(texts(await log.readFrom(1, 1024, 1000))).toEqual(['b']);
+    await log.close();
+  });
+
   it('survives appends, reads and acknowledgements racing each other across rotations', async () => {
     const log = await DurableLog.open(options({ segmentBytes: 4 * (HEADER_BYTES + 6) }));
     await log.addReader('s');

@@ -583,10 +583,10 @@ export class DurableLog {
     return this.readFrom(from ?? this.position(reader), maxRecords);
   }
 
-  /** Reads up to `maxRecords` records from sequence number `from` on, whoever has acknowledged them. */
   /**
    * Reads up to `maxRecords` records from sequence number `from` on, whoever has acknowledged them,
    * and no more records than hold `maxSamples` samples (at least one): only what a batch takes is read.
+   * The records are consecutive (a reader acknowledges a batch as the range from its first to its last).
    */
   readFrom(from: number, maxRecords: number, maxSamples = Number.POSITIVE_INFINITY): Promise<LogRecord[]> {
     return this.exclusive(() => this.readLocked(from, maxRecords, maxSamples));
@@ -622,6 +622,9 @@ export class DurableLog {
           payload: bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length),
         });
       }
+      // A record this read stopped before ends it, whatever the next segment holds: what is read is
+      // consecutive, so a reader acknowledging its first to its last record skips nothing unsent.
+      if (i < segment.records) break;
     }
     return out;
   }

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { DurableLog } from '../buffer/log.ts';
-import { encodeHeader } from '../buffer/record.ts';
+import { encodeHeader, HEADER_BYTES } from '../buffer/record.ts';
 import { encodeSamples } from '../buffer/sample-codec.ts';
 import { GatewayMetrics } from '../metrics.ts';
 import { EmbeddedStore } from '../sinks/embedded/store.ts';
@@ -45,21 +45,26 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-const openLog = (dir: string, now: () => number = Date.now) =>
+const openLog = (dir: string, now: () => number = Date.now, segmentBytes = 1024 * 1024) =>
   DurableLog.open({
     dir,
     maxBytes: 64 * 1024 * 1024,
     maxAgeMs: 0,
-    segmentBytes: 1024 * 1024,
+    segmentBytes,
     fsync: { mode: 'never' },
     whenFull: 'drop-oldest',
     log: silentLogger,
     now,
   });
 
-async function setup(sink: Sink, options: Partial<ForwarderOptions> = {}, now: () => number = Date.now) {
+async function setup(
+  sink: Sink,
+  options: Partial<ForwarderOptions> = {},
+  now: () => number = Date.now,
+  segmentBytes?: number,
+) {
   const dir = await mkdtemp(path.join(tmpdir(), 'shugai-fwd-'));
-  const log = await openLog(dir, now);
+  const log = await openLog(dir, now, segmentBytes);
   const metrics = new GatewayMetrics(new Registry());
   const forwarder = new SinkForwarder(
     log,
@@ -183,6 +188,27 @@ describe('sink forwarder', () => {
     expect(sink.writes.slice(3).flat()).toEqual([sample(1), sample(2), sample(3)]);
     expect(await counter(metrics, 'sinkErrors', { sink: 'flaky', kind: 'retry' })).toBe(3);
     expect(await counter(metrics, 'sinkSamples', { sink: 'flaky' })).toBe(3);
+  });
+
+  it('sends every record of a backlog spread over segments: a batch never leaves one behind at a segment end', async () => {
+    const records = [[1, 2, 3], [4, 5], [6], [7]].map((ids) => ids.map((i) => sample(i)));
+    const size = (samples: StoredSample[]) =>
+      HEADER_BYTES + Buffer.byteLength(toLines(samples, { measurement: 'samples', gatewayId: 'gw-test' }));
+    // Two records a segment: [1 2 3][4 5] | [6][7]. A batch of at most 4 samples takes [1 2 3]; [4 5]
+    // does not fit, so the batch ends there, although [6] at the start of the next segment would fit.
+    const sink = new ScriptedSink('s', () => ({ kind: 'ok' }));
+    const { log, metrics, forwarder, append } = await setup(
+      sink,
+      { batchMaxSamples: 4 },
+      Date.now,
+      size(records[0] as StoredSample[]) + size(records[1] as StoredSample[]),
+    );
+    for (const r of records) await append(r);
+    expect(log.stats().segments).toBe(2);
+    await forwarder.start();
+    await until(() => log.position('s') === 4);
+    expect(sink.writes).toEqual([[1, 2, 3].map((i) => sample(i)), [4, 5, 6, 7].map((i) => sample(i))]);
+    expect(await counter(metrics, 'sinkSamples', { sink: 's' })).toBe(7);
   });
 
   it('splits a batch the sink finds too large until the parts fit', async () => {

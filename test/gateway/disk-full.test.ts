@@ -111,7 +111,7 @@ describe.skipIf(!available)('gateway on a full disk', () => {
           (r) => r.ok,
           () => false,
         ),
-      30_000,
+      60_000, // a loaded CI machine has taken over 30 s to start a gateway
       'ready',
     );
     const publisher = await connectAsync(broker.url, { clientId: 'disk-publisher' });
@@ -156,7 +156,7 @@ describe.skipIf(!available)('gateway on a full disk', () => {
           (r) => r.ok,
           () => false,
         ),
-      30_000,
+      60_000,
       'ready again',
     );
     await influx.restart();
