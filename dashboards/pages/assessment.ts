@@ -15,7 +15,7 @@ import { radarAxes } from '../../assessment/radar.ts';
 import type { AssessmentRecord } from '../../assessment/records/workflow.ts';
 import { renderHtml } from '../../assessment/report.ts';
 import type { Shortfall } from '../../assessment/score.ts';
-import { may } from '../platform/accounts/roles.ts';
+import { may, type Principal } from '../platform/accounts/roles.ts';
 import {
   attachToAssessment,
   getAssessment,
@@ -26,9 +26,11 @@ import {
 import { principal } from '../platform/auth.ts';
 import { getEnterprise } from '../platform/enterprises/repository.ts';
 import { badRequest, notFound } from '../platform/errors.ts';
+import { enterpriseEvidence } from '../platform/verifications/compute.ts';
 import { attachmentsSection, readUpload, type UploadForm } from './attachments.ts';
 import { beforeAfterOptions, radarOptions } from './charts.ts';
 import { levelText, stageName } from './enterprise.ts';
+import { evidenceBeside, evidenceSummary } from './evidence.ts';
 import {
   beijingTime,
   chart,
@@ -100,7 +102,12 @@ export function answersFromForm(
   };
 }
 
-function itemField(item: CatalogueItem, answers: Answers | null, error: string | undefined): string {
+function itemField(
+  item: CatalogueItem,
+  answers: Answers | null,
+  error: string | undefined,
+  measured: string,
+): string {
   const answer = answers?.items[item.id];
   const id = (suffix: string) => `f-${item.id}-${suffix}`;
   const star = error ? ` aria-invalid="true" aria-describedby="${id('err')}"` : '';
@@ -120,7 +127,7 @@ function itemField(item: CatalogueItem, answers: Answers | null, error: string |
       .join('');
   }
   return `<fieldset class="question${error ? ' invalid' : ''}" id="q-${item.id}"><legend>${esc(item.name)} <span class="muted">${esc(item.points)} 分 · ${esc(item.indicatorName)}</span></legend>
-${error ? `<p class="error" id="${id('err')}">${esc(error)}</p>` : ''}${inputs}
+${error ? `<p class="error" id="${id('err')}">${esc(error)}</p>` : ''}${measured}${inputs}
 <label class="note" for="${id('note')}">说明（可选）</label><input id="${id('note')}" name="note.${item.id}" value="${esc(answer?.note ?? '')}"></fieldset>`;
 }
 
@@ -129,6 +136,7 @@ function sceneField(
   name: string,
   answers: Answers | null,
   error: string | undefined,
+  measured: string,
 ): string {
   const scene = catalogue.scenes.find((s) => s.name === name);
   if (!scene) return '';
@@ -137,7 +145,7 @@ function sceneField(
   const errId = `e-scene-${name}`;
   const levels = [`未达到一级`, ...scene.levels];
   return `<fieldset class="question${error ? ' invalid' : ''}" id="q-scene-${esc(name)}"><legend>${esc(name)}${scene.constraining ? ' ★' : ''}</legend>
-${error ? `<p class="error" id="${esc(errId)}">${esc(error)}</p>` : ''}${levels
+${error ? `<p class="error" id="${esc(errId)}">${esc(error)}</p>` : ''}${measured}${levels
   .map(
     (text, level) =>
       `<label class="option"><input type="radio" name="${esc(field)}" value="${level}"${chosen === level ? ' checked' : ''}${error && level === 0 ? ` aria-invalid="true" aria-describedby="${esc(errId)}"` : ''}> <strong>${level === 0 ? '0' : `${['', '一', '二', '三', '四'][level]}级`}</strong> ${esc(text)}</label>`,
@@ -151,8 +159,11 @@ function questionnaire(
   action: { enterpriseId: string; stage: 'self' | 'onsite'; assessment?: string | undefined },
   answers: Answers | null,
   errors: Map<string, string>,
+  evidence: Awaited<ReturnType<typeof enterpriseEvidence>>,
 ): string {
   const { t } = ctx;
+  const beside = (target: { item: string } | { scene: string }) =>
+    evidenceBeside(ctx, evidence.gateways, target);
   const summary =
     errors.size === 0
       ? ''
@@ -166,20 +177,20 @@ function questionnaire(
       (d) =>
         `<h3>${esc(d.name)} <span class="muted">${esc(d.points)} 分</span></h3>${catalogue.items
           .filter((i) => i.dimension === d.id)
-          .map((i) => itemField(i, answers, errors.get(i.id)))
+          .map((i) => itemField(i, answers, errors.get(i.id), beside({ item: i.id })))
           .join('\n')}`,
     )
     .join('\n');
   const scenes = catalogue.sceneGroups
     .map(
       (g) =>
-        `<h3>${esc(g.name)}</h3>${g.scenes.map((s) => sceneField(catalogue, s.name, answers, errors.get(`scene.${s.name}`))).join('\n')}`,
+        `<h3>${esc(g.name)}</h3>${g.scenes.map((s) => sceneField(catalogue, s.name, answers, errors.get(`scene.${s.name}`), beside({ scene: s.name }))).join('\n')}`,
     )
     .join('\n');
   const hidden = `<input type="hidden" name="stage" value="${action.stage}">${
     action.assessment ? `<input type="hidden" name="assessment" value="${esc(action.assessment)}">` : ''
   }`;
-  return `${summary}${postForm(
+  return `${summary}${evidenceSummary(ctx, evidence.gateways, evidence.window)}${postForm(
     ctx,
     `/enterprises/${encodeURIComponent(action.enterpriseId)}/assessments`,
     `${hidden}<h2>${esc(t('as.items'))}</h2>${byDimension}<h2>${esc(t('as.scenes'))}</h2>${scenes}
@@ -292,6 +303,16 @@ const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:
 export function assessmentPages(app: FastifyInstance, options: PagesOptions): void {
   const { db, now } = options;
   const catalogue = loadCatalogue(EDITION);
+  /** The machine evidence beside the items, checked against a recorded version's answers when there is one. */
+  const measured = (who: Principal, enterpriseId: string, answered: AssessmentRecord | null) =>
+    enterpriseEvidence(
+      db,
+      who,
+      enterpriseId,
+      answered,
+      { edition: EDITION, ...(options.openStore ? { openStore: options.openStore } : {}) },
+      now(),
+    );
 
   app.get<{ Params: { id: string }; Querystring: { stage?: string; assessment?: string } }>(
     '/enterprises/:id/assessments/new',
@@ -308,6 +329,7 @@ export function assessmentPages(app: FastifyInstance, options: PagesOptions): vo
         { enterpriseId: enterprise.id, stage, assessment: continued },
         previous?.answers ?? null,
         new Map(),
+        await measured(who, enterprise.id, previous),
       );
       return html(reply, layout(ctx, `${enterprise.name} · ${ctx.t('as.questionnaire')}`, body));
     },
@@ -325,12 +347,14 @@ export function assessmentPages(app: FastifyInstance, options: PagesOptions): vo
       const assessment = formField(form, 'assessment') || undefined;
       const { answers, errors } = answersFromForm(catalogue, form, enterprise);
       if (errors.size > 0) {
+        const previous = assessment ? await getAssessment(db, who, assessment) : null;
         const body = questionnaire(
           ctx,
           catalogue,
           { enterpriseId: enterprise.id, stage, assessment },
           answers,
           errors,
+          await measured(who, enterprise.id, previous),
         );
         return html(reply, layout(ctx, `${enterprise.name} · ${ctx.t('as.questionnaire')}`, body), 400);
       }

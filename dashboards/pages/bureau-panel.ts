@@ -6,10 +6,11 @@
  * 初审/复审 with their forms. Read from the stored verification: the panel shows what was decided on.
  */
 import { Decimal } from 'decimal.js';
-import type { Integrity, RateFigure } from '../../assessment/evidence/measure.ts';
+import type { Integrity, LinkFigure, RateFigure } from '../../assessment/evidence/measure.ts';
 import type { AssessmentRecord } from '../../assessment/records/workflow.ts';
 import { FINDING_ZH, GUARANTEE_ZH, PLAUSIBILITY_ZH, spanZh } from '../../assessment/report.ts';
 import type { FindingKind } from '../../gateway/attest/findings.ts';
+import { documentName } from '../../policies/engine/params.ts';
 import type { Citation, Trace } from '../../policies/engine/trace.ts';
 import type { Principal } from '../platform/accounts/roles.ts';
 import { currentRound, policyBook } from '../platform/applications/repository.ts';
@@ -19,6 +20,7 @@ import type { Db } from '../platform/db/connect.ts';
 import { getVerification } from '../platform/verifications/compute.ts';
 import type { Verification } from '../platform/verifications/schemas.ts';
 import { levelText } from './enterprise.ts';
+import { flagText, linkLine, measuredRate, verdictMark } from './evidence.ts';
 import { beijingTime, esc, type PageContext, postForm, table } from './html.ts';
 import type { MessageKey } from './i18n.ts';
 
@@ -39,6 +41,18 @@ export interface DecisionForm {
   reason: string;
   error: string;
 }
+
+/** The verification's parameters posted back with what is wrong in each, and the service's reason. */
+export interface ParamsForm {
+  values: Record<string, string>;
+  errors: Record<string, string>;
+  reason: string;
+}
+
+/** The parameters the application's measure reads: the fields of the verification form. */
+export const measureParams = (measure: string) => policyBook().measureParameters(measure);
+
+const paramId = (name: string) => `param-${name.replace(/\W/g, '-')}`;
 
 const SOURCES: Record<string, string> = {
   central: '中央财政',
@@ -180,23 +194,13 @@ function evidence(ctx: PageContext, v: Verification, after: AssessmentRecord | n
       const rows = rates.map((f) => {
         const name = after?.report.items.find((i) => i.id === f.item)?.name ?? f.item;
         const bad = flagged.has(f.item);
-        return [
-          esc(name),
-          esc(answered(after, f.item)),
-          esc(`${f.numerator}/${f.denominator} = ${f.percent}% ${f.band.text}`),
-          bad
-            ? `<strong class="flag" data-contradiction="${esc(f.item)}">${esc(t('bu.contradicts'))}</strong>`
-            : `<span class="ok">${esc(t('bu.agrees'))}</span>`,
-        ];
+        return [esc(name), esc(answered(after, f.item)), esc(measuredRate(f)), verdictMark(ctx, f.item, bad)];
       });
-      const links = (e.links as { link: string; tags: string[]; from?: string; to?: string }[]).map(
-        (l) =>
-          `<li>${esc(l.link)}：${esc(t('bu.linkTags', { devices: new Set(l.tags.map((x) => x.split('/')[0])).size, tags: l.tags.length }))}${l.from ? `，${esc(spanZh(l.from, l.to))}` : ''}</li>`,
-      );
+      const links = (e.links as LinkFigure[]).map((l) => `<li>${linkLine(ctx, l)}</li>`);
       const found =
         contradictions.length === 0
           ? `<p class="ok">${esc(t('bu.noContradictions'))}</p>`
-          : `<p class="flag">${esc(t('bu.contradictions'))}:</p><ul class="flag">${contradictions.map((c) => `<li>${esc(c.zh ?? c.message)}</li>`).join('')}</ul>`;
+          : `<p class="flag">${esc(t('bu.contradictions'))}:</p><ul class="flag">${contradictions.map((c) => `<li>${esc(flagText(ctx, c))}</li>`).join('')}</ul>`;
       return `<div class="gateway" data-evidence="${esc(e.gateway)}"><h3>${esc(t('ent.gateway'))} ${esc(e.gateway)}</h3>
 ${
   rows.length
@@ -216,11 +220,19 @@ const cite = (c: Citation | undefined) =>
     ? `<p class="cite"><span class="doc">${esc(c.document)} ${esc(c.article)}</span>${c.quote ? `<q>${esc(c.quote)}</q>` : ''}</p>`
     : '';
 
+/** The parameters a verification was given, as sent (shown where the payout could not be computed). */
+function suppliedParams(ctx: PageContext, params: Record<string, string> | undefined): string {
+  const given = Object.entries(params ?? {});
+  return given.length === 0
+    ? ''
+    : `<h3>${esc(ctx.t('bu.params.supplied'))}</h3><ul id="payout-params">${given.map(([name, value]) => `<li>${esc(name)} = ${esc(value)}</li>`).join('')}</ul>`;
+}
+
 function payout(ctx: PageContext, v: Verification): string {
   const { t } = ctx;
   const p = v.payout;
   if ('error' in p)
-    return `<p class="error">${esc(t('bu.payout.error', { why: `${p.error.code}: ${p.error.message}` }))}</p>`;
+    return `<p class="error">${esc(t('bu.payout.error', { why: `${p.error.code}: ${p.error.message}` }))}</p>${suppliedParams(ctx, p.params)}`;
   const trace = p.trace as Trace | null;
   const split = p.split
     ? table(
@@ -241,12 +253,12 @@ function payout(ctx: PageContext, v: Verification): string {
           .join('')}</ul>`;
   const params =
     trace && trace.parameters.length > 0
-      ? `<h3>${esc(t('bu.params'))}</h3><ul class="steps">${trace.parameters
+      ? `<h3>${esc(t('bu.params'))}</h3><ul class="steps" id="payout-params">${trace.parameters
           .map(
             (x) => `<li><p>${esc(x.name)} = ${esc(x.value)}（${esc(x.meaning)}）</p>${cite(x.citation)}</li>`,
           )
           .join('')}</ul>`
-      : '';
+      : suppliedParams(ctx, p.params);
   const steps = trace
     ? `<h3>${esc(t('bu.steps'))}</h3><ol class="steps" id="payout-steps">${trace.steps
         .map((s) => `<li><p>${esc(s.text)}</p>${cite(s.citation)}</li>`)
@@ -313,32 +325,83 @@ function decisions(ctx: PageContext, a: ApplicationView, form: DecisionForm | un
   return `${history}${error}${note}${postForm(ctx, action, fields, 'class="card decision" novalidate')}`;
 }
 
+/**
+ * The verify button with a field for each parameter the measure reads (labelled with its meaning in
+ * the document's words, its form and its article), filled with what the last verification was given;
+ * posted back with what to fix beside each field and the service's reason.
+ */
+function verifyForm(
+  ctx: PageContext,
+  a: ApplicationView,
+  latest: Verification | null,
+  label: string,
+  form: ParamsForm | undefined,
+): string {
+  const { t } = ctx;
+  const params = measureParams(a.measure);
+  const used = latest?.payout.params ?? {};
+  const missing =
+    !form && latest && 'error' in latest.payout && latest.payout.error.code === 'SHUGAI_PARAMETER_MISSING'
+      ? latest.payout.error.message
+      : '';
+  const fields = params.map(({ decl, doc }) => {
+    const id = paramId(decl.name);
+    const value = form ? (form.values[decl.name] ?? '') : (used[decl.name] ?? '');
+    const error =
+      form?.errors[decl.name] ??
+      (missing.startsWith(`missing parameter ${decl.name}:`)
+        ? t('bu.param.missing', { meaning: decl.meaning })
+        : undefined);
+    const aria = ` aria-describedby="${id}-hint${error ? ` ${id}-err` : ''}"${error ? ' aria-invalid="true"' : ''}`;
+    const name = `param.${esc(decl.name)}`;
+    const input = decl.allowed
+      ? `<select id="${id}" name="${name}"${aria}>${['', ...decl.allowed]
+          .map((v) => `<option value="${esc(v)}"${v === value ? ' selected' : ''}>${esc(v || '—')}</option>`)
+          .join('')}</select>`
+      : `<input id="${id}" name="${name}" value="${esc(value)}"${decl.kind === 'date' ? '' : ' inputmode="decimal"'} autocomplete="off"${aria}>`;
+    return `<div class="param"><label for="${id}">${esc(decl.meaning)}</label>${error ? `<p class="error" id="${id}-err">${esc(error)}</p>` : ''}${input}<p class="muted" id="${id}-hint">${esc(t(`bu.param.kind.${decl.kind}`))} · <code>${esc(decl.name)}</code> · ${esc(documentName(doc))} ${esc(decl.article)}</p></div>`;
+  });
+  const summary = form
+    ? `<div class="error-summary" role="alert" tabindex="-1" id="params-error"><p>${esc(t('bu.params.errors'))}</p><ul>${Object.entries(
+        form.errors,
+      )
+        .map(([n, message]) => `<li><a href="#${paramId(n)}">${esc(message)}</a></li>`)
+        .join(
+          '',
+        )}</ul><p class="muted" id="params-reason">${esc(t('bu.params.reason', { reason: form.reason }))}</p></div>`
+    : '';
+  const fieldset =
+    params.length === 0
+      ? ''
+      : `<fieldset class="params"><legend>${esc(t('bu.params.form'))}</legend><p class="muted">${esc(t('bu.params.optional'))}</p>${fields.join('')}</fieldset>`;
+  return `${summary}${postForm(
+    ctx,
+    `/bureau/applications/${encodeURIComponent(a.id)}/verify#verification`,
+    `${fieldset}<p><button type="submit">${esc(label)}</button></p>`,
+    'class="verify" id="verify-form" novalidate',
+  )}`;
+}
+
 export async function panelBody(
   ctx: PageContext,
   db: Db,
   who: Principal,
   a: ApplicationView,
   form?: DecisionForm,
+  params?: ParamsForm,
 ): Promise<string> {
   const { t } = ctx;
   const latest = a.verification ? await getVerification(db, who, a.verification.id) : null;
-  const action = (label: string) =>
-    postForm(
-      ctx,
-      `/bureau/applications/${encodeURIComponent(a.id)}/verify`,
-      `<button type="submit">${esc(label)}</button>`,
-      'class="inline"',
-    );
   const back = `<p><a href="/bureau/applications">← ${esc(t('bureau.queue'))}</a></p>`;
   if (!latest)
-    return `${back}${facts(ctx, a)}${section('verification', t('bu.verification'), `<p class="notice">${esc(t('bu.verify.none'))}</p><p>${action(t('bu.verify'))}</p>`)}${section('decisions', t('bu.decisions'), decisions(ctx, a, form))}`;
+    return `${back}${facts(ctx, a)}${section('verification', t('bu.verification'), `<p class="notice">${esc(t('bu.verify.none'))}</p>${verifyForm(ctx, a, null, t('bu.verify'), params)}`)}${section('decisions', t('bu.decisions'), decisions(ctx, a, form))}`;
   const stale = latest.at < a.submittedAt ? `<p class="notice">${esc(t('bu.verify.stale'))}</p>` : '';
   const after =
     'error' in latest.levels
       ? null
       : await getAssessment(db, who, latest.levels.after.id, latest.levels.after.version);
   return `${back}${facts(ctx, a)}
-${section('verification', t('bu.verification'), `${stale}<p>${esc(t('bu.verifiedAt', { at: beijingTime(latest.at), by: latest.by }))} ${action(t('bu.reverify'))}</p>`)}
+${section('verification', t('bu.verification'), `${stale}<p>${esc(t('bu.verifiedAt', { at: beijingTime(latest.at), by: latest.by }))}</p>${verifyForm(ctx, a, latest, t('bu.reverify'), params)}`)}
 ${section('levels', t('bu.levels'), await levels(ctx, db, who, latest))}
 ${section('integrity', t('bu.integrity'), integrity(ctx, latest))}
 ${section('evidence', t('bu.evidence'), evidence(ctx, latest, after))}

@@ -18,8 +18,16 @@ import { principal } from '../platform/auth.ts';
 import { decide } from '../platform/decisions/decide.ts';
 import { forbidden, PlatformError } from '../platform/errors.ts';
 import { approvedPayouts } from '../platform/export/payouts.ts';
-import { verifyApplication } from '../platform/verifications/compute.ts';
-import { type DecisionForm, measureName, panelBody, stateName, verificationCell } from './bureau-panel.ts';
+import { parameterProblems, verifyApplication } from '../platform/verifications/compute.ts';
+import {
+  type DecisionForm,
+  measureName,
+  measureParams,
+  type ParamsForm,
+  panelBody,
+  stateName,
+  verificationCell,
+} from './bureau-panel.ts';
 import {
   beijingTime,
   esc,
@@ -197,10 +205,11 @@ export function bureauPages(app: FastifyInstance, options: PagesOptions): void {
     request: FastifyRequest<{ Params: { id: string } }>,
     ctx: PageContext,
     decision?: DecisionForm,
+    params?: ParamsForm,
   ) => {
     const who = officerOnly(request);
     const application = await getApplication(db, who, request.params.id);
-    const body = await panelBody(ctx, db, who, application, decision);
+    const body = await panelBody(ctx, db, who, application, decision, params);
     return layout(ctx, `${ctx.t('bureau.panel')} · ${application.enterpriseName}`, body);
   };
 
@@ -208,17 +217,49 @@ export function bureauPages(app: FastifyInstance, options: PagesOptions): void {
     html(reply, await panel(request, pageContext(request, reply))),
   );
 
-  app.post<{ Params: { id: string } }>('/bureau/applications/:id/verify', async (request, reply) => {
-    const who = officerOnly(request);
-    await verifyApplication(
-      db,
-      who,
-      request.params.id,
-      options.openStore ? { openStore: options.openStore } : {},
-      now(),
-    );
-    return reply.redirect(`/bureau/applications/${encodeURIComponent(request.params.id)}#verification`, 303);
-  });
+  app.post<{ Params: { id: string }; Body: FormBody }>(
+    '/bureau/applications/:id/verify',
+    async (request, reply) => {
+      const who = officerOnly(request);
+      const ctx = pageContext(request, reply);
+      const application = await getApplication(db, who, request.params.id);
+      // The fields of the parameters the measure reads; an empty one is not given.
+      const form = (request.body ?? {}) as FormBody;
+      const declared = measureParams(application.measure);
+      const values: Record<string, string> = {};
+      for (const { decl } of declared) {
+        const value = formField(form, `param.${decl.name}`);
+        if (value !== '') values[decl.name] = value;
+      }
+      try {
+        await verifyApplication(
+          db,
+          who,
+          request.params.id,
+          { params: values, ...(options.openStore ? { openStore: options.openStore } : {}) },
+          now(),
+        );
+      } catch (error) {
+        if (!(error instanceof PlatformError) || error.code !== 'BAD_PARAMETER') throw error;
+        // What to fix, per field in the officer's language; the service's own reason beneath.
+        const errors: Record<string, string> = {};
+        for (const problem of parameterProblems(application.measure, values)) {
+          const decl = declared.find((p) => p.decl.name === problem.name)?.decl;
+          if (!decl) continue;
+          errors[decl.name] =
+            decl.allowed && !decl.allowed.includes(values[decl.name] ?? '')
+              ? ctx.t('bu.param.bad.allowed', { meaning: decl.meaning, allowed: decl.allowed.join('、') })
+              : ctx.t(`bu.param.bad.${decl.kind}`, { meaning: decl.meaning });
+        }
+        const params: ParamsForm = { values, errors, reason: error.message };
+        return html(reply, await panel(request, ctx, undefined, params), error.statusCode);
+      }
+      return reply.redirect(
+        `/bureau/applications/${encodeURIComponent(request.params.id)}#verification`,
+        303,
+      );
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: FormBody }>(
     '/bureau/applications/:id/review',

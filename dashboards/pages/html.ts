@@ -41,7 +41,8 @@ export function table(
 ): string {
   const head = headers.map((h) => `<th scope="col">${h}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('\n');
-  return `<div class="table-wrap"><table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+  // Focusable: a table wider than a phone scrolls in its box, and the keyboard must reach it to scroll it.
+  return `<div class="table-wrap" tabindex="0"><table>${caption ? `<caption>${caption}</caption>` : ''}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 /** A url-encoded form body as the platform's form parser gives it: a repeated field is an array. */

@@ -59,6 +59,13 @@ async function withReader<R>(
 
 const fig = (value: number | undefined) => (value === undefined ? '—' : percent(value));
 
+/**
+ * Performance as written, flagged above 100 %: the gateway counts only the shift's own parts against
+ * the running time it saw, so a figure above 1 says the ideal cycle time is set too slow (never capped).
+ */
+export const performanceCell = (value: number | undefined, t: T) =>
+  value !== undefined && value > 1 ? `${percent(value)} ${t('plant.aboveIdeal')}` : fig(value);
+
 /** Each machine's cells, keyed for the live refresh: `<device>.<field>` → text. */
 export function machineCells(view: PlantView, t: T): Record<string, string> {
   const cells: Record<string, string> = {};
@@ -67,7 +74,7 @@ export function machineCells(view: PlantView, t: T): Record<string, string> {
     cells[k('state')] = m.state ? t(`state.${m.state.value}`) : '—';
     cells[k('last')] = m.lastData === null ? t('plant.noData') : beijingTime(m.lastData);
     cells[k('availability')] = fig(m.oee?.figures.availability);
-    cells[k('performance')] = fig(m.oee?.figures.performance);
+    cells[k('performance')] = performanceCell(m.oee?.figures.performance, t);
     cells[k('quality')] = fig(m.oee?.figures.quality);
     cells[k('oee')] = fig(m.oee?.figures.oee);
     cells[k('counters')] = m.counters.map((c) => `${c.tag} ${c.value}`).join(' · ') || '—';
@@ -126,7 +133,7 @@ function plantBody(ctx: PageContext, view: PlantView, title: string): string {
       esc(m.device),
       esc(beijingTime(s.time)),
       fig(s.figures.availability),
-      fig(s.figures.performance),
+      esc(performanceCell(s.figures.performance, t)),
       fig(s.figures.quality),
       fig(s.figures.oee),
     ]),

@@ -10,6 +10,8 @@ export type PlatformErrorCode =
   | 'BAD_USCC'
   | 'BAD_REGION'
   | 'BAD_INDUSTRY'
+  /** A verification's parameter the measure does not read, or a value of the wrong form (a rate, a date). */
+  | 'BAD_PARAMETER'
   /** No session or token, an expired one, or a wrong user name or password. */
   | 'UNAUTHORIZED'
   /** Authenticated, but the role may not do this (objects out of scope answer NOT_FOUND). */
@@ -40,6 +42,7 @@ const STATUS: Record<PlatformErrorCode, number> = {
   BAD_USCC: 400,
   BAD_REGION: 400,
   BAD_INDUSTRY: 400,
+  BAD_PARAMETER: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   CSRF: 403,

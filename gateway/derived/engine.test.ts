@@ -14,8 +14,8 @@ const good = (tag: string, value: Sample['value'], at: number): Sample => ({
   receivedAt: at,
 });
 
-function engine() {
-  let now = t0;
+function engine(start = t0) {
+  let now = start;
   const out: Sample[] = [];
   const config = derivedSchema.parse({
     machineState: [
@@ -113,5 +113,23 @@ describe('derived data engine', () => {
     expect(last('oee_quality')).toBe(117 / 120);
     expect(last('oee')).toBe(117 / 120);
     expect(derived.totals()).toEqual({ 'lathe-01\u0000parts_total': 120, 'lathe-01\u0000scrap_total': 3 });
+  });
+
+  it('counts at a shift start only the parts made in the shift: performance 75 %, not 150 %', () => {
+    // Running since 07:50 at the ideal 30 s a part (parts at 07:59:58 and 08:00:28), read every 10 s.
+    const { derived, out, setNow } = engine(t0 - 600_000);
+    derived.observe([good('spindle_speed', 1200, t0 - 600_000), good('alarm', false, t0 - 600_000)]);
+    derived.observe([good('part_counter', 1000, t0 - 5_000), good('scrap_counter', 0, t0 - 5_000)]);
+    // 07:59:55 → 08:00:05: the part of 07:59:58 is the night shift's (half the interval is in the day shift: ⌊0.5⌋ = 0).
+    derived.observe([good('part_counter', 1001, t0 + 5_000)]);
+    derived.observe([good('part_counter', 1002, t0 + 35_000)]);
+    setNow(t0 + 40_000);
+    derived.tick();
+    const last = (tag: string) => out.filter((s) => s.tag === tag).at(-1);
+    expect(last('parts_total')?.value).toBe(2);
+    // 40 s running in the shift, one part × 30 s.
+    expect(last('oee_performance')).toMatchObject({ value: 0.75, sourceTime: t0 + 40_000 });
+    expect(last('oee_availability')?.value).toBe(1);
+    expect(last('oee_quality')?.value).toBe(1);
   });
 });

@@ -31,7 +31,7 @@ export class DerivedEngine {
   private readonly states = new Map<string, DeviceState>();
   private readonly counters = new Map<
     string,
-    { config: DerivedConfig['counters'][number]; total: CounterTotal }
+    { config: DerivedConfig['counters'][number]; total: CounterTotal; lastTime?: number }
   >();
   private readonly oee = new Map<
     string,
@@ -88,7 +88,10 @@ export class DerivedEngine {
         out.push(
           derived(sample.device, counter.config.output, counter.total.total, sample.sourceTime, this.now()),
         );
-        this.countParts(sample.device, counter.config.output, delta, sample.sourceTime);
+        // The rise happened somewhere since the previous reading: OEE counts only its share in the shift.
+        const from = counter.lastTime ?? sample.sourceTime;
+        counter.lastTime = sample.sourceTime;
+        this.countParts(sample.device, counter.config.output, delta, from, sample.sourceTime);
       }
       const device = this.states.get(sample.device);
       if (device && sample.quality === 'good') {
@@ -141,11 +144,11 @@ export class DerivedEngine {
     this.oee.get(id)?.tracker.setState(state, time);
   }
 
-  private countParts(deviceId: string, output: string, delta: number, time: number): void {
+  private countParts(deviceId: string, output: string, delta: number, from: number, time: number): void {
     const entry = this.oee.get(deviceId);
     if (!entry || delta <= 0) return;
-    if (output === entry.config.totalCount) entry.tracker.addParts(delta, 0, time);
-    else if (output === entry.config.scrapCount) entry.tracker.addParts(0, delta, time);
+    if (output === entry.config.totalCount) entry.tracker.addParts(delta, 0, time, from);
+    else if (output === entry.config.scrapCount) entry.tracker.addParts(0, delta, time, from);
   }
 
   private emitFigures(device: string, figures: OeeFigures, time: number, prefix: string): void {

@@ -43,4 +43,37 @@ describe('OEE per shift', () => {
     oee.setState('planned_stop', day);
     expect(oee.advance(day + H)).toEqual({});
   });
+
+  it('counts only the share of a counter interval inside the shift, rounded down', () => {
+    const oee = new OeeTracker({ idealCycleTimeMs: 30_000, shifts, timezone: 'Asia/Shanghai' }, () => {});
+    oee.setState('running', day - 10 * M); // running through the night shift's end
+    // Read at 07:59:00 and 08:01:00: 4 parts, half the interval in the day shift → 2.
+    oee.addParts(4, 0, day + M, day - M);
+    expect(oee.advance(day + M)).toEqual({ availability: 1, performance: 1, quality: 1, oee: 1 });
+    // 08:01:00 → 08:01:40, all in the shift: all 1 part and 1 scrap count.
+    oee.addParts(1, 0, day + M + 40_000, day + M);
+    oee.addParts(0, 1, day + M + 40_000, day + M);
+    expect(oee.advance(day + 2 * M)).toEqual({
+      availability: 1,
+      performance: (30_000 * 3) / (2 * M),
+      quality: 2 / 3,
+      oee: ((30_000 * 3) / (2 * M)) * (2 / 3),
+    });
+  });
+
+  it('counts no part from before the first state seen: no running time stands against it', () => {
+    const oee = new OeeTracker({ idealCycleTimeMs: 30_000, shifts, timezone: 'Asia/Shanghai' }, () => {});
+    // The gateway starts at 09:00 and first sees the machine running at 09:00:30; the counter's first
+    // rise (09:00:00 → 09:00:40) is 3 parts, of which the share after 09:00:30 is ⌊3 × 10/40⌋ = 0.
+    oee.setState('running', day + H + 30_000);
+    oee.addParts(3, 0, day + H + 40_000, day + H);
+    expect(oee.advance(day + H + 60_000)).toEqual({ availability: 1, performance: 0 });
+  });
+
+  it('writes a performance above 1 as it is: the ideal cycle time is set too slow', () => {
+    const oee = new OeeTracker({ idealCycleTimeMs: 60_000, shifts, timezone: 'Asia/Shanghai' }, () => {});
+    oee.setState('running', day);
+    oee.addParts(3, 0, day + 2 * M, day + M);
+    expect(oee.advance(day + 2 * M)?.performance).toBe(1.5);
+  });
 });

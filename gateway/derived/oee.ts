@@ -6,6 +6,14 @@
  *   quality       = (parts − scrap) / parts
  *   OEE           = availability × performance × quality
  * A figure whose denominator is zero is not written.
+ *
+ * Parts are those made within the shift and within the time the gateway has seen the machine's
+ * state: a counter's rise is known only between two readings, and when that interval began before
+ * the shift (or before the first state was seen, when running time starts to count) only the share
+ * of the interval inside is counted, rounded down. Otherwise the first reading of a shift credits the
+ * new shift with the pieces made at the end of the previous one, against seconds of running time:
+ * performance far above 100 % in the first minutes. A figure still above 1 is written as it is (the
+ * plant page flags it): capped, it would hide an ideal cycle time set too slow.
  */
 import type { MachineState } from './schema.ts';
 import { type ShiftDefinition, type ShiftWindow, shiftAt } from './shifts.ts';
@@ -33,6 +41,8 @@ export interface OeeOptions {
 export class OeeTracker {
   private state: MachineState | undefined;
   private since = 0;
+  /** When the first state was seen: running time, and so parts, count from here. */
+  private observedFrom: number | undefined;
   private tally: ShiftTally | undefined;
 
   constructor(
@@ -45,13 +55,20 @@ export class OeeTracker {
     this.advance(time);
     this.state = state;
     this.since = time;
+    this.observedFrom ??= time;
   }
 
-  addParts(parts: number, scrap: number, time: number): void {
+  /**
+   * Parts and scrap a counter rose by between its reading at `from` and its reading at `time`: the
+   * share of that interval inside the shift and after the first state seen, rounded down.
+   */
+  addParts(parts: number, scrap: number, time: number, from = time): void {
     this.advance(time);
     if (!this.tally) return; // between shifts: nothing is planned
-    this.tally.parts += parts;
-    this.tally.scrap += scrap;
+    const start = Math.max(this.tally.window.start, this.observedFrom ?? time);
+    const share = from >= start || time <= from ? 1 : Math.max(0, time - start) / (time - from);
+    this.tally.parts += Math.floor(parts * share);
+    this.tally.scrap += Math.floor(scrap * share);
   }
 
   /** Brings the tally up to `time`, closing shifts that ended; returns the current shift's figures. */

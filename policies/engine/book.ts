@@ -164,6 +164,27 @@ export class PolicyBook {
     return out;
   }
 
+  /**
+   * The parameters a measure reads, in every version: its formulas' and its document's validity
+   * (`{parameter: NAME}` anywhere in them), each with its declaration and the document declaring it.
+   */
+  measureParameters(measureId: string): DeclaredParameter[] {
+    const names = new Set<string>();
+    const collect = (node: unknown): void => {
+      if (Array.isArray(node)) for (const x of node) collect(x);
+      else if (node !== null && typeof node === 'object') {
+        const parameter = (node as { parameter?: unknown }).parameter;
+        if (typeof parameter === 'string') names.add(parameter);
+        for (const x of Object.values(node)) collect(x);
+      }
+    };
+    for (const { doc, measure } of this.versions.get(measureId) ?? []) collect([doc.validity, measure]);
+    return [...names].flatMap((name) => {
+      const found = this.declared.get(name);
+      return found ? [found] : [];
+    });
+  }
+
   compute(measureId: string, input: unknown, options: ComputeOptions = {}): PayoutResult {
     this.checkParams(options.params ?? {});
     const c = this.parse(input);

@@ -11,13 +11,24 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { windowZh } from '../../assessment/evidence/measure.ts';
 import { levelTwo, modbusLink } from '../../assessment/fixtures.ts';
 import { createAccount } from '../../dashboards/platform/accounts/repository.ts';
 import { readyToApply, signedStore } from '../../dashboards/platform/applications/testing.ts';
 import { openDatabase, type PlatformDb } from '../../dashboards/platform/db/connect.ts';
 import { migrate } from '../../dashboards/platform/db/migrate.ts';
 import { PASSWORD, seedWorld, type World } from '../../dashboards/platform/testing.ts';
-import { accessible, launch, listen, noBrowser, shot, signedIn } from './harness.ts';
+import {
+  accessible,
+  fitsWidth,
+  launch,
+  listen,
+  noBrowser,
+  PHONE,
+  shot,
+  signedIn,
+  tappable,
+} from './harness.ts';
 
 const MEASURE = 'yongkang.nx-renovation';
 /** The application is submitted on this day (its payout's asOf); the pages then run on the real clock. */
@@ -271,6 +282,54 @@ describe.skipIf(noBrowser)('the bureau pages in chromium', () => {
     await context.close();
   }, 120_000);
 
+  it("shows the assessor the machine evidence beside the items it supports, and where the enterprise's answer is above it", async () => {
+    // The on-site questionnaire continuing the enterprise's assessment (answered 10/10 networked).
+    const { context, page } = await signedIn(browser, base, 'assessor-1');
+    await page.goto(
+      `${base}/enterprises/${world.enterprise.yongkang}/assessments/new?stage=onsite&assessment=${assessments.after}`,
+    );
+    expect(await page.locator('input[name="rate.device-networking.n"]').inputValue()).toBe('10');
+    // The window the bureau's verification read (the contract's day to the attested end).
+    const app = (await world.call('officer-yk', 'GET', `/api/v1/applications/${application}`)).json();
+    const verification = (
+      await world.call('officer-yk', 'GET', `/api/v1/verifications/${app.verification.id}`)
+    ).json();
+    const measured = page.locator('#measured');
+    expect(await measured.textContent()).toContain(`窗口为 ${windowZh(verification.integrity.window)}`);
+    expect(await measured.locator('[data-gateway="yk-gw01"]').textContent()).toBe(
+      `网关 yk-gw01（${verification.integrity.gateways[0].store}）：已测算；与填报不符 1 处`,
+    );
+    // Networking: press-02 delivered nothing, so 1/2 measured against 10/10 answered: marked.
+    const networking = page.locator('#q-device-networking');
+    expect(await networking.locator('[data-measured="device-networking"]').textContent()).toBe(
+      '实测：1/2 = 50% (40%,60%]',
+    );
+    expect(await networking.locator('[data-contradiction]').textContent()).toBe('填报高于实测');
+    expect(await networking.locator('.measured').textContent()).toContain(
+      '设备联网: 填报 10/10 = 100% (60%,100%]（',
+    );
+    // Digitization: both presses have tags (2/2): nothing marked.
+    const digitization = page.locator('#q-device-digitization');
+    expect(await digitization.locator('[data-measured="device-digitization"]').textContent()).toBe(
+      '实测：2/2 = 100% (60%,100%]',
+    );
+    expect(await digitization.locator('[data-contradiction]').count()).toBe(0);
+    // The links collected (press-01's speed and parts), and the scene they feed.
+    expect(
+      await page.locator('#q-data-collection [data-measured="data-collection"] li').allTextContents(),
+    ).toEqual([
+      '生产管控：1 台设备 2 个采集点，2026-01-01 09:00 至 2026-01-01 09:09 北京时间',
+      '设备管理：1 台设备 2 个采集点，2026-01-01 09:00 至 2026-01-01 09:09 北京时间',
+    ]);
+    expect(await page.locator('[id="q-scene-设备管理"] [data-measured]').textContent()).toBe(
+      '实测：2 个采集点有有效数据',
+    );
+    expect(await page.locator('[data-measured]').count()).toBe(7);
+    await shot(page, 'assessment-measured');
+    await accessible(page);
+    await context.close();
+  }, 60_000);
+
   it('draws a sample with its seed shown and draws the same again with that seed', async () => {
     const { context, page } = await signedIn(browser, base, 'officer-yk');
     await page.getByRole('link', { name: '现场抽查' }).click();
@@ -383,6 +442,22 @@ describe.skipIf(noBrowser)('the bureau pages in chromium', () => {
     }
     expect(await page.content()).not.toContain('180000.00');
     await shot(page, 'bureau-enterprise-refused');
+    await accessible(page);
+    await context.close();
+  }, 60_000);
+
+  it('fits the queue and the verified panel on a phone: no page wider than the screen, targets big enough', async () => {
+    const { context, page } = await signedIn(browser, base, 'officer-yk', { viewport: PHONE });
+    await page.goto(`${base}/bureau/applications`);
+    await fitsWidth(page);
+    await tappable(page);
+    await shot(page, 'bureau-queue-phone-yongkang');
+    // The panel with integrity, coverage and evidence tables: they scroll in their own boxes.
+    await page.goto(`${base}/bureau/applications/${application}`);
+    expect(await page.locator('#payout-amount').textContent()).toBe('180000.00');
+    await fitsWidth(page);
+    await tappable(page);
+    await shot(page, 'bureau-panel-phone-yongkang');
     await accessible(page);
     await context.close();
   }, 60_000);

@@ -80,3 +80,36 @@ export async function accessible(page: Page): Promise<void> {
 
 export const shot = (page: Page, name: string) =>
   page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+/** A phone's viewport (CSS pixels). */
+export const PHONE = { width: 390, height: 844 };
+
+/** The page is no wider than the viewport (a table may scroll inside its own box); else what sticks out. */
+export async function fitsWidth(page: Page): Promise<void> {
+  const viewport = page.viewportSize()?.width;
+  // A string: the test's TypeScript has no DOM types.
+  const widths = await page.evaluate(`(() => {
+    const wide = [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && !e.closest('.table-wrap'))
+      .map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.'))
+      .slice(0, 5);
+    return { scroll: document.scrollingElement.scrollWidth, viewport: window.innerWidth, wide };
+  })()`);
+  expect(widths).toEqual({ scroll: viewport, viewport, wide: [] });
+}
+
+/**
+ * Every control in the page is a target at least 44 × 44 CSS pixels (WCAG 2.5.5), a radio button or a
+ * check box by its label; links in running text are exempt.
+ */
+export async function tappable(page: Page): Promise<void> {
+  const small =
+    await page.evaluate(`[...document.querySelectorAll('button, a.button, select, input:not([type=hidden]), textarea, header a')]
+    .filter((e) => e.offsetParent !== null)
+    .map((e) => {
+      const r = (e.matches('input[type=radio], input[type=checkbox]') ? e.closest('label') || e : e).getBoundingClientRect();
+      return { what: e.tagName.toLowerCase() + ' ' + (e.textContent.trim() || e.name || e.id), w: Math.round(r.width), h: Math.round(r.height) };
+    })
+    .filter((x) => x.h < 44 || x.w < 44)`);
+  expect(small).toEqual([]);
+}

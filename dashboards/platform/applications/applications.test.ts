@@ -48,12 +48,28 @@ eachDatabase((database) => {
       verification: null,
       decisions: [],
     });
-    const verify = await w.call(
-      'officer-yk',
-      'POST',
-      `/api/v1/applications/${application.id}/verifications`,
-      {},
-    );
+    // A parameter the measure does not read, or a value that is no rate: 400 with the reason, nothing stored.
+    const url = `/api/v1/applications/${application.id}/verifications`;
+    expect(
+      (await w.call('officer-yk', 'POST', url, { params: { 'guangzhou.renovationRate': '0.30' } })).json(),
+    ).toEqual({
+      code: 'BAD_PARAMETER',
+      error: `guangzhou.renovationRate is not a parameter of ${MEASURE}; it reads yongkang.generalItProjectRate`,
+    });
+    const badRate = await w.call('officer-yk', 'POST', url, {
+      params: { 'yongkang.generalItProjectRate': '三成' },
+    });
+    expect([badRate.statusCode, badRate.json()]).toEqual([
+      400,
+      {
+        code: 'BAD_PARAMETER',
+        error: '--param yongkang.generalItProjectRate=三成: "三成" is not a rate (write 0.15 or 15%)',
+      },
+    ]);
+    expect(
+      (await w.call('officer-yk', 'GET', `/api/v1/applications/${application.id}`)).json(),
+    ).toMatchObject({ verification: null });
+    const verify = await w.call('officer-yk', 'POST', url, {});
     expect(verify.statusCode).toBe(201);
     const v = verify.json();
     expect(v.levels).toMatchObject({

@@ -7,7 +7,12 @@
  */
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { loadCatalogue } from '../../../assessment/catalogue/load.ts';
-import { crossCheck, type Evidence, measureEvidence } from '../../../assessment/evidence/measure.ts';
+import {
+  crossCheck,
+  type Evidence,
+  type Flag,
+  measureEvidence,
+} from '../../../assessment/evidence/measure.ts';
 import { compareRecords } from '../../../assessment/records/compare.ts';
 import type { AssessmentRecord } from '../../../assessment/records/workflow.ts';
 import { matchRegister, placeInConfig } from '../../../assessment/register/match.ts';
@@ -32,7 +37,8 @@ import type { Db, Executor } from '../db/connect.ts';
 import type { EnterpriseTable } from '../db/schema.ts';
 import { registerOf } from '../enterprises/register.ts';
 import { renovationOf } from '../enterprises/renovation.ts';
-import { notFound } from '../errors.ts';
+import { notFound, PlatformError } from '../errors.ts';
+import { enterpriseInScope } from '../scope.ts';
 import type { Verification } from './schemas.ts';
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -94,6 +100,140 @@ async function registerFor(db: Executor, enterpriseId: string) {
   return parsed.success ? parsed.data : null;
 }
 
+/** A gateway's machine evidence, or why there is none. */
+export type GatewayEvidence =
+  | { gateway: string; unavailable: string }
+  | { gateway: string; store: string; measured: Evidence; contradictions: Flag[] };
+
+/**
+ * One gateway's machine evidence from its open store over the window: the rates against the file's
+ * register (else the config's production devices), the links collected, the level-3 signals; and,
+ * given answers, what of them the data contradicts.
+ */
+async function evidenceOf(
+  db: Executor,
+  gateway: { id: string; store: string },
+  config: Awaited<ReturnType<typeof configOf>>,
+  reader: SampleReader,
+  window: TimeWindow,
+  enterpriseId: string,
+  answered: { edition: string; report: AssessmentRecord['report'] } | null,
+  edition = answered?.edition ?? '2024',
+): Promise<GatewayEvidence> {
+  if (!config)
+    return {
+      gateway: gateway.id,
+      unavailable: 'no gateway config on file: its devices and tags are unknown',
+    };
+  const register = await registerFor(db, enterpriseId);
+  const measured = await measureEvidence(
+    loadCatalogue(edition),
+    config.devices,
+    reader,
+    window,
+    gateway.store,
+    register ? { register: matchRegister(register, config.devices, placeInConfig(config.parsed)) } : {},
+  );
+  return {
+    gateway: gateway.id,
+    store: gateway.store,
+    measured,
+    contradictions: answered ? crossCheck(answered.report, measured) : [],
+  };
+}
+
+/** The enterprise's gateways, in id order. */
+const gatewaysOf = (db: Executor, enterpriseId: string) =>
+  db
+    .selectFrom('gateways')
+    .select(['id', 'public_key', 'store', 'config'])
+    .where('enterprise_id', '=', enterpriseId)
+    .orderBy('id')
+    .execute();
+
+/**
+ * The window a verification reads: from the renovation contract's day (else `fallbackDay`, China
+ * time) to now, or where the gateways' attestations in this service's copy end (`attestedUntil`).
+ */
+async function windowFor(
+  db: Db,
+  enterpriseId: string,
+  gateways: readonly GatewayRow[],
+  fallbackDay: string,
+  now: number,
+) {
+  const renovation = await renovationOf(db, enterpriseId);
+  return renovationWindow(
+    renovation?.contract.signedOn ?? fallbackDay,
+    await attestedUntil(db, gateways, now),
+  );
+}
+
+/**
+ * The machine evidence of an enterprise's gateways over the window a verification would read, for
+ * the assessor's questionnaire (beside the items it supports): the same measurement as the
+ * verification's, with no integrity check (the bureau's verification makes it). `answered`: a record
+ * whose answers the data is checked against.
+ */
+export async function enterpriseEvidence(
+  db: Db,
+  principal: Principal,
+  enterpriseId: string,
+  answered: AssessmentRecord | null,
+  options: { edition: string; openStore?: VerifyOptions['openStore'] },
+  now: number,
+): Promise<{ window: TimeWindow; gateways: GatewayEvidence[] }> {
+  await enterpriseInScope(db, principal, enterpriseId);
+  const gateways = await gatewaysOf(db, enterpriseId);
+  const window = await windowFor(db, enterpriseId, gateways, chinaDate(now - 30 * 86_400_000), now);
+  const out: GatewayEvidence[] = [];
+  for (const gateway of gateways) {
+    const opened = await openGateway(gateway, options.openStore ?? openStore);
+    if ('why' in opened) {
+      out.push({ gateway: gateway.id, unavailable: opened.why });
+      continue;
+    }
+    const { config, reader, store } = opened;
+    try {
+      const at = { id: gateway.id, store };
+      out.push(await evidenceOf(db, at, config, reader, window, enterpriseId, answered, options.edition));
+    } catch (error) {
+      out.push({
+        gateway: gateway.id,
+        unavailable: `reading the store ${gateway.store} failed: ${message(error)}`,
+      });
+    } finally {
+      await reader.close();
+    }
+  }
+  return { window, gateways: out };
+}
+
+/** A gateway's config (checked) and its store opened, or why not: no store on file, a bad config, a store that will not open. */
+async function openGateway(
+  gateway: GatewayRow,
+  open: (store: string, gateway: string) => Promise<SampleReader>,
+): Promise<
+  { store: string; config: Awaited<ReturnType<typeof configOf>>; reader: SampleReader } | { why: string }
+> {
+  const store = gateway.store;
+  if (store === null)
+    return {
+      why: 'no store is on file for this gateway: record where it writes (PUT …/gateways/:gateway/store)',
+    };
+  let config: Awaited<ReturnType<typeof configOf>>;
+  try {
+    config = await configOf(gateway);
+  } catch (error) {
+    return { why: `the gateway's config on file is invalid: ${message(error)}` };
+  }
+  try {
+    return { store, config, reader: await open(store, gateway.id) };
+  } catch (error) {
+    return { why: `cannot open the store ${store}: ${message(error)}` };
+  }
+}
+
 async function gatewayPart(
   db: Db,
   gateway: GatewayRow,
@@ -111,22 +251,9 @@ async function gatewayPart(
     integrity: { gateway: gateway.id, store: gateway.store, clean: false as const, error: why },
     evidence: { gateway: gateway.id, unavailable: why },
   });
-  if (gateway.store === null)
-    return fail(
-      'no store is on file for this gateway: record where it writes (PUT …/gateways/:gateway/store)',
-    );
-  let config: Awaited<ReturnType<typeof configOf>>;
-  try {
-    config = await configOf(gateway);
-  } catch (error) {
-    return fail(`the gateway's config on file is invalid: ${message(error)}`);
-  }
-  let reader: SampleReader;
-  try {
-    reader = await context.open(gateway.store, gateway.id);
-  } catch (error) {
-    return fail(`cannot open the store ${gateway.store}: ${message(error)}`);
-  }
+  const opened = await openGateway(gateway, context.open);
+  if ('why' in opened) return fail(opened.why);
+  const { config, reader, store } = opened;
   try {
     const central = new CentralStore(db);
     const report = await verifyStore({
@@ -138,35 +265,30 @@ async function gatewayPart(
       central: true,
       ...(config ? { tags: tagCatalog(config.devices, config.config.derived) } : {}),
     });
-    const integrity = { store: gateway.store, ...integritySummary(gateway.id, report) };
-    let evidence: Verification['evidence'][number];
-    if (!config)
-      evidence = {
-        gateway: gateway.id,
-        unavailable: 'no gateway config on file: its devices and tags are unknown',
-      };
-    else {
-      const register = await registerFor(db, context.enterpriseId);
-      const measured: Evidence = await measureEvidence(
-        loadCatalogue(context.after.edition),
-        config.devices,
-        reader,
-        window,
-        gateway.store,
-        register ? { register: matchRegister(register, config.devices, placeInConfig(config.parsed)) } : {},
-      );
-      evidence = {
-        gateway: gateway.id,
-        denominator: measured.denominator ?? null,
-        networking: measured.networking,
-        digitization: measured.digitization,
-        links: measured.links,
-        contradictions: crossCheck(context.after.report, measured),
-      };
-    }
+    const integrity = { store, ...integritySummary(gateway.id, report) };
+    const found = await evidenceOf(
+      db,
+      { id: gateway.id, store },
+      config,
+      reader,
+      window,
+      context.enterpriseId,
+      context.after,
+    );
+    const evidence: Verification['evidence'][number] =
+      'unavailable' in found
+        ? found
+        : {
+            gateway: gateway.id,
+            denominator: found.measured.denominator ?? null,
+            networking: found.measured.networking,
+            digitization: found.measured.digitization,
+            links: found.measured.links,
+            contradictions: found.contradictions,
+          };
     return { integrity, evidence };
   } catch (error) {
-    return fail(`verifying the store ${gateway.store} failed: ${message(error)}`);
+    return fail(`verifying the store ${store} failed: ${message(error)}`);
   } finally {
     await reader.close();
   }
@@ -259,6 +381,34 @@ async function attestedUntil(db: Db, gateways: readonly GatewayRow[], now: numbe
   return end;
 }
 
+/**
+ * What is wrong with the parameters given for a measure, one entry per parameter: a name the measure
+ * does not read, or a value the engine refuses (its reason, with the article). Empty when all hold.
+ */
+export function parameterProblems(
+  measure: string,
+  params: Record<string, string>,
+): { name: string; reason: string }[] {
+  const book = policyBook();
+  const reads = book.measureParameters(measure).map((p) => p.decl.name);
+  return Object.entries(params).flatMap(([name, value]) => {
+    if (!reads.includes(name))
+      return [
+        {
+          name,
+          reason: `${name} is not a parameter of ${measure}; it reads ${reads.length ? reads.join(', ') : 'none'}`,
+        },
+      ];
+    try {
+      book.checkParams({ [name]: value });
+      return [];
+    } catch (error) {
+      if (!(error instanceof PolicyError)) throw error;
+      return [{ name, reason: error.message }];
+    }
+  });
+}
+
 /** Computes the verification of an application and stores it (audited): the slow reads first, then one short transaction. */
 export async function verifyApplication(
   db: Db,
@@ -270,19 +420,12 @@ export async function verifyApplication(
   const { row, enterprise } = await applicationInScope(db, principal, applicationId);
   requireGrant(principal, 'application.verify');
   const params = options.params ?? {};
+  const problems = parameterProblems(row.measure, params);
+  if (problems.length > 0) throw new PlatformError('BAD_PARAMETER', problems.map((p) => p.reason).join('; '));
   const before = await getAssessment(db, principal, row.assessment_before);
   const after = await getAssessment(db, principal, row.assessment_after);
-  const renovation = await renovationOf(db, enterprise.id);
-  const gateways = await db
-    .selectFrom('gateways')
-    .select(['id', 'public_key', 'store', 'config'])
-    .where('enterprise_id', '=', enterprise.id)
-    .orderBy('id')
-    .execute();
-  const window = renovationWindow(
-    renovation?.contract.signedOn ?? chinaDate(row.submitted_at),
-    await attestedUntil(db, gateways, now),
-  );
+  const gateways = await gatewaysOf(db, enterprise.id);
+  const window = await windowFor(db, enterprise.id, gateways, chinaDate(row.submitted_at), now);
   const parts = [];
   for (const gateway of gateways)
     parts.push(
