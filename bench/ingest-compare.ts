@@ -12,6 +12,8 @@
  *            default Mosquitto's own, 20)  --workloads one-qos0,one-qos1,ten-qos1,ten-qos0
  *            --contenders bare,node-red,gateway,gateway-no-attest  --verbose (the contenders' output)
  *            --profile DIR (a V8 CPU profile of each gateway run into DIR, for Chrome DevTools)
+ *            --gateway-node-flags "FLAGS" (Node/V8 flags for the gateway's process, e.g.
+ *            "--max-semi-space-size=4": what a deployment would put in NODE_OPTIONS)
  *
  * Workloads: 100 devices × 10 tags; one value per message (`plant/{device}/{tag}`, {"v", "ts"}) at
  * QoS 0 and QoS 1, and ten values per message (`plant/{device}/all`) at QoS 1. A burst is published as
@@ -323,8 +325,11 @@ function startGateway(attest: boolean): Start {
     );
     const profileAt = args.indexOf('--profile');
     const profile = profileAt >= 0 ? args[profileAt + 1] : undefined;
+    const flagsAt = args.indexOf('--gateway-node-flags');
+    const flags = flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : [];
     const child = await spawnReady(
       [
+        ...flags,
         ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : []),
         path.join(ROOT, 'bin/shugai.mjs'),
         'gateway',

@@ -119,7 +119,10 @@ export class Gateway {
     if (attestor?.slicePoints) await this.ingest.settle();
     for (const sink of this.config.sinks) await this.startSink(sink);
     this.derived = this.createDerived(this.config, this.loadTotals());
-    this.ingest.onAccepted((samples) => this.derived.observe(samples));
+    this.ingest.onAccepted(
+      (samples) => this.derived.observe(samples),
+      () => this.derived.hasRules,
+    );
     this.ticker = setInterval(() => this.tick(), 1000);
     for (const connection of this.config.connections) await this.startCollector(connection);
     const { server, port } = await startHealthServer(

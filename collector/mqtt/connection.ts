@@ -227,6 +227,9 @@ export class MqttLink {
       resubscribe: false,
       // Stale QoS 0 messages (e.g. rebirth requests) must not pile up in memory while offline.
       queueQoSZero: false,
+      // mqtt.js logs through `debug` several times per packet, each call checking whether it is on;
+      // without DEBUG set nothing would be printed, so its logger is not called at all.
+      ...(process.env.DEBUG ? {} : { log: () => {} }),
       ...(await tlsOptions(broker, connectionId)),
     };
     if (broker.username !== undefined) clientOptions.username = broker.username;

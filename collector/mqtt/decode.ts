@@ -24,9 +24,25 @@ interface Compiled {
   readings?: FieldPath;
 }
 
+/** Where a topic's messages go: found once per topic, then looked up. */
+interface Route {
+  compiled: Compiled;
+  device: string;
+  /** The device's tags; undefined when the device is not configured. */
+  tags: Map<string, Tag> | undefined;
+  targets: [Tag, FieldPath][];
+  /** Tag ids the topic names that the device does not have. */
+  unknownTags: string[];
+}
+
+/** Routes remembered at most; past this the cache starts again (topics are normally a fixed set). */
+const MAX_ROUTES = 10_000;
+
 export class MqttDecoder {
   private readonly subscriptions: Compiled[];
   private readonly tags: Map<string, Map<string, Tag>>;
+  /** Routes by topic; null: no subscription matches the topic. */
+  private readonly routes = new Map<string, Route | null>();
 
   constructor(private readonly config: MqttConfig) {
     this.tags = new Map(config.devices.map((d) => [d.id, new Map(d.tags.map((t) => [t.id, t]))]));
@@ -48,18 +64,9 @@ export class MqttDecoder {
 
   decode(topic: string, payload: Buffer, receivedAt: number): Decoded {
     const out: Decoded = { samples: [], problems: [] };
-    const problem = (p: Omit<Problem, 'detail'> & { detail?: Record<string, unknown> }) =>
-      out.problems.push({ ...p, detail: { topic, ...p.detail } });
-    let found: { compiled: Compiled; device?: string; tag?: string } | undefined;
-    for (const compiled of this.subscriptions) {
-      const match = compiled.template.match(topic);
-      if (match) {
-        found = { compiled, ...match };
-        break;
-      }
-    }
-    if (!found) {
-      problem({
+    const route = this.route(topic);
+    if (!route) {
+      this.problem(out, topic, {
         device: this.config.id,
         kind: 'unknown_topic',
         reason: 'no_subscription',
@@ -67,11 +74,9 @@ export class MqttDecoder {
       });
       return out;
     }
-    const { compiled } = found;
-    const device = found.device ?? compiled.sub.device ?? '';
-    const tags = this.tags.get(device);
-    if (!tags) {
-      problem({
+    const { compiled, device, targets } = route;
+    if (!route.tags) {
+      this.problem(out, topic, {
         device: this.config.id,
         kind: 'unknown_topic',
         reason: 'unknown_device',
@@ -80,64 +85,26 @@ export class MqttDecoder {
       });
       return out;
     }
-    const targets: [Tag, FieldPath][] = [];
-    for (const [tagId, path] of compiled.targets ?? [[found.tag ?? '', compiled.value]]) {
-      const tag = tags.get(tagId);
-      if (tag) targets.push([tag, path]);
-      else {
-        problem({
-          device,
-          kind: 'unknown_topic',
-          reason: 'unknown_tag',
-          message: 'message for a tag the device does not have',
-          detail: { unknownTag: tagId },
-        });
-      }
-    }
-    if (targets.length === 0) return out;
-    const emit = (tag: Tag, raw: unknown, sourceTime: number) => {
-      if (raw === undefined || raw === null) {
-        problem({
-          device,
-          tag: tag.id,
-          kind: 'malformed_payload',
-          reason: 'missing_field',
-          message: 'payload lacks the field of the tag',
-        });
-        return;
-      }
-      const result = coerce(raw, tag.type);
-      if ('error' in result) {
-        problem({
-          device,
-          tag: tag.id,
-          kind: 'malformed_payload',
-          reason: 'wrong_type',
-          message: `value does not fit type ${tag.type}`,
-          detail: { error: result.error },
-        });
-        return;
-      }
-      out.samples.push({
+    for (const tagId of route.unknownTags)
+      this.problem(out, topic, {
         device,
-        tag: tag.id,
-        value: result.value,
-        quality: 'good',
-        statusCode: 0,
-        sourceTime,
-        receivedAt,
+        kind: 'unknown_topic',
+        reason: 'unknown_tag',
+        message: 'message for a tag the device does not have',
+        detail: { unknownTag: tagId },
       });
-    };
+    if (targets.length === 0) return out;
 
     if (compiled.sub.format === 'plain') {
-      for (const [tag] of targets) emit(tag, payload.toString('utf8').trim(), receivedAt);
+      for (const [tag] of targets)
+        this.emit(out, topic, device, tag, payload.toString('utf8').trim(), receivedAt, receivedAt);
       return out;
     }
     let root: unknown;
     try {
       root = JSON.parse(payload.toString('utf8'));
     } catch (error) {
-      problem({
+      this.problem(out, topic, {
         device,
         kind: 'malformed_payload',
         reason: 'invalid_json',
@@ -150,7 +117,7 @@ export class MqttDecoder {
     if (compiled.readings) {
       const readings = getPath(root, compiled.readings);
       if (!Array.isArray(readings)) {
-        problem({
+        this.problem(out, topic, {
           device,
           kind: 'malformed_payload',
           reason: 'no_readings',
@@ -169,7 +136,7 @@ export class MqttDecoder {
             ? { error: 'payload lacks the timestamp field' }
             : parseTimestamp(raw, compiled.sub.timestampFormat, receivedAt);
         if (typeof time !== 'number') {
-          problem({
+          this.problem(out, topic, {
             device,
             kind: 'malformed_payload',
             reason: 'bad_timestamp',
@@ -180,8 +147,84 @@ export class MqttDecoder {
         }
         sourceTime = time;
       }
-      for (const [tag, path] of targets) emit(tag, getPath(item, path), sourceTime);
+      for (const [tag, path] of targets)
+        this.emit(out, topic, device, tag, getPath(item, path), sourceTime, receivedAt);
     }
     return out;
+  }
+
+  /** The topic's route, matched against the subscriptions once and remembered. */
+  private route(topic: string): Route | undefined {
+    const known = this.routes.get(topic);
+    if (known !== undefined) return known ?? undefined;
+    let route: Route | null = null;
+    for (const compiled of this.subscriptions) {
+      const match = compiled.template.match(topic);
+      if (!match) continue;
+      const device = match.device ?? compiled.sub.device ?? '';
+      const tags = this.tags.get(device);
+      const targets: [Tag, FieldPath][] = [];
+      const unknownTags: string[] = [];
+      for (const [tagId, path] of compiled.targets ?? [[match.tag ?? '', compiled.value]]) {
+        const tag = tags?.get(tagId);
+        if (tag) targets.push([tag, path]);
+        else unknownTags.push(tagId);
+      }
+      route = { compiled, device, tags, targets, unknownTags };
+      break;
+    }
+    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    this.routes.set(topic, route);
+    return route ?? undefined;
+  }
+
+  private problem(
+    out: Decoded,
+    topic: string,
+    p: Omit<Problem, 'detail'> & { detail?: Record<string, unknown> },
+  ): void {
+    out.problems.push({ ...p, detail: { topic, ...p.detail } });
+  }
+
+  private emit(
+    out: Decoded,
+    topic: string,
+    device: string,
+    tag: Tag,
+    raw: unknown,
+    sourceTime: number,
+    receivedAt: number,
+  ): void {
+    if (raw === undefined || raw === null) {
+      this.problem(out, topic, {
+        device,
+        tag: tag.id,
+        kind: 'malformed_payload',
+        reason: 'missing_field',
+        message: 'payload lacks the field of the tag',
+      });
+      return;
+    }
+    const result = coerce(raw, tag.type);
+    if ('error' in result) {
+      this.problem(out, topic, {
+        device,
+        tag: tag.id,
+        kind: 'malformed_payload',
+        reason: 'wrong_type',
+        message: `value does not fit type ${tag.type}`,
+        detail: { error: result.error },
+      });
+      return;
+    }
+    out.samples.push({
+      device,
+      tag: tag.id,
+      value: result.value,
+      quality: 'good',
+      statusCode: 0,
+      sourceTime,
+      receivedAt,
+    });
   }
 }

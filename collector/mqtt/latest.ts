@@ -14,7 +14,8 @@ export function readClientId(clientId: string): string {
 }
 
 export class LatestValues {
-  private readonly latest = new Map<string, Sample>();
+  /** The newest sample by device, then tag: two lookups, no key string built per sample. */
+  private readonly latest = new Map<string, Map<string, Sample>>();
   private readonly waiters = new Set<() => void>();
   private readonly counters = new Map<string, ReturnType<Counter<'device' | 'quality'>['labels']>>();
 
@@ -37,9 +38,13 @@ export class LatestValues {
       device = sample.device;
       quality = sample.quality;
       run++;
-      const key = `${sample.device}\u0000${sample.tag}`;
-      const previous = this.latest.get(key);
-      if (previous === undefined || previous.sourceTime <= sample.sourceTime) this.latest.set(key, sample);
+      let tags = this.latest.get(sample.device);
+      if (!tags) {
+        tags = new Map();
+        this.latest.set(sample.device, tags);
+      }
+      const previous = tags.get(sample.tag);
+      if (previous === undefined || previous.sourceTime <= sample.sourceTime) tags.set(sample.tag, sample);
     }
     if (run > 0) this.counter(device, quality).inc(run);
     for (const waiter of this.waiters) waiter();
@@ -52,8 +57,9 @@ export class LatestValues {
   async wait(deviceId: string | undefined, timeoutMs: number, connectionId: string): Promise<Sample[]> {
     const devices = deviceId === undefined ? this.devices : this.devices.filter((d) => d.id === deviceId);
     if (devices.length === 0) throw new Error(`connection ${connectionId} has no device ${deviceId}`);
-    const keys = devices.flatMap((d) => d.tags.map((t) => `${d.id}\u0000${t.id}`));
-    const complete = () => keys.every((k) => this.latest.has(k));
+    const keys = devices.flatMap((d) => d.tags.map((t) => [d.id, t.id] as const));
+    const latest = ([device, tag]: readonly [string, string]) => this.latest.get(device)?.get(tag);
+    const complete = () => keys.every((k) => latest(k) !== undefined);
     if (!complete()) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -69,7 +75,7 @@ export class LatestValues {
       });
     }
     return keys.flatMap((k) => {
-      const sample = this.latest.get(k);
+      const sample = latest(k);
       return sample ? [sample] : [];
     });
   }

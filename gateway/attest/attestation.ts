@@ -6,6 +6,7 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
 import type { StoredSample } from '../sinks/sink.ts';
 import { canonicalJson, MultisetHash, pointDigest, sha256Hex } from './canonical.ts';
+import { sha256Words } from './sha256.ts';
 
 /** Configured device ids start with a letter or digit, so this one cannot clash with a machine. */
 export const ATTESTATION_DEVICE = '_gateway';
@@ -77,15 +78,29 @@ export function isAttestation(value: unknown): value is Attestation {
   );
 }
 
+interface ShareEntry {
+  count: number;
+  from: number;
+  to: number;
+  hash: MultisetHash;
+}
+
 /** Sums points into device shares as they come; `shares()` gives them as an attestation holds them. */
 export class ShareSums {
-  private readonly byDevice = new Map<
-    string,
-    { count: number; from: number; to: number; hash: MultisetHash }
-  >();
+  private readonly byDevice = new Map<string, ShareEntry>();
   points = 0;
 
   add(device: string, sourceTime: number, digest: Uint8Array): void {
+    this.entry(device, sourceTime).hash.add(digest);
+  }
+
+  /** Adds a point by its canonical text (canonical.ts), hashed in JavaScript (sha256.ts). */
+  addCanonical(device: string, sourceTime: number, canonical: string): void {
+    this.entry(device, sourceTime).hash.addWords(sha256Words(canonical));
+  }
+
+  /** The device's entry, counting one more point at `sourceTime`. */
+  private entry(device: string, sourceTime: number): ShareEntry {
     let entry = this.byDevice.get(device);
     if (!entry) {
       entry = { count: 0, from: sourceTime, to: sourceTime, hash: new MultisetHash() };
@@ -94,8 +109,8 @@ export class ShareSums {
     entry.count += 1;
     if (sourceTime < entry.from) entry.from = sourceTime;
     if (sourceTime > entry.to) entry.to = sourceTime;
-    entry.hash.add(digest);
     this.points += 1;
+    return entry;
   }
 
   /** Adds another's points to these; returns this. */

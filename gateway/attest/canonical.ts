@@ -35,17 +35,17 @@ export function canonicalHead(device: string, tag: string, type: DataType): stri
 }
 
 /**
- * pointDigest for a point whose head (canonicalHead) is known: the same bytes as canonicalPoint
- * (a test holds them equal), without an array and a JSON.stringify per point on the gateway's path.
+ * canonicalPoint of a point whose head (canonicalHead) is known: the same text (a test holds them
+ * equal), without an array and a JSON.stringify per point on the gateway's path.
  */
-export function headedPointDigest(
+export function headedPoint(
   head: string,
   type: DataType,
   value: SampleValue,
   sourceTime: number,
   quality: Quality,
   statusCode: number,
-): Buffer {
+): string {
   let v: string;
   if (type === 'number' || type === 'integer') {
     const n = Number(value);
@@ -54,7 +54,7 @@ export function headedPointDigest(
   } else if (type === 'boolean') v = value === true ? 'true' : 'false';
   else v = JSON.stringify(String(value));
   const status = Number.isFinite(statusCode) ? String(statusCode) : 'null';
-  return hash('sha256', `${head},${Math.trunc(sourceTime)},${v},"${quality}",${status}]`, 'buffer');
+  return `${head},${Math.trunc(sourceTime)},${v},"${quality}",${status}]`;
 }
 
 /**
@@ -77,6 +77,17 @@ export class MultisetHash {
           (digest[at + 3] as number)) >>>
         0;
       const sum = (this.words[i] as number) + word + carry;
+      this.words[i] = sum >>> 0;
+      carry = sum > 0xffffffff ? 1 : 0;
+    }
+    return this;
+  }
+
+  /** Adds a digest given as eight big-endian 32-bit words (sha256.ts), word 0 the most significant. */
+  addWords(digest: Int32Array): this {
+    let carry = 0;
+    for (let i = 0; i < 8; i++) {
+      const sum = (this.words[i] as number) + ((digest[7 - i] as number) >>> 0) + carry;
       this.words[i] = sum >>> 0;
       carry = sum > 0xffffffff ? 1 : 0;
     }

@@ -63,6 +63,14 @@ function engine(start = t0) {
 }
 
 describe('derived data engine', () => {
+  it('says whether it has rules (ingest copies samples for it only then)', () => {
+    expect(engine().derived.hasRules).toBe(true);
+    for (const rules of [{ machineState: [] }, {}]) {
+      const none = new DerivedEngine(derivedSchema.parse(rules), () => undefined, Date.now);
+      expect(none.hasRules).toBe(false);
+    }
+  });
+
   it('derives the state by the first rule that holds, and writes it only on change', () => {
     const { derived, out } = engine();
     derived.observe([good('spindle_speed', 1200, t0), good('alarm', false, t0)]);

@@ -75,6 +75,11 @@ export class DerivedEngine {
     }
   }
 
+  /** Whether any rule is configured (else observe has nothing to do). */
+  get hasRules(): boolean {
+    return this.states.size + this.counters.size + this.oee.size > 0;
+  }
+
   /** Feeds accepted samples (its own outputs are skipped). */
   observe(samples: readonly Sample[]): void {
     const out: Sample[] = [];

@@ -13,6 +13,7 @@ import {
 } from '../../test/services/small-disk.ts';
 import { ATTESTATION_DEVICE, type Attestation, deviceShares } from '../attest/attestation.ts';
 import { Attestor, SLICE_POINTS } from '../attest/attestor.ts';
+import { MultisetHash } from '../attest/canonical.ts';
 import { initIdentity } from '../attest/identity.ts';
 import { DurableLog } from '../buffer/log.ts';
 import { recordSamples } from '../buffer/payload.ts';
@@ -118,6 +119,15 @@ describe('ingest', () => {
         all.filter((x) => x.device === d).reduce((n, x) => n + x.count, 0),
       ),
     ).toEqual(deviceShares(after.data).map((s) => s.count));
+    // Their digests (hashed in JavaScript on ingest) sum to the verifier's (node:crypto) over the data.
+    const sums = new Map<string, MultisetHash>();
+    for (const share of all) {
+      const sum = sums.get(share.device) ?? new MultisetHash();
+      sums.set(share.device, sum.addHex(share.digest));
+    }
+    expect(deviceShares(after.data).map((s) => [s.device, s.digest])).toEqual(
+      [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([device, sum]) => [device, sum.hex()]),
+    );
   });
 
   it('seals within a second when no more points come', async () => {
@@ -146,6 +156,21 @@ describe('ingest', () => {
       ['press-0', 'count', 0, 'bad'],
       ['press-0', 'temp', 7, 'bad'],
     ]);
+  });
+
+  it('copies accepted samples for an observer only while it wants them', async () => {
+    const { ingest } = await setup();
+    let wanted = false;
+    const seen: string[] = [];
+    ingest.onAccepted(
+      (samples) => seen.push(...samples.map((s) => `${s.device}/${s.tag}=${String(s.value)}`)),
+      () => wanted,
+    );
+    ingest.accept([reading(0)]);
+    wanted = true;
+    ingest.accept([reading(1)]);
+    await ingest.settle();
+    expect(seen).toEqual(['press-1/count=1']);
   });
 
   it('attests drops when no data follows them', async () => {

@@ -10,7 +10,7 @@ import type { Logger } from '../../core/log.ts';
 import { type DataType, type Device, type Sample, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import { ShareSums } from '../attest/attestation.ts';
 import { type Attestor, SEAL_NOW } from '../attest/attestor.ts';
-import { headedPointDigest } from '../attest/canonical.ts';
+import { headedPoint } from '../attest/canonical.ts';
 import { BufferFullError, type DurableLog } from '../buffer/log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -34,7 +34,10 @@ export class Ingest {
   private unwritten = 0;
   private relief: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly listeners: ((samples: number) => void)[] = [];
-  private readonly observers: ((samples: readonly StoredSample[]) => void)[] = [];
+  private readonly observers: {
+    observe: (samples: readonly StoredSample[]) => void;
+    wanted: () => boolean;
+  }[] = [];
   /** The turn's record: its lines, its samples, their digests summed per device. */
   private text = '';
   private count = 0;
@@ -68,14 +71,17 @@ export class Ingest {
     this.listeners.push(listener);
   }
 
-  /** Sees every accepted sample (for derived data); runs synchronously, must not throw. */
-  onAccepted(observer: (samples: readonly StoredSample[]) => void): void {
-    this.observers.push(observer);
+  /**
+   * Sees every accepted sample (for derived data) while `wanted()` (no copy of each sample is made
+   * for an observer with nothing to do); runs synchronously, must not throw.
+   */
+  onAccepted(observe: (samples: readonly StoredSample[]) => void, wanted: () => boolean = () => true): void {
+    this.observers.push({ observe, wanted });
   }
 
   /** Accepts samples from a collector; never throws (collectors must not be disturbed). */
   accept = (samples: readonly Sample[]): void => {
-    const observed: StoredSample[] | undefined = this.observers.length > 0 ? [] : undefined;
+    const observed: StoredSample[] | undefined = this.observers.some((o) => o.wanted()) ? [] : undefined;
     let repeats = 0;
     const before = this.count;
     for (const s of samples) {
@@ -113,7 +119,7 @@ export class Ingest {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
-    if (observed) for (const observer of this.observers) observer(observed);
+    if (observed) for (const observer of this.observers) if (observer.wanted()) observer.observe(observed);
   };
 
   private add(
@@ -127,10 +133,10 @@ export class Ingest {
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
-      this.sums.add(
+      this.sums.addCanonical(
         s.device,
         s.sourceTime,
-        headedPointDigest(head, type, s.value, s.sourceTime, quality, s.statusCode),
+        headedPoint(head, type, s.value, s.sourceTime, quality, s.statusCode),
       );
     }
     if (observed) {
