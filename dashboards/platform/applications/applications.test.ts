@@ -144,6 +144,9 @@ eachDatabase((database) => {
     });
     clock += 1000;
     expect((await w.call('officer-yk', 'POST', `${url}/verifications`, {})).statusCode).toBe(201);
+    clock += 1000;
+    const again = await w.call('officer-yk', 'POST', `${url}/verifications`, {});
+    expect(again.statusCode).toBe(201);
     expect((await decide('officer-yk', 'second-review', 'approve')).json()).toMatchObject({
       code: 'WRONG_STATE',
     });
@@ -178,6 +181,16 @@ eachDatabase((database) => {
       verification: { amount: '180000.00', eligible: true, clean: true },
     });
     expect((await decide(second, 'second-review', 'reject')).json()).toMatchObject({ code: 'WRONG_STATE' });
+    // The list reads every row's latest verification and decisions at once: each row as its own view.
+    const listed = (await w.call('officer-yk', 'GET', '/api/v1/applications')).json() as { id: string }[];
+    expect(listed).toEqual([done.json()]);
+    expect(done.json()).toMatchObject({
+      verification: { id: (again.json() as { id: string }).id },
+      decisions: [
+        { step: 'first', officer: 'officer-yk', reason: '投入与台账相符' },
+        { step: 'second', officer: 'officer-yk2', reason: '复核无误' },
+      ],
+    });
 
     // Export: CSV text exact, XLSX read back, JSON with exact totals.
     const csv = await w.call('officer-yk', 'GET', '/api/v1/payouts?batch=1&format=csv');
@@ -242,6 +255,7 @@ eachDatabase((database) => {
       .execute();
     expect(audit.map((a) => a.action)).toEqual([
       'application.submit',
+      'application.verify',
       'application.verify',
       'application.first-review',
       'application.second-review',

@@ -38,45 +38,96 @@ export function currentRound(decisions: readonly DecisionView[]): DecisionView[]
   return decisions.slice(lastReturn + 1);
 }
 
-export async function decisionsOf(db: Executor, applicationId: string): Promise<DecisionView[]> {
-  const rows = await db
-    .selectFrom('decisions')
-    .innerJoin('accounts', 'accounts.id', 'decisions.officer_id')
-    .select([
-      'decisions.step',
-      'decisions.outcome',
-      'decisions.reason',
-      'decisions.verification_id',
-      'decisions.at',
-      'accounts.name',
-    ])
-    .where('decisions.application_id', '=', applicationId)
-    .orderBy('decisions.seq')
-    .execute();
-  return rows.map((r) => ({
-    step: r.step as DecisionView['step'],
-    outcome: r.outcome as DecisionView['outcome'],
-    reason: r.reason,
-    officer: r.name,
-    verification: r.verification_id,
-    at: r.at,
-  }));
+/** The decisions of each application, in order, one query (the list shows them for every row). */
+async function decisionsByApplication(
+  db: Executor,
+  applicationIds: readonly string[],
+): Promise<Map<string, DecisionView[]>> {
+  const out = new Map<string, DecisionView[]>();
+  for (const ids of chunks(applicationIds)) {
+    const rows = await db
+      .selectFrom('decisions')
+      .innerJoin('accounts', 'accounts.id', 'decisions.officer_id')
+      .select([
+        'decisions.application_id',
+        'decisions.step',
+        'decisions.outcome',
+        'decisions.reason',
+        'decisions.verification_id',
+        'decisions.at',
+        'accounts.name',
+      ])
+      .where('decisions.application_id', 'in', ids)
+      .orderBy('decisions.application_id')
+      .orderBy('decisions.seq')
+      .execute();
+    for (const r of rows) {
+      let list = out.get(r.application_id);
+      if (!list) {
+        list = [];
+        out.set(r.application_id, list);
+      }
+      list.push({
+        step: r.step as DecisionView['step'],
+        outcome: r.outcome as DecisionView['outcome'],
+        reason: r.reason,
+        officer: r.name,
+        verification: r.verification_id,
+        at: r.at,
+      });
+    }
+  }
+  return out;
 }
+
+export async function decisionsOf(db: Executor, applicationId: string): Promise<DecisionView[]> {
+  return (await decisionsByApplication(db, [applicationId])).get(applicationId) ?? [];
+}
+
+/** Ids in pieces a statement's parameters hold on SQLite and PostgreSQL alike. */
+function* chunks(ids: readonly string[], size = 500): Generator<string[]> {
+  for (let at = 0; at < ids.length; at += size) yield ids.slice(at, at + size);
+}
+
+type VerificationSummary = { id: string; at: number; clean: number; eligible: number; amount: string };
 
 /** The latest verification of the application, if any (summary columns only). */
-export async function latestVerification(db: Executor, applicationId: string) {
-  return db
-    .selectFrom('verifications')
-    .select(['id', 'at', 'clean', 'eligible', 'amount'])
-    .where('application_id', '=', applicationId)
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .executeTakeFirst();
+export async function latestVerification(
+  db: Executor,
+  applicationId: string,
+): Promise<VerificationSummary | undefined> {
+  return (await latestVerifications(db, [applicationId])).get(applicationId);
 }
 
-async function view(db: Executor, row: ApplicationTable, enterpriseName: string): Promise<ApplicationView> {
+/** The latest verification of each application (summary columns only, never the body), one query a piece. */
+async function latestVerifications(
+  db: Executor,
+  applicationIds: readonly string[],
+): Promise<Map<string, VerificationSummary>> {
+  const out = new Map<string, VerificationSummary>();
+  for (const ids of chunks(applicationIds)) {
+    const rows = await db
+      .selectFrom('verifications')
+      .select(['application_id', 'id', 'at', 'clean', 'eligible', 'amount'])
+      .where('application_id', 'in', ids)
+      .orderBy('application_id')
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    for (const { application_id, ...summary } of rows)
+      if (!out.has(application_id)) out.set(application_id, summary);
+  }
+  return out;
+}
+
+/** The view of an application row, given its latest verification and its decisions. */
+function toView(
+  row: ApplicationTable,
+  enterpriseName: string,
+  latest: VerificationSummary | undefined,
+  decisions: DecisionView[],
+): ApplicationView {
   const declared = declaredOf(row);
-  const latest = await latestVerification(db, row.id);
   return {
     id: row.id,
     enterpriseId: row.enterprise_id,
@@ -100,8 +151,24 @@ async function view(db: Executor, row: ApplicationTable, enterpriseName: string)
           amount: latest.amount,
         }
       : null,
-    decisions: await decisionsOf(db, row.id),
+    decisions,
   };
+}
+
+/** Views of application rows: their verifications and decisions read in two queries, not two a row. */
+async function views(
+  db: Executor,
+  rows: readonly { row: ApplicationTable; enterpriseName: string }[],
+): Promise<ApplicationView[]> {
+  const ids = rows.map((r) => r.row.id);
+  const [latest, decisions] = [await latestVerifications(db, ids), await decisionsByApplication(db, ids)];
+  return rows.map(({ row, enterpriseName }) =>
+    toView(row, enterpriseName, latest.get(row.id), decisions.get(row.id) ?? []),
+  );
+}
+
+async function view(db: Executor, row: ApplicationTable, enterpriseName: string): Promise<ApplicationView> {
+  return (await views(db, [{ row, enterpriseName }]))[0] as ApplicationView;
 }
 
 /** The application's row and enterprise if the principal sees it; NOT_FOUND otherwise. */
@@ -140,7 +207,10 @@ export async function listApplications(
   if (filter.batch !== undefined) query = query.where('applications.batch', '=', filter.batch);
   if (filter.measure !== undefined) query = query.where('applications.measure', '=', filter.measure);
   const rows = await query.orderBy('applications.submitted_at').orderBy('applications.id').execute();
-  return Promise.all(rows.map(({ enterprise_name, ...row }) => view(db, row, enterprise_name)));
+  return views(
+    db,
+    rows.map(({ enterprise_name, ...row }) => ({ row, enterpriseName: enterprise_name })),
+  );
 }
 
 /** Checks what the application names: a known measure, a renovation on file, two validated assessments of this enterprise. */

@@ -188,7 +188,7 @@ describe('shugai serve --seed-demo', () => {
         throw new Error(`${error.message}\n${out.stdout}\n${out.stderr}`);
       });
       const url = /^Demo logins \((http:\/\/127\.0\.0\.1:\d+)\/login\)/m.exec(out.stdout)?.[1];
-      expect(url, out.stdout).toBeDefined();
+      expect(url, `${out.stdout}\n${out.stderr}`).toBeDefined();
       expect(out.stdout).toContain(`all with the password ${DEMO_PASSWORD}:`);
       expect(out.stdout).toMatch(
         /^ {2}demo-officer-1 {2}officer {4}永康市经信局 张科长: 核验与初审\(永康市\)$/m,
