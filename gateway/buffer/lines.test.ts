@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RecordBytes } from '../ingest/record-bytes.ts';
 import { SeriesTable } from '../ingest/series.ts';
 import { toLine, toLines } from '../sinks/line-protocol.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -37,18 +38,27 @@ describe('line-protocol records', () => {
     expect(parseLines(Buffer.from(lines))).toEqual(SAMPLES);
   });
 
-  it('writes a series line as toLine does, from parts escaped once', () => {
+  it('writes a series line as the bytes of toLine, from parts escaped and encoded once', () => {
     const table = new SeriesTable('gw-01');
     table.declare(
       [],
       SAMPLES.map((x) => [x.device, x.tag, x.type]),
     );
+    const record = new RecordBytes();
     for (const sample of SAMPLES) {
       const series = table.get(sample.device, sample.tag, sample.value);
       expect(series.type).toBe(sample.type);
-      expect(
-        series.line(sample.value, sample.quality, sample.statusCode, sample.sourceTime, sample.receivedAt),
-      ).toBe(`${toLine(sample, { measurement: 'samples', gatewayId: 'gw-01' })}\n`);
+      series.write(
+        record,
+        sample.value,
+        sample.quality,
+        sample.statusCode,
+        sample.sourceTime,
+        sample.receivedAt,
+      );
+      expect(record.take()).toEqual(
+        Buffer.from(`${toLine(sample, { measurement: 'samples', gatewayId: 'gw-01' })}\n`),
+      );
     }
   });
 });

@@ -2,8 +2,9 @@
  * The entry of the pipeline: samples from collectors become lines of the buffer's records, one
  * record per turn of the event loop, and the forwarders are told. Nothing reaches a sink without
  * passing through here. Per sample the work is what it must be: its series by two map lookups
- * (series.ts), one reading per tag and time (recent.ts), its line from parts escaped once, its point
- * digest summed for the attestation (attest/attestor.ts signs slices of several records at once).
+ * (series.ts), one reading per tag and time (recent.ts), its line written as UTF-8 straight into the
+ * record (record-bytes.ts) from parts escaped and encoded once, its point digest summed for the
+ * attestation (attest/attestor.ts signs slices of several records at once).
  */
 import { ConditionLog } from '../../collector/conditions.ts';
 import type { Logger } from '../../core/log.ts';
@@ -15,6 +16,7 @@ import { BufferFullError, type DurableLog } from '../buffer/log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 import { judge } from './recent.ts';
+import { RecordBytes } from './record-bytes.ts';
 import { type Series, SeriesTable } from './series.ts';
 
 /**
@@ -38,8 +40,8 @@ export class Ingest {
     observe: (samples: readonly StoredSample[]) => void;
     wanted: () => boolean;
   }[] = [];
-  /** The turn's record: its lines, its samples, their digests summed per device. */
-  private text = '';
+  /** The turn's record: its lines (as UTF-8), its samples, their digests summed per device. */
+  private readonly record = new RecordBytes();
   private count = 0;
   private sums = new ShareSums();
   private flushScheduled = false;
@@ -129,7 +131,7 @@ export class Ingest {
     quality: Sample['quality'],
     observed: StoredSample[] | undefined,
   ): void {
-    this.text += series.line(s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
+    series.write(this.record, s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
@@ -180,10 +182,9 @@ export class Ingest {
   private flush(): void {
     this.flushScheduled = false;
     if (this.count === 0) return;
-    const payload = Buffer.from(this.text);
+    const payload = this.record.take();
     const count = this.count;
     const sums = this.sums;
-    this.text = '';
     this.count = 0;
     this.sums = new ShareSums();
     this.append(payload, count, sums);

@@ -1,24 +1,25 @@
 /**
  * Every tag the gateway stores, known once: a series per device and tag with its stored type, the
- * fixed parts of its line protocol (escaped once, not per sample), its recent readings and its last
- * good value. Ingest looks a sample's series up by two map lookups on the ids the collector gave,
- * without building a key string per sample.
+ * fixed parts of its line protocol (escaped and encoded once, not per sample), its recent readings
+ * and its last good value. Ingest looks a sample's series up by two map lookups on the ids the
+ * collector gave, without building a key string per sample.
  */
 import type { DataType, Device, Quality, Sample, SampleValue } from '../../core/model.ts';
 import { canonicalHead } from '../attest/canonical.ts';
 import { escapeTag, fieldText, quoted, RAW_VALUE_FIELD, VALUE_FIELDS } from '../sinks/line-protocol.ts';
 import type { History } from './recent.ts';
+import type { RecordBytes } from './record-bytes.ts';
 
 /** The measurement of the buffer's line protocol: what the InfluxDB sink writes by default. */
 export const RECORD_MEASUREMENT = 'samples';
 
 export class Series {
-  /** `samples,device=…,gateway=…,quality=`: the quality follows. */
-  private readonly head: string;
-  /** `,tag_id=… value=`: the value follows (the field named by the type). */
-  private readonly tail: string;
+  /** `samples,device=…,gateway=…,quality=<q>` as UTF-8, per quality: the tag follows. */
+  private readonly head: Record<Quality, Buffer>;
+  /** `,tag_id=… value=` as UTF-8: the value follows (the field named by the type). */
+  private readonly tail: Buffer;
   /** The same for a number no store holds as a float: `,tag_id=… value_raw=`. */
-  private readonly rawTail: string;
+  private readonly rawTail: Buffer;
   /** The start of its canonical points (attest/canonical.ts), of its type and as a float. */
   private readonly canonical: string;
   private canonicalAsNumber: string | undefined;
@@ -33,10 +34,15 @@ export class Series {
     readonly type: DataType,
     gatewayId: string,
   ) {
-    this.head = `${RECORD_MEASUREMENT},device=${escapeTag(device)},gateway=${escapeTag(gatewayId)},quality=`;
+    const head = `${RECORD_MEASUREMENT},device=${escapeTag(device)},gateway=${escapeTag(gatewayId)},quality=`;
+    this.head = {
+      good: Buffer.from(`${head}good`),
+      uncertain: Buffer.from(`${head}uncertain`),
+      bad: Buffer.from(`${head}bad`),
+    };
     const tagId = `,tag_id=${escapeTag(tag)} `;
-    this.tail = `${tagId}${VALUE_FIELDS[type]}=`;
-    this.rawTail = `${tagId}${RAW_VALUE_FIELD}=`;
+    this.tail = Buffer.from(`${tagId}${VALUE_FIELDS[type]}=`);
+    this.rawTail = Buffer.from(`${tagId}${RAW_VALUE_FIELD}=`);
     this.canonical = canonicalHead(device, tag, type);
   }
 
@@ -48,22 +54,35 @@ export class Series {
   }
 
   /**
-   * The sample's line, as gateway/sinks/line-protocol.ts `toLine` writes it for measurement
-   * `samples` (a test holds the two equal). `value` is already of this series' type; a non-finite
-   * number goes into value_raw as its text.
+   * Writes the sample's line into `out`, the bytes of what gateway/sinks/line-protocol.ts `toLine`
+   * writes for measurement `samples` (a test holds the two equal). `value` is already of this
+   * series' type; a non-finite number goes into value_raw as its text.
    */
-  line(
+  write(
+    out: RecordBytes,
     value: SampleValue,
     quality: Quality,
     statusCode: number,
     sourceTime: number,
     receivedAt: number,
-  ): string {
-    let field: string;
-    if (typeof value === 'number' && !Number.isFinite(value)) field = this.rawTail + quoted(String(value));
-    else field = this.tail + fieldText(this.type, value);
-    const status = statusCode === 0 ? '' : `,status=${Math.trunc(statusCode)}i`;
-    return `${this.head}${quality}${field},received=${Math.trunc(receivedAt)}i${status} ${Math.trunc(sourceTime)}\n`;
+  ): void {
+    out.raw(this.head[quality]);
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      out.raw(this.rawTail);
+      out.text(quoted(String(value)));
+    } else {
+      out.raw(this.tail);
+      out.text(fieldText(this.type, value));
+    }
+    out.text(',received=');
+    out.integer(receivedAt);
+    if (statusCode !== 0) {
+      out.text('i,status=');
+      out.integer(statusCode);
+    }
+    out.text('i ');
+    out.integer(sourceTime);
+    out.text('\n');
   }
 }
 
