@@ -170,7 +170,7 @@ function integrity(ctx: PageContext, v: Verification): string {
   const { t } = ctx;
   const i = v.integrity;
   return `<p id="integrity-verdict">${verdict(ctx, i.clean)} · ${esc(t('bu.window'))}: ${esc(spanZh(i.window.from, i.window.to))}</p>
-${i.error ? `<p class="error">${esc(i.error)}</p>` : ''}${i.gateways.map((g) => gatewayIntegrity(ctx, g)).join('\n')}`;
+${i.error ? `<p class="error" id="integrity-error">${esc(i.gateways.length === 0 ? t('bu.integrity.noGateway') : i.error)}</p>` : ''}${i.gateways.map((g) => gatewayIntegrity(ctx, g)).join('\n')}`;
 }
 
 /** What the enterprise answered for an item of the after assessment. */

@@ -209,6 +209,8 @@ const zh = {
   'bu.rule.holds': '是否达到',
   'bu.integrity': '数据完整性（网关签名核验）',
   'bu.window': '核验窗口',
+  'bu.integrity.noGateway':
+    '档案中没有登记网关：没有经网关签名的数据，数据完整性无法核验。请在企业档案中登记网关及其数据存储后重新核验。',
   'bu.passed': '通过',
   'bu.failed': '未通过',
   'bu.attestations': '有效签名记录 {n} 条（序号 {from}–{to}，取自{source}）',
@@ -535,6 +537,8 @@ const en: Record<MessageKey, string> = {
   'bu.rule.holds': 'Reached',
   'bu.integrity': 'Data integrity (gateway signatures)',
   'bu.window': 'Window',
+  'bu.integrity.noGateway':
+    'No gateway is registered in the file: no data is signed by a gateway, so its integrity cannot be verified. Register the gateway and its store in the file, then verify again.',
   'bu.passed': 'clean',
   'bu.failed': 'not clean',
   'bu.attestations': '{n} valid attestations (seq {from}–{to}, from {source})',

@@ -133,6 +133,10 @@ describe.skipIf(noBrowser)('the bureau panel with parameters, at a phone size', 
       `guangzhou.renovationRate = 33.3333%（${RATE_MEANING}）`,
     );
     expect(await field.inputValue()).toBe('33.3333%');
+    // No gateway in this file: the verdict says why in Chinese, and what to do.
+    expect(await page.locator('#integrity-error').textContent()).toBe(
+      '档案中没有登记网关：没有经网关签名的数据，数据完整性无法核验。请在企业档案中登记网关及其数据存储后重新核验。',
+    );
     // The policy engine on the stored case and parameters gives the same amount.
     const verification = await getVerification(platform.db, operator('test'), (await latest())!);
     expect(verification.payout.params).toEqual({ 'guangzhou.renovationRate': '33.3333%' });
