@@ -11,5 +11,8 @@ export default defineConfig({
     // A CLI a test spawns (bin/shugai.mjs) runs the sources, never a dist/ built before the last edit.
     env: { SHUGAI_FROM_SOURCE: '1' },
     hookTimeout: 60_000,
+    // A poll waits on real peers (a login's scrypt, a browser's fetch) on a loaded two-core
+    // machine: vitest's 1 s default failed a clean-clone CI on a login that took longer.
+    expect: { poll: { timeout: 15_000 } },
   },
 });
