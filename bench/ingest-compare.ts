@@ -352,6 +352,7 @@ async function gatewayCounters(httpPort: number): Promise<string> {
   const figures = [
     `received ${fmt([...received.values()].reduce((a, b) => a + b, 0))}`,
     `stored ${fmt(await sum('shugai_sink_samples_total'))} (with its own points)`,
+    `in ${fmt(await sum('shugai_sink_write_seconds_count'))} writes`,
     `duplicates ${fmt(await sum('shugai_ingest_duplicate_samples_total'))}`,
     `conflicting ${fmt(await sum('shugai_ingest_conflicting_samples_total'))}`,
     `buffer dropped ${fmt(await sum('shugai_buffer_dropped_samples_total'))}`,

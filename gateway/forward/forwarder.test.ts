@@ -211,6 +211,35 @@ describe('sink forwarder', () => {
     expect(await counter(metrics, 'sinkSamples', { sink: 's' })).toBe(7);
   });
 
+  it('while data streams in, leaves the trickle that came during a write for a full batch, not a write of its own', async () => {
+    let release!: () => void;
+    const sink = new ScriptedSink('s', () => ({ kind: 'ok' }));
+    const written = sink.write.bind(sink);
+    // The first write is on its way until the test releases it.
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    sink.write = async (batch) => {
+      if (sink.writes.length === 0) await gate;
+      return written(batch);
+    };
+    const { log, forwarder, append } = await setup(sink, { batchMaxSamples: 100, flushIntervalMs: 60_000 });
+    await forwarder.start();
+    const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => sample(from + i));
+    await append(ids(0, 100));
+    for (let r = 0; r < 3; r++) await append(ids(100 + 10 * r, 10));
+    release();
+    await until(() => sink.writes.length === 1);
+    // The 30 samples that came meanwhile wait: a full batch's worth of notifies, or the flush interval.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.writes.map((w) => w.length)).toEqual([100]);
+    expect(log.position('s')).toBe(1);
+    for (let r = 3; r < 10; r++) await append(ids(100 + 10 * r, 10));
+    await until(() => log.position('s') === 11);
+    expect(sink.writes.map((w) => w.length)).toEqual([100, 100]);
+    expect(sink.writes.flat()).toEqual(ids(0, 200));
+  });
+
   it('splits a batch the sink finds too large until the parts fit', async () => {
     const sink = new ScriptedSink('small', (batch) =>
       batch.length > 2 ? { kind: 'split', reason: 'HTTP 413' } : { kind: 'ok' },

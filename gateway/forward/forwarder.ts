@@ -157,8 +157,12 @@ export class SinkForwarder {
   }
 
   /**
-   * Sends all live records (until `deadline`), IN_FLIGHT writes at a time: the next batch is read and
-   * written while the one before is on its way. False when a write must be retried later; the live
+   * Sends the live records (until `deadline`), IN_FLIGHT writes at a time: the next batch is read and
+   * written while the one before is on its way. After the round's first batch only batches at least
+   * half full go: while data streams in, the trickle that arrived during a write waits for the next
+   * round (a full batch's notify, or the flush interval) instead of going as a write of its own (at
+   * 60k samples/s, one write per ~500 samples, each with its fixed cost at both ends). A final
+   * flush (a finite `deadline`) sends everything. False when a write must be retried later; the live
    * cursor then stays where the first unsent batch begins (what was sent after it is sent again:
    * the same points).
    */
@@ -167,9 +171,10 @@ export class SinkForwarder {
     const inFlight: { end: number; sent: Promise<boolean> }[] = [];
     let cursor = this.liveCursor;
     let ok = true;
+    let first = true;
     const settle = async () => {
-      const first = inFlight.shift() as { end: number; sent: Promise<boolean> };
-      if ((await first.sent) && ok) this.liveCursor = Math.max(this.liveCursor, first.end);
+      const oldest = inFlight.shift() as { end: number; sent: Promise<boolean> };
+      if ((await oldest.sent) && ok) this.liveCursor = Math.max(this.liveCursor, oldest.end);
       else ok = false;
     };
     while (ok && this.now() < deadline) {
@@ -179,6 +184,13 @@ export class SinkForwarder {
       cursor = Math.max(cursor, this.liveCursor);
       const records = await this.readBatch(cursor, Number.POSITIVE_INFINITY);
       if (records.length === 0) break;
+      const samples = records.reduce((sum, r) => sum + r.count, 0);
+      if (!first && deadline === Number.POSITIVE_INFINITY && samples < this.options.batchMaxSamples / 2) {
+        // Everything unsent is in this read: counted as pending, a full batch's notify still wakes the loop on time.
+        this.pendingLive = samples;
+        break;
+      }
+      first = false;
       cursor = (records.at(-1) as LogRecord).seq + 1;
       inFlight.push({ end: cursor, sent: this.deliver(records) });
       if (inFlight.length >= IN_FLIGHT) await settle();
