@@ -190,7 +190,7 @@ export class ModbusCollector implements Collector {
       );
     }
     for (const sample of result.samples) {
-      metrics.samples.inc({ device: state.id, quality: sample.quality });
+      metrics.delivered(state.id, sample.quality);
       const kind = state.failingTags.get(sample.tag);
       if (kind !== undefined && sample.quality === 'good') {
         conditions.clear({ device: state.id, tag: sample.tag }, kind);

@@ -4,7 +4,6 @@
  * Also counts delivered samples in the collector metrics.
  */
 import { randomBytes } from 'node:crypto';
-import type { Counter } from 'prom-client';
 import type { Device, Sample } from '../../core/model.ts';
 import type { CollectorMetrics } from '../metrics.ts';
 
@@ -17,7 +16,6 @@ export class LatestValues {
   /** The newest sample by device, then tag: two lookups, no key string built per sample. */
   private readonly latest = new Map<string, Map<string, Sample>>();
   private readonly waiters = new Set<() => void>();
-  private readonly counters = new Map<string, ReturnType<Counter<'device' | 'quality'>['labels']>>();
 
   constructor(
     private readonly devices: readonly Device[],
@@ -26,18 +24,8 @@ export class LatestValues {
 
   /** Records delivered samples: counts them and keeps the newest per tag. */
   record(samples: readonly Sample[]): void {
-    // Counted per run of one device and quality (a message is usually one), not per sample.
-    let run = 0;
-    let device = '';
-    let quality: Sample['quality'] = 'good';
     for (const sample of samples) {
-      if (run > 0 && (sample.device !== device || sample.quality !== quality)) {
-        this.counter(device, quality).inc(run);
-        run = 0;
-      }
-      device = sample.device;
-      quality = sample.quality;
-      run++;
+      this.metrics.delivered(sample.device, sample.quality);
       let tags = this.latest.get(sample.device);
       if (!tags) {
         tags = new Map();
@@ -46,7 +34,6 @@ export class LatestValues {
       const previous = tags.get(sample.tag);
       if (previous === undefined || previous.sourceTime <= sample.sourceTime) tags.set(sample.tag, sample);
     }
-    if (run > 0) this.counter(device, quality).inc(run);
     for (const waiter of this.waiters) waiter();
   }
 
@@ -95,15 +82,5 @@ export class LatestValues {
     } finally {
       await own?.stop();
     }
-  }
-
-  private counter(device: string, quality: Sample['quality']) {
-    const key = `${device}\u0000${quality}`;
-    let counter = this.counters.get(key);
-    if (!counter) {
-      counter = this.metrics.samples.labels({ device, quality });
-      this.counters.set(key, counter);
-    }
-    return counter;
   }
 }

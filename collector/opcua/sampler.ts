@@ -57,7 +57,7 @@ export class Sampler {
     } else {
       conditions.clear(subject, 'bad_status');
     }
-    metrics.samples.inc({ device: tag.device, quality });
+    metrics.delivered(tag.device, quality);
     return {
       device: tag.device,
       tag: tag.tag,
