@@ -1,7 +1,9 @@
 /**
  * The latest sample of every tag of a push collector (MQTT, Sparkplug B), for readOnce: a push
  * protocol cannot be polled, so a one-shot read waits until each tag has been heard from.
- * Also counts delivered samples in the collector metrics.
+ * Samples are kept only while a read is on: a running gateway would otherwise hold every tag's
+ * newest sample object just long enough for V8 to move it to the old generation, as garbage, at
+ * thousands of samples a second. Also counts delivered samples in the collector metrics.
  */
 import { randomBytes } from 'node:crypto';
 import type { Device, Sample } from '../../core/model.ts';
@@ -16,6 +18,8 @@ export class LatestValues {
   /** The newest sample by device, then tag: two lookups, no key string built per sample. */
   private readonly latest = new Map<string, Map<string, Sample>>();
   private readonly waiters = new Set<() => void>();
+  /** Reads in progress (readOnce): samples are kept while there is one. */
+  private reads = 0;
 
   constructor(
     private readonly devices: readonly Device[],
@@ -24,8 +28,9 @@ export class LatestValues {
 
   /** Records delivered samples: counts them and keeps the newest per tag. */
   record(samples: readonly Sample[]): void {
+    for (const sample of samples) this.metrics.delivered(sample.device, sample.quality);
+    if (this.reads === 0) return;
     for (const sample of samples) {
-      this.metrics.delivered(sample.device, sample.quality);
       let tags = this.latest.get(sample.device);
       if (!tags) {
         tags = new Map();
@@ -68,18 +73,22 @@ export class LatestValues {
   }
 
   /**
-   * readOnce of a push collector: the latest values, over `own` (a link of the read's own, started
-   * and stopped here) when the collector is not running.
+   * readOnce of a push collector: the latest values that arrive while it waits (retained ones
+   * first), over `own` (a link of the read's own, started and stopped here) when the collector is
+   * not running.
    */
   async readOnce(
     options: { deviceId?: string; timeoutMs?: number },
     connectionId: string,
     own: { start(): Promise<void>; stop(): Promise<void> } | undefined,
   ): Promise<Sample[]> {
+    this.reads += 1;
     try {
       await own?.start();
       return await this.wait(options.deviceId, options.timeoutMs ?? 10_000, connectionId);
     } finally {
+      this.reads -= 1;
+      if (this.reads === 0) this.latest.clear();
       await own?.stop();
     }
   }

@@ -6,7 +6,6 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
 import type { StoredSample } from '../sinks/sink.ts';
 import { canonicalJson, MultisetHash, pointDigest, sha256Hex } from './canonical.ts';
-import { sha256Words } from './sha256.ts';
 
 /** Configured device ids start with a letter or digit, so this one cannot clash with a machine. */
 export const ATTESTATION_DEVICE = '_gateway';
@@ -94,9 +93,9 @@ export class ShareSums {
     this.entry(device, sourceTime).hash.add(digest);
   }
 
-  /** Adds a point by its canonical text (canonical.ts), hashed in JavaScript (sha256.ts). */
-  addCanonical(device: string, sourceTime: number, canonical: string): void {
-    this.entry(device, sourceTime).hash.addWords(sha256Words(canonical));
+  /** Adds a point by its digest as sha256.ts gives it (canonical.ts pointWords). */
+  addWords(device: string, sourceTime: number, digest: Int32Array): void {
+    this.entry(device, sourceTime).hash.addWords(digest);
   }
 
   /** The device's entry, counting one more point at `sourceTime`. */

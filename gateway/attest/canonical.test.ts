@@ -1,9 +1,9 @@
-// The gateway writes points with a head made once per series; the verifier with canonicalPoint.
-// Both must give the same bytes for every value a store may hold, or genuine data reads as altered.
+// The gateway hashes points from a head made once per series; the verifier from canonicalPoint.
+// Both must give the same digest for every value a store may hold, or genuine data reads as altered.
 import { describe, expect, it } from 'vitest';
 import type { DataType, Quality, SampleValue } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
-import { canonicalHead, canonicalPoint, headedPoint } from './canonical.ts';
+import { canonicalHead, pointDigest, pointWords } from './canonical.ts';
 
 const VALUES: [DataType, SampleValue][] = [
   ['number', 23.47],
@@ -27,8 +27,10 @@ const VALUES: [DataType, SampleValue][] = [
 const IDS = ['press-1', 'dev "q"', '设备\\1', 'a\nb', '😀'];
 const QUALITIES: Quality[] = ['good', 'uncertain', 'bad'];
 
-describe('headedPoint', () => {
-  it('is the same text as canonicalPoint for every value, id, quality and status', () => {
+const hex = (words: Int32Array) => [...words].map((w) => (w >>> 0).toString(16).padStart(8, '0')).join('');
+
+describe('pointWords', () => {
+  it('is the digest of canonicalPoint for every value, id, time, quality and status', () => {
     let n = 0;
     for (const [type, value] of VALUES)
       for (const device of IDS)
@@ -44,12 +46,44 @@ describe('headedPoint', () => {
               sourceTime: 1_796_300_000_123.9 + n,
               receivedAt: 0,
             };
-            const head = canonicalHead(sample.device, sample.tag, type);
-            expect(headedPoint(head, type, value, sample.sourceTime, quality, statusCode)).toBe(
-              canonicalPoint(sample),
+            const head = Buffer.from(canonicalHead(sample.device, sample.tag, type));
+            expect(hex(pointWords(head, type, value, sample.sourceTime, quality, statusCode))).toBe(
+              pointDigest(sample).toString('hex'),
             );
             n++;
           }
     expect(n).toBe(VALUES.length * IDS.length * QUALITIES.length * 3);
+  });
+
+  it('is the digest of canonicalPoint at the edges of times and statuses, and for values longer than its buffer', () => {
+    const long = `${'模具'.repeat(3000)}"\\😀`;
+    const cases: [DataType, SampleValue, number, number][] = [
+      ['number', 1.5, -0.5, 0],
+      ['number', 1.5, -1_000.9, 0],
+      ['integer', -0, 0, -0],
+      ['number', 2, 2 ** 53 + 2, 0],
+      ['number', 2, 1e21, 0],
+      ['integer', 7, 1_796_300_000_123, Number.NaN],
+      ['integer', 2 ** 53 + 2, 1_796_300_000_123, 4_294_967_295],
+      ['string', long, 1_796_300_000_123, 0],
+      ['string', 'x'.repeat(70_000), 1_796_300_000_123, 1],
+    ];
+    for (const [type, value, sourceTime, statusCode] of cases) {
+      const sample: StoredSample = {
+        device: '设备-1',
+        tag: 't',
+        type,
+        value,
+        quality: 'uncertain',
+        statusCode,
+        sourceTime,
+        receivedAt: 0,
+      };
+      const head = Buffer.from(canonicalHead(sample.device, sample.tag, type));
+      expect(
+        hex(pointWords(head, type, value, sourceTime, 'uncertain', statusCode)),
+        `${type} ${sourceTime}`,
+      ).toBe(pointDigest(sample).toString('hex'));
+    }
   });
 });

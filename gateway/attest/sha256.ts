@@ -1,6 +1,6 @@
 /**
- * SHA-256 (FIPS 180-4) of a string's UTF-8 bytes, computed in JavaScript, for the gateway's per-point
- * digests. The digest is the standard one (sha256.test.ts holds it equal to node:crypto's for every
+ * SHA-256 (FIPS 180-4) computed in JavaScript, for the gateway's per-point digests: of a string's
+ * UTF-8 bytes, or of bytes written straight into its message buffer. The digest is the standard one (sha256.test.ts holds it equal to node:crypto's for every
  * length across the block boundaries and for non-ASCII text): attestations and verifiers are
  * unchanged. Why not node:crypto: a canonical point is ~60 bytes, and one `crypto.hash` call costs
  * ~3 µs there, nearly all of it the fixed cost of the call into C++ and of the Buffer it returns; the
@@ -25,31 +25,74 @@ const IV = new Int32Array([
 const state = new Int32Array(8);
 /** The message schedule, sixteen words rolling. */
 const w = new Int32Array(16);
-/** The message with its padding; grows for long texts. */
+/** The message with its padding; grows for long texts (keeping what was written). */
 let message = new Uint8Array(256);
 const utf8 = new TextEncoder();
 
-/**
- * SHA-256 of `text` encoded as UTF-8 (lone surrogates as U+FFFD, as Buffer.from does), as eight
- * big-endian 32-bit words: word 0 holds the digest's first four bytes. The array is shared and
- * overwritten by the next call: read it before hashing again.
+/** The shared message with room for `bytes` more after `at` and for the padding. */
+function room(at: number, bytes: number): Uint8Array {
+  // 72 = the 0x80 byte, the length and a block's slack.
+  if (message.length < at + bytes + 72) {
+    const grown = new Uint8Array((at + bytes + 72) * 2);
+    grown.set(message.subarray(0, at));
+    message = grown;
+  }
+  return message;
+}
+
+/*
+ * A message is written into the shared buffer from byte 0 with the put functions (each returns the
+ * position after what it wrote), then hashed with sha256Message: a caller that knows its bytes
+ * (canonical.ts pointWords) hashes them without building a string first.
  */
-export function sha256Words(text: string): Int32Array {
-  let n = text.length;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit; 72 = the 0x80 byte, the length and a block's slack.
-  if (message.length < n * 3 + 72) message = new Uint8Array(n * 3 + 72);
+
+export function putBytes(at: number, bytes: Uint8Array): number {
+  room(at, bytes.length).set(bytes, at);
+  return at + bytes.length;
+}
+
+/** `text` as UTF-8 (lone surrogates as U+FFFD, as Buffer.from does). */
+export function putText(at: number, text: string): number {
+  const n = text.length;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit.
+  const m = room(at, n * 3);
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7f) {
-      n = utf8.encodeInto(text, message).written;
-      break;
-    }
-    message[i] = c;
+    if (c > 0x7f) return at + utf8.encodeInto(text, m.subarray(at)).written;
+    m[at + i] = c;
   }
+  return at + n;
+}
+
+/** A number as JSON writes it; a safe integer digit by digit, without a string. */
+export function putNumber(at: number, value: number): number {
+  if (!Number.isSafeInteger(value)) return putText(at, JSON.stringify(value));
+  const m = room(at, 17);
+  let v = value;
+  if (v < 0) {
+    m[at++] = 0x2d;
+    v = -v;
+  }
+  let digits = 1;
+  for (let d = v; d >= 10; d = Math.floor(d / 10)) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    m[i] = 0x30 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
+}
+
+/**
+ * SHA-256 of the message's first `n` bytes, as eight big-endian 32-bit words: word 0 holds the
+ * digest's first four bytes. The array is shared and overwritten by the next call: read it before
+ * hashing again.
+ */
+export function sha256Message(n: number): Int32Array {
+  room(n, 0);
   const end = ((n + 72) >>> 6) << 6;
   message[n] = 0x80;
   message.fill(0, n + 1, end - 8);
-  // The length in bits, big-endian in 64 bits (a string here is far below 2^29 bytes).
+  // The length in bits, big-endian in 64 bits (a message here is far below 2^29 bytes).
   const bits = n * 8;
   message[end - 8] = 0;
   message[end - 7] = 0;
@@ -62,6 +105,11 @@ export function sha256Words(text: string): Int32Array {
   state.set(IV);
   for (let at = 0; at < end; at += 64) compress(message, at);
   return state;
+}
+
+/** SHA-256 of `text` encoded as UTF-8 (sha256Message). */
+export function sha256Words(text: string): Int32Array {
+  return sha256Message(putText(0, text));
 }
 
 function compress(m: Uint8Array, at: number): void {

@@ -11,7 +11,7 @@ import type { Logger } from '../../core/log.ts';
 import { type DataType, type Device, type Sample, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import { ShareSums } from '../attest/attestation.ts';
 import { type Attestor, SEAL_NOW } from '../attest/attestor.ts';
-import { headedPoint } from '../attest/canonical.ts';
+import { pointWords } from '../attest/canonical.ts';
 import { BufferFullError, type DurableLog } from '../buffer/log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -110,7 +110,7 @@ export class Ingest {
         this.metrics.ingestNonFinite.inc({ device: s.device });
         type = 'number';
         quality = 'bad';
-      } else if (quality === 'good') series.lastGood = s;
+      } else if (quality === 'good') series.lastGood = s.value;
       this.add(series, s, type, quality, observed);
     }
     if (repeats > 0) this.metrics.ingestDuplicates.inc(repeats);
@@ -135,10 +135,10 @@ export class Ingest {
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
-      this.sums.addCanonical(
+      this.sums.addWords(
         s.device,
         s.sourceTime,
-        headedPoint(head, type, s.value, s.sourceTime, quality, s.statusCode),
+        pointWords(head, type, s.value, s.sourceTime, quality, s.statusCode),
       );
     }
     if (observed) {
@@ -165,11 +165,13 @@ export class Ingest {
     const marks: Sample[] = [];
     for (const device of devices)
       for (const series of this.series.ofDevice(device)) {
-        const last = series.lastGood;
-        if (!last) continue;
+        const value = series.lastGood;
+        if (value === undefined) continue;
         series.lastGood = undefined;
         marks.push({
-          ...last,
+          device: series.device,
+          tag: series.tag,
+          value,
           quality: 'bad',
           statusCode: STATUS_NO_COMMUNICATION,
           sourceTime: now,

@@ -4,7 +4,7 @@
  * and its last good value. Ingest looks a sample's series up by two map lookups on the ids the
  * collector gave, without building a key string per sample.
  */
-import type { DataType, Device, Quality, Sample, SampleValue } from '../../core/model.ts';
+import type { DataType, Device, Quality, SampleValue } from '../../core/model.ts';
 import { canonicalHead } from '../attest/canonical.ts';
 import { escapeTag, fieldText, quoted, RAW_VALUE_FIELD, VALUE_FIELDS } from '../sinks/line-protocol.ts';
 import type { History } from './recent.ts';
@@ -20,13 +20,16 @@ export class Series {
   private readonly tail: Buffer;
   /** The same for a number no store holds as a float: `,tag_id=… value_raw=`. */
   private readonly rawTail: Buffer;
-  /** The start of its canonical points (attest/canonical.ts), of its type and as a float. */
-  private readonly canonical: string;
-  private canonicalAsNumber: string | undefined;
+  /** The start of its canonical points (attest/canonical.ts) as UTF-8, of its type and as a float. */
+  private readonly canonical: Uint8Array;
+  private canonicalAsNumber: Uint8Array | undefined;
   /** The readings accepted last (recent.ts). */
   history: History | undefined;
-  /** The last good reading, marked bad once if the link to the device is lost (stale.ts). */
-  lastGood: Sample | undefined;
+  /**
+   * The value of the last good reading, marked bad once if the link to the device is lost. Only the
+   * value: holding the reading's object would keep one per tag alive long enough to be promoted.
+   */
+  lastGood: SampleValue | undefined;
 
   constructor(
     readonly device: string,
@@ -43,13 +46,13 @@ export class Series {
     const tagId = `,tag_id=${escapeTag(tag)} `;
     this.tail = Buffer.from(`${tagId}${VALUE_FIELDS[type]}=`);
     this.rawTail = Buffer.from(`${tagId}${RAW_VALUE_FIELD}=`);
-    this.canonical = canonicalHead(device, tag, type);
+    this.canonical = Buffer.from(canonicalHead(device, tag, type));
   }
 
   /** The canonical head of a point stored as `type`: the series' own, or `number` for a non-finite one. */
-  canonicalHead(type: DataType): string {
+  canonicalHead(type: DataType): Uint8Array {
     if (type === this.type) return this.canonical;
-    this.canonicalAsNumber ??= canonicalHead(this.device, this.tag, 'number');
+    this.canonicalAsNumber ??= Buffer.from(canonicalHead(this.device, this.tag, 'number'));
     return this.canonicalAsNumber;
   }
 
