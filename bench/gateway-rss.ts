@@ -42,13 +42,13 @@ const DEVICES_PER_LINK = 50;
 const TAGS_PER_DEVICE = 40;
 const TAGS = LINKS * DEVICES_PER_LINK * TAGS_PER_DEVICE;
 
-/** Baseline mode: load what `shugai` loads (every command registered), then do nothing. */
+/** Baseline mode: load what `shugai gateway` loads (its commands registered), then do nothing. */
 async function idle(): Promise<void> {
   const [{ Command }, { registerCommands }] = await Promise.all([
     import('commander'),
     import('../cli/commands.ts'),
   ]);
-  registerCommands(new Command('shugai'));
+  await registerCommands(new Command('shugai'), ['gateway']);
   setInterval(() => undefined, 1000);
   console.log('READY');
 }

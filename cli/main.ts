@@ -16,7 +16,7 @@ const program = new Command('shugai')
   .enablePositionalOptions()
   .configureHelp({ sortSubcommands: false });
 
-registerCommands(program);
+await registerCommands(program, process.argv.slice(2));
 
 try {
   await program.parseAsync(process.argv);
