@@ -7,6 +7,8 @@
  * same digest here takes about half that, and nothing is allocated per point.
  */
 
+import { putSafeInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
@@ -67,19 +69,7 @@ export function putText(at: number, text: string): number {
 /** A number as JSON writes it; a safe integer digit by digit, without a string. */
 export function putNumber(at: number, value: number): number {
   if (!Number.isSafeInteger(value)) return putText(at, JSON.stringify(value));
-  const m = room(at, 17);
-  let v = value;
-  if (v < 0) {
-    m[at++] = 0x2d;
-    v = -v;
-  }
-  let digits = 1;
-  for (let d = v; d >= 10; d = Math.floor(d / 10)) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    m[i] = 0x30 + (v % 10);
-    v = Math.floor(v / 10);
-  }
-  return at + digits;
+  return putSafeInteger(room(at, SAFE_INTEGER_BYTES), at, value);
 }
 
 /**

@@ -5,11 +5,11 @@
  * else goes through Buffer's UTF-8 encoder, so the bytes are exactly those of `Buffer.from(text)`.
  */
 
+import { putSafeInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+
 /** What the buffer starts with, and what it is cut back to after a record far larger than usual. */
 const INITIAL_BYTES = 64 * 1024;
 const KEPT_BYTES = 4 * 1024 * 1024;
-/** The longest text of a number in JavaScript (`-1.7976931348623157e+308`, 24 chars), rounded up. */
-const NUMBER_TEXT_BYTES = 32;
 
 export class RecordBytes {
   private bytes = Buffer.allocUnsafe(INITIAL_BYTES);
@@ -43,41 +43,13 @@ export class RecordBytes {
 
   /** `Math.trunc(value)` as a template literal writes it, digits straight into the buffer. */
   integer(value: number): void {
-    let n = Math.trunc(value);
+    const n = Math.trunc(value);
     if (!Number.isSafeInteger(n)) {
       this.text(String(n)); // NaN, ±Infinity, exponent notation
       return;
     }
-    this.room(NUMBER_TEXT_BYTES);
-    const bytes = this.bytes;
-    if (n < 0) {
-      bytes[this.length++] = 45; // '-'
-      n = -n;
-    }
-    // In int32 arithmetic: the low eight digits, and the rest (below 2^53 / 1e8 < 2^27) before them.
-    const high = Math.floor(n / 1e8);
-    const low = n - high * 1e8;
-    if (high === 0) this.digits(low, 0);
-    else {
-      this.digits(high, 0);
-      this.digits(low, 8);
-    }
-  }
-
-  /** An int32 `value` ≥ 0 in decimal, left-padded with zeros to `width` digits. */
-  private digits(value: number, width: number): void {
-    let v = value | 0;
-    let count = 1;
-    for (let rest = (v / 10) | 0; rest > 0; rest = (rest / 10) | 0) count++;
-    if (count < width) count = width;
-    const bytes = this.bytes;
-    const start = this.length;
-    this.length = start + count;
-    for (let at = this.length - 1; at >= start; at--) {
-      const next = (v / 10) | 0;
-      bytes[at] = 48 + v - next * 10;
-      v = next;
-    }
+    this.room(SAFE_INTEGER_BYTES);
+    this.length = putSafeInteger(this.bytes, this.length, n);
   }
 
   /** The record so far as its own buffer; this one starts over. */
