@@ -4,6 +4,7 @@
  * attestation JSON, stamp its store timestamp).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { ndjsonLines } from '../../gateway/sinks/http-post.ts';
 
 export interface CentralAttestation {
   /** The attestation JSON (JSON.stringify of the stored object). */
@@ -104,12 +105,8 @@ export async function* centralAttestations(
   const controller = new AbortController();
   const response = await get(target, token, timeoutMs, controller);
   if (!response.body) return;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let pending = '';
   let line = 0;
   const parse = (text: string): CentralAttestation => {
-    line++;
     let item: { stamp?: unknown; attestation?: unknown };
     try {
       item = JSON.parse(text) as typeof item;
@@ -126,35 +123,44 @@ export async function* centralAttestations(
       );
     return { text: JSON.stringify(item.attestation), stamp: item.stamp };
   };
+  const brokeOff = (error: Error) =>
+    new CentralReadError(
+      `central service: the answer for ${target.pathname} broke off after ${line} lines: ${error.message}`,
+      response.status,
+    );
   try {
-    for (;;) {
-      // Only the wait for the service counts against the timeout, not the time the caller takes.
-      const timer = setTimeout(() => controller.abort(new Error(`no data for ${timeoutMs} ms`)), timeoutMs);
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        throw new CentralReadError(
-          `central service: the answer for ${target.pathname} broke off after ${line} lines: ${(error as Error).message}`,
-          response.status,
-        );
-      } finally {
-        clearTimeout(timer);
-      }
-      if (chunk.done) break;
-      pending += decoder.decode(chunk.value, { stream: true });
-      let end = pending.indexOf('\n');
-      while (end >= 0) {
-        const text = pending.slice(0, end);
-        pending = pending.slice(end + 1);
-        if (text.trim() !== '') yield parse(text);
-        end = pending.indexOf('\n');
-      }
+    for await (const text of ndjsonLines(waitingAtMost(response.body, timeoutMs, controller, brokeOff))) {
+      line++;
+      if (text.trim() !== '') yield parse(text);
     }
-    pending += decoder.decode();
-    if (pending.trim() !== '') yield parse(pending);
   } finally {
     // A caller that stops early (or an error) releases the connection.
     controller.abort();
+  }
+}
+
+/**
+ * The chunks of a body, each waited for at most `timeoutMs` (only the wait for the service counts,
+ * not the time the caller takes); a failed read is thrown as `failed` makes it.
+ */
+async function* waitingAtMost(
+  body: ReadableStream<Uint8Array>,
+  timeoutMs: number,
+  controller: AbortController,
+  failed: (error: Error) => Error,
+): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
+  for (;;) {
+    const timer = setTimeout(() => controller.abort(new Error(`no data for ${timeoutMs} ms`)), timeoutMs);
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw failed(error as Error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (chunk.done) return;
+    yield chunk.value;
   }
 }
