@@ -1,10 +1,11 @@
 import { appendFile, mkdtemp, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../core/log.ts';
 import { BufferFullError, DurableLog, type LogOptions } from './log.ts';
 import { HEADER_BYTES } from './record.ts';
+import { Segment } from './segment.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -71,7 +72,8 @@ describe('durable log', () => {
       }
       return out.sort();
     };
-    const log = await DurableLog.open(options({ segmentBytes: HEADER_BYTES + 10 }));
+    // Read from the disk: nothing kept in memory.
+    const log = await DurableLog.open(options({ segmentBytes: HEADER_BYTES + 10, tailBytes: 0 }));
     await log.addReader('a');
     for (let i = 0; i < 4; i++) await log.append(payload(`record-${i}`), 1); // one record per segment
     for (let round = 0; round < 3; round++) expect(texts(await log.read('a', 10))).toHaveLength(4);
@@ -221,7 +223,7 @@ describe('durable log', () => {
     // Two records a segment: [a, b] [c, d]. A read of at most 4,000 samples from a takes a (3,000);
     // b (1,500) does not fit, so the read ends there, although c (1,000) in the next segment would.
     // A read that went on to c skipped b, and its acknowledgement (first to last seq) freed b unsent.
-    const log = await DurableLog.open(options({ segmentBytes: 2 * (HEADER_BYTES + 1) }));
+    const log = await DurableLog.open(options({ segmentBytes: 2 * (HEADER_BYTES + 1), tailBytes: 0 }));
     await log.addReader('s');
     for (const [text, count] of [
       ['a', 3000],
@@ -261,5 +263,45 @@ describe('durable log', () => {
     ]);
     expect(log.stats().records).toBe(0);
     await log.close();
+  });
+
+  it('serves readers that keep up from memory: the same records, by the same bounds, as the disk', async () => {
+    // A fixed-seed generator: the same records and reads every run.
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // Small segments and a small tail: reads start in the tail, before it, and across segments.
+    const shape = { segmentBytes: 8 * (HEADER_BYTES + 12), tailBytes: 40 * 12 };
+    const log = await DurableLog.open(options(shape));
+    await log.addReader('s');
+    for (let i = 0; i < 120; i++)
+      await log.append(payload(`rec-${String(i).padStart(8, '0')}`), 1 + next(50));
+    const reads = Array.from({ length: 200 }, () => [next(125), 1 + next(40), 1 + next(600)] as const);
+    const fromMemoryOrDisk = [];
+    const diskReads = vi.spyOn(Segment.prototype, 'read');
+    for (const [from, records, samples] of reads) {
+      diskReads.mockClear();
+      fromMemoryOrDisk.push(await log.readFrom(from, records, samples));
+      // The tail holds the newest 40 records (80–119): a read from there never touches the disk.
+      expect(diskReads.mock.calls.length === 0, `read from ${from}`).toBe(from >= 80);
+    }
+    diskReads.mockRestore();
+    await log.close();
+    const disk = await DurableLog.open(options({ ...shape, tailBytes: 0 }));
+    let inTail = 0;
+    for (const [i, [from, records, samples]] of reads.entries()) {
+      const expected = await disk.readFrom(from, records, samples);
+      const got = fromMemoryOrDisk[i] as Awaited<ReturnType<typeof disk.readFrom>>;
+      expect(got.map((r) => [r.seq, r.count, r.time, r.format, r.payload.toString()])).toEqual(
+        expected.map((r) => [r.seq, r.count, r.time, r.format, r.payload.toString()]),
+      );
+      if (from >= 80) inTail++;
+    }
+    // Both paths were taken.
+    expect(inTail).toBeGreaterThan(20);
+    expect(inTail).toBeLessThan(reads.length - 20);
+    await disk.close();
   });
 });

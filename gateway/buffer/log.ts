@@ -32,6 +32,13 @@ const batchBytes = (batch: readonly { payload: Uint8Array }[]) =>
 /** Reader positions are saved at most this long after they moved (ms). */
 const POSITION_SAVE_MS = 1000;
 
+/**
+ * Payload bytes of the newest records kept in memory as written (LogOptions.tailBytes): a reader
+ * that keeps up (a sink forwarding live data) is served from them, without reading back what was
+ * just written.
+ */
+export const TAIL_BYTES = 4 * 1024 * 1024;
+
 /** The smallest segment a small disk gets, however little room there is. */
 const MIN_SEGMENT_BYTES = 64 * 1024;
 
@@ -51,6 +58,8 @@ export interface LogOptions {
   now?: () => number;
   /** Reads the filesystem's free space (tests give a smaller disk than the machine's). */
   readDisk?: ReadDisk;
+  /** Payload bytes of the newest records kept in memory for readers (default TAIL_BYTES; 0: none). */
+  tailBytes?: number;
   /** Called for every drop, with the samples lost for the reader most behind. */
   onDrop?: (reason: DropReason, samples: number) => void;
   /** Called before acknowledged segments are deleted (to persist state that those records carried). */
@@ -135,6 +144,9 @@ export class DurableLog {
   /** Readers whose last save failed (disk full), logged once until a save works again. */
   private readonly failedSaves = new Set<string>();
   private positionTimer: NodeJS.Timeout | undefined;
+  /** The newest records written (consecutive, at most TAIL_BYTES of payload), oldest first. */
+  private tail: LogRecord[] = [];
+  private tailBytes = 0;
   /** Adds a record to writes that need one (an attestation of what the buffer holds). */
   sealer: Sealer | undefined;
   /**
@@ -383,8 +395,17 @@ export class DurableLog {
     }
     let offset = segment.size;
     metas.forEach((meta, i) => {
+      const payload = (records[i] as { payload: Uint8Array }).payload;
       segment.index(meta, offset);
-      offset += HEADER_BYTES + (records[i] as { payload: Uint8Array }).payload.length;
+      offset += HEADER_BYTES + payload.length;
+      // A small payload may be a view into Node's shared 8 KB buffer pool: kept as it is, it would
+      // keep the whole slab alive, so the tail keeps its own copy.
+      const own = payload.byteLength === payload.buffer.byteLength ? payload : new Uint8Array(payload);
+      this.keepInTail({
+        ...meta,
+        format: 'lines',
+        payload: Buffer.from(own.buffer, own.byteOffset, own.length),
+      });
     });
     this.disk.wrote(offset - segment.size);
     segment.size = offset;
@@ -594,6 +615,8 @@ export class DurableLog {
 
   private async readLocked(from: number, maxRecords: number, maxSamples: number): Promise<LogRecord[]> {
     const start = Math.max(from, this.firstSeq);
+    const kept = this.readTail(start, maxRecords, maxSamples);
+    if (kept) return kept;
     const out: LogRecord[] = [];
     let samples = 0;
     for (const segment of this.segments) {
@@ -625,6 +648,43 @@ export class DurableLog {
       // A record this read stopped before ends it, whatever the next segment holds: what is read is
       // consecutive, so a reader acknowledging its first to its last record skips nothing unsent.
       if (i < segment.records) break;
+    }
+    return out;
+  }
+
+  /** A record just written, kept for readers that keep up; the oldest go past tailBytes. */
+  private keepInTail(record: LogRecord): void {
+    this.tail.push(record);
+    this.tailBytes += record.payload.length;
+    const limit = this.options.tailBytes ?? TAIL_BYTES;
+    let drop = 0;
+    while (this.tailBytes > limit && drop < this.tail.length)
+      this.tailBytes -= (this.tail[drop++] as LogRecord).payload.length;
+    if (drop > 0) this.tail.splice(0, drop);
+  }
+
+  /** Forgets the tail's records below `seq` (every reader has them: none reads them again). */
+  private dropTailBelow(seq: number): void {
+    let drop = 0;
+    while (drop < this.tail.length && (this.tail[drop] as LogRecord).seq < seq)
+      this.tailBytes -= (this.tail[drop++] as LogRecord).payload.length;
+    if (drop > 0) this.tail.splice(0, drop);
+  }
+
+  /**
+   * What readLocked would read from `start`, when it is all in the tail (undefined when not): the
+   * same records, sliced by the same bounds, without a read of the disk.
+   */
+  private readTail(start: number, maxRecords: number, maxSamples: number): LogRecord[] | undefined {
+    const first = this.tail[0];
+    if (!first || start < first.seq) return undefined;
+    const out: LogRecord[] = [];
+    let samples = 0;
+    for (let i = start - first.seq; i < this.tail.length && out.length < maxRecords; i++) {
+      const record = this.tail[i] as LogRecord;
+      if (out.length > 0 && samples + record.count > maxSamples) break;
+      samples += record.count;
+      out.push(record);
     }
     return out;
   }
@@ -745,7 +805,9 @@ export class DurableLog {
    * may not), the segment holding the newest record is kept, so nothing it carries is lost.
    */
   private async release(): Promise<void> {
-    const min = Math.min(this.sealedLimit, ...[...this.positions.values()].map((p) => p.next));
+    const acknowledged = Math.min(...[...this.positions.values()].map((p) => p.next));
+    this.dropTailBelow(acknowledged);
+    const min = Math.min(this.sealedLimit, acknowledged);
     let keepNewest = false;
     if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0) {
       try {
