@@ -1,14 +1,23 @@
 /**
  * One POST over node:http(s), resolving with the answer's head; its body streams from the message.
- * Shared by the HTTP clients that stream or bound what they read (the InfluxDB and VictoriaMetrics
- * readers, the central sink); undici's fetch re-copied its buffer for long streamed answers.
+ * Shared by every HTTP client of the gateway: the sinks' writes (postForAnswer) and the readers that
+ * stream or bound what they read (InfluxDB, VictoriaMetrics). Not fetch: undici re-copied its buffer
+ * for long streamed answers, and a write through it cost about 2.5× the CPU of node:http (a 73 KB
+ * gzipped body of 5,000 lines: 1.3 ms against 0.5 ms, sender and receiver).
  */
-import { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import http, { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import https, { request as httpsRequest } from 'node:https';
+
+/** A keep-alive agent for `url`'s scheme; `tls` adds options (a private CA) for https. */
+export function keepAliveAgent(url: URL, tls: https.AgentOptions = {}): Agent {
+  return url.protocol === 'https:'
+    ? new https.Agent({ keepAlive: true, ...tls })
+    : new http.Agent({ keepAlive: true });
+}
 
 export function post(
   url: URL,
-  body: string,
+  body: string | Uint8Array,
   options: { contentType: string; headers?: Record<string, string>; signal: AbortSignal; agent?: Agent },
 ): Promise<IncomingMessage> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -30,6 +39,37 @@ export function post(
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** An answer to a write: its status, its text (at most ANSWER_BYTES of it) and its Retry-After. */
+export interface Answer {
+  status: number;
+  body: string;
+  retryAfter: string | null;
+}
+
+/** An answer to a write is a few hundred bytes; no more than this of whatever comes is kept. */
+const ANSWER_BYTES = 65_536;
+
+/** POSTs `body` and reads the answer whole; network failures and the timeout throw. */
+export async function postForAnswer(
+  url: URL,
+  body: string | Uint8Array,
+  options: { contentType: string; headers?: Record<string, string>; agent: Agent; timeoutMs: number },
+): Promise<Answer> {
+  const res = await post(url, body, { ...options, signal: AbortSignal.timeout(options.timeoutMs) });
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of res as AsyncIterable<Buffer>) {
+    if (size < ANSWER_BYTES) parts.push(part);
+    size += part.length;
+  }
+  const retryAfter = res.headers['retry-after'];
+  return {
+    status: res.statusCode ?? 0,
+    body: Buffer.concat(parts).toString('utf8'),
+    retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+  };
 }
 
 /** The lines of a streamed body: each chunk is scanned once for line ends, a line's pieces joined once. */

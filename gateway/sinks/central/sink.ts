@@ -6,12 +6,11 @@
  * retried batch changes nothing there.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent } from 'node:http';
 import path from 'node:path';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG } from '../../attest/attestation.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
-import { post } from '../http-post.ts';
+import { keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import { CENTRAL_MAX_BODY_BYTES, CENTRAL_MAX_ITEMS, type CentralSinkConfig } from './schema.ts';
 
@@ -34,7 +33,7 @@ export function readCentralCa(config: CentralSinkConfig, baseDir: string): Buffe
 export class CentralSink implements Sink {
   readonly name: string;
   private readonly endpoint: URL;
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
 
   /** `baseDir`: the folder a relative `ca` is read from (the config file's folder). */
   constructor(
@@ -44,13 +43,9 @@ export class CentralSink implements Sink {
   ) {
     this.name = config.name;
     this.endpoint = new URL('api/v1/attestations', config.url.endsWith('/') ? config.url : `${config.url}/`);
-    if (this.endpoint.protocol === 'https:') {
-      const ca = readCentralCa(config, baseDir);
-      // rejectUnauthorized stays true: a private CA is trusted by naming it, never by switching checks off.
-      this.agent = new https.Agent({ keepAlive: true, rejectUnauthorized: true, ...(ca ? { ca } : {}) });
-    } else {
-      this.agent = new http.Agent({ keepAlive: true });
-    }
+    const ca = this.endpoint.protocol === 'https:' ? readCentralCa(config, baseDir) : undefined;
+    // rejectUnauthorized stays true: a private CA is trusted by naming it, never by switching checks off.
+    this.agent = keepAliveAgent(this.endpoint, { rejectUnauthorized: true, ...(ca ? { ca } : {}) });
   }
 
   async write(batch: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
@@ -83,7 +78,11 @@ export class CentralSink implements Sink {
   private async post(chunk: readonly Item[]): Promise<WriteOutcome> {
     const body = `{"items":[${chunk.map((i) => i.json).join(',')}]}`;
     try {
-      const answer = await request(this.endpoint, this.agent, body, this.config.timeoutMs);
+      const answer = await postForAnswer(this.endpoint, body, {
+        contentType: 'application/json',
+        agent: this.agent,
+        timeoutMs: this.config.timeoutMs,
+      });
       return classify(answer.status, answer.body, answer.retryAfter, chunk.length);
     } catch (error) {
       return networkFailure(error);
@@ -110,31 +109,4 @@ export function* chunks(items: readonly Item[], maxItems: number, maxBytes: numb
     bytes += size;
   }
   if (current.length > 0) yield current;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  retryAfter: string | null;
-}
-
-async function request(url: URL, agent: http.Agent, body: string, timeoutMs: number): Promise<Answer> {
-  const res = await post(url, body, {
-    contentType: 'application/json',
-    agent,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of res as AsyncIterable<Buffer>) {
-    // An answer is a few hundred bytes; keep at most 64 KiB of whatever comes.
-    if (size < 65_536) parts.push(part);
-    size += part.length;
-  }
-  const retryAfter = res.headers['retry-after'];
-  return {
-    status: res.statusCode ?? 0,
-    body: Buffer.concat(parts).toString('utf8'),
-    retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
-  };
 }

@@ -2,17 +2,20 @@
  * The InfluxDB sink: line protocol over HTTP, v1 `/write` or v2 `/api/v2/write`. It writes one batch
  * and classifies the answer the way Telegraf does; the core decides what to do with the outcome.
  */
+import type { Agent } from 'node:http';
 import { RECORD_MEASUREMENT } from '../../ingest/series.ts';
 import { gzipBody } from '../gzip.ts';
 import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
+import { keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { toLines } from '../line-protocol.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import type { InfluxSinkConfig } from './schema.ts';
 
 export class InfluxSink implements Sink {
   readonly name: string;
-  private readonly writeUrl: string;
+  private readonly writeUrl: URL;
   private readonly headers: Record<string, string>;
+  private readonly agent: Agent;
 
   constructor(
     private readonly config: InfluxSinkConfig,
@@ -21,7 +24,7 @@ export class InfluxSink implements Sink {
     this.name = config.name;
     const base = config.url.replace(/\/+$/, '');
     const params = new URLSearchParams({ precision: 'ms' });
-    this.headers = { 'Content-Type': 'text/plain; charset=utf-8' };
+    this.headers = {};
     if (config.version === 1) {
       params.set('db', config.database);
       if (config.retentionPolicy) params.set('rp', config.retentionPolicy);
@@ -29,14 +32,15 @@ export class InfluxSink implements Sink {
       if (config.username !== undefined) {
         this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
       }
-      this.writeUrl = `${base}/write?${params}`;
+      this.writeUrl = new URL(`${base}/write?${params}`);
     } else {
       params.set('org', config.org);
       params.set('bucket', config.bucket);
       this.headers.Authorization = `Token ${config.token}`;
-      this.writeUrl = `${base}/api/v2/write?${params}`;
+      this.writeUrl = new URL(`${base}/api/v2/write?${params}`);
     }
     if (config.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
+    this.agent = keepAliveAgent(this.writeUrl);
   }
 
   /** Creates the database (v1) when configured to; a failure is reported, and writes will say more. */
@@ -45,15 +49,15 @@ export class InfluxSink implements Sink {
     const base = this.config.url.replace(/\/+$/, '');
     const body = new URLSearchParams({ q: `CREATE DATABASE "${this.config.database.replace(/"/g, '\\"')}"` });
     const auth = this.headers.Authorization;
-    const response = await fetch(`${base}/query`, {
-      method: 'POST',
-      body,
+    const answer = await postForAnswer(new URL(`${base}/query`), body.toString(), {
+      contentType: 'application/x-www-form-urlencoded',
       headers: auth ? { Authorization: auth } : {},
-      signal: AbortSignal.timeout(this.config.timeoutMs),
+      agent: this.agent,
+      timeoutMs: this.config.timeoutMs,
     });
-    if (!response.ok)
+    if (answer.status < 200 || answer.status >= 300)
       throw new Error(
-        `CREATE DATABASE ${this.config.database} failed: HTTP ${response.status} ${(await response.text()).trim()}`,
+        `CREATE DATABASE ${this.config.database} failed: HTTP ${answer.status} ${answer.body.trim()}`,
       );
   }
 
@@ -88,26 +92,24 @@ export class InfluxSink implements Sink {
   }
 
   private async post(
-    body: string | Buffer,
+    body: string | Uint8Array,
   ): Promise<{ status: number; text: string; retryAfter: string | null } | { outcome: WriteOutcome }> {
     try {
-      const response = await fetch(this.writeUrl, {
-        method: 'POST',
-        body,
+      const answer = await postForAnswer(this.writeUrl, body, {
+        contentType: 'text/plain; charset=utf-8',
         headers: this.headers,
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+        agent: this.agent,
+        timeoutMs: this.config.timeoutMs,
       });
-      return {
-        status: response.status,
-        text: await response.text(),
-        retryAfter: response.headers.get('retry-after'),
-      };
+      return { status: answer.status, text: answer.body, retryAfter: answer.retryAfter };
     } catch (error) {
       return { outcome: networkFailure(error) };
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
 }
 
 /** Maps an HTTP answer to an outcome, reading `dropped=N` of a partial write (exported for its table test). */

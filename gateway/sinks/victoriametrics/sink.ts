@@ -2,24 +2,27 @@
  * The VictoriaMetrics sink: a batch as JSON lines to `/api/v1/import` (encoding.ts says why not line
  * protocol). The same path on a single node and on a cluster's vminsert (`/insert/<tenant>/prometheus`).
  */
+import type { Agent } from 'node:http';
 import { gzipBody } from '../gzip.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
+import { keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import { MAX_TEXT_BYTES, toImport } from './encoding.ts';
 import type { VictoriaSinkConfig } from './schema.ts';
 
 export class VictoriaSink implements Sink {
   readonly name: string;
-  private readonly importUrl: string;
-  private readonly headers: Record<string, string>;
+  private readonly importUrl: URL;
+  private readonly headers: Record<string, string> = {};
+  private readonly agent: Agent;
 
   constructor(
     private readonly config: VictoriaSinkConfig,
     private readonly gatewayId: string,
   ) {
     this.name = config.name;
-    this.importUrl = `${config.url.replace(/\/+$/, '')}/api/v1/import`;
-    this.headers = { 'Content-Type': 'application/x-ndjson' };
+    this.importUrl = new URL(`${config.url.replace(/\/+$/, '')}/api/v1/import`);
+    this.agent = keepAliveAgent(this.importUrl);
     // Credentials go in a header, never in the URL, so they cannot end up in a log line.
     if (config.username !== undefined)
       this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
@@ -32,18 +35,13 @@ export class VictoriaSink implements Sink {
     if (body.length > 0) {
       let outcome: WriteOutcome;
       try {
-        const response = await fetch(this.importUrl, {
-          method: 'POST',
-          body: await gzipBody(body, this.config.gzip),
+        const answer = await postForAnswer(this.importUrl, await gzipBody(body, this.config.gzip), {
+          contentType: 'application/x-ndjson',
           headers: this.headers,
-          signal: AbortSignal.timeout(this.config.timeoutMs),
+          agent: this.agent,
+          timeoutMs: this.config.timeoutMs,
         });
-        outcome = classify(
-          response.status,
-          await response.text(),
-          response.headers.get('retry-after'),
-          batch.count,
-        );
+        outcome = classify(answer.status, answer.body, answer.retryAfter, batch.count);
       } catch (error) {
         outcome = networkFailure(error);
       }
@@ -58,5 +56,7 @@ export class VictoriaSink implements Sink {
         };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
 }
