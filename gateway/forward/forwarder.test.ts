@@ -211,7 +211,7 @@ describe('sink forwarder', () => {
     expect(await counter(metrics, 'sinkSamples', { sink: 's' })).toBe(7);
   });
 
-  it('while data streams in, leaves the trickle that came during a write for a full batch, not a write of its own', async () => {
+  it('while data streams in, holds the trickle that came during a write for more, then sends it as one write', async () => {
     let release!: () => void;
     const sink = new ScriptedSink('s', () => ({ kind: 'ok' }));
     const written = sink.write.bind(sink);
@@ -223,21 +223,27 @@ describe('sink forwarder', () => {
       if (sink.writes.length === 0) await gate;
       return written(batch);
     };
-    const { log, forwarder, append } = await setup(sink, { batchMaxSamples: 100, flushIntervalMs: 60_000 });
+    const { log, forwarder, append } = await setup(sink, {
+      batchMaxSamples: 100,
+      flushIntervalMs: 60_000,
+      trickleWaitMs: 400,
+    });
     await forwarder.start();
     const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => sample(from + i));
     await append(ids(0, 100));
     for (let r = 0; r < 3; r++) await append(ids(100 + 10 * r, 10));
     release();
     await until(() => sink.writes.length === 1);
-    // The 30 samples that came meanwhile wait: a full batch's worth of notifies, or the flush interval.
-    await new Promise((r) => setTimeout(r, 100));
-    expect(sink.writes.map((w) => w.length)).toEqual([100]);
-    expect(log.position('s')).toBe(1);
-    for (let r = 3; r < 10; r++) await append(ids(100 + 10 * r, 10));
-    await until(() => log.position('s') === 11);
-    expect(sink.writes.map((w) => w.length)).toEqual([100, 100]);
-    expect(sink.writes.flat()).toEqual(ids(0, 200));
+    // The 30 samples that came meanwhile wait for more: these 30 arrive within the wait.
+    for (let r = 3; r < 6; r++) await append(ids(100 + 10 * r, 10));
+    // Sent after the short wait, not the flush interval (a minute).
+    await until(() => log.position('s') === 7);
+    expect(sink.writes.map((w) => w.length)).toEqual([100, 60]);
+    expect(sink.writes.flat()).toEqual(ids(0, 160));
+    // A full batch's worth goes at once, whatever the waits.
+    for (let r = 0; r < 10; r++) await append(ids(160 + 10 * r, 10));
+    await until(() => log.position('s') === 17);
+    expect(sink.writes.map((w) => w.length)).toEqual([100, 60, 100]);
   });
 
   it('splits a batch the sink finds too large until the parts fit', async () => {

@@ -29,10 +29,19 @@ export interface ForwarderOptions {
   authRetryMs: number;
   /** The gateway's id, for records written before version 2 (their lines are made here). */
   gatewayId: string;
+  /** How long the trickle a streaming round left behind waits for more (ms; default TRICKLE_WAIT_MS). */
+  trickleWaitMs?: number;
 }
 
 /** Writes to a sink on their way at once, so one is prepared while the other is answered. */
 const IN_FLIGHT = 2;
+
+/**
+ * While data streams in, what came during a round's writes waits this long for more before it goes
+ * (at most flushIntervalMs): writes stay large, and the end of a stream is not held back a whole
+ * flush interval.
+ */
+export const TRICKLE_WAIT_MS = 50;
 
 export const DEFAULT_FORWARDER_OPTIONS: Omit<ForwarderOptions, 'gatewayId'> = {
   batchMaxSamples: 5000,
@@ -47,6 +56,8 @@ export const DEFAULT_FORWARDER_OPTIONS: Omit<ForwarderOptions, 'gatewayId'> = {
 export class SinkForwarder {
   private liveCursor: number;
   private pendingLive = 0;
+  /** The last round left a trickle of live data behind (data is streaming in). */
+  private trickle = false;
   private failures = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -143,9 +154,11 @@ export class SinkForwarder {
         // Live data keeps priority between backlog batches, whatever the backlog rate.
         if (!(await this.sendLive())) return this.backoffDelay();
       }
-      return this.log.position(this.sink.name) < this.liveCursor
-        ? Math.min(this.options.flushIntervalMs, 100)
-        : this.options.flushIntervalMs;
+      if (this.log.position(this.sink.name) < this.liveCursor)
+        return Math.min(this.options.flushIntervalMs, 100);
+      if (this.trickle)
+        return Math.min(this.options.flushIntervalMs, this.options.trickleWaitMs ?? TRICKLE_WAIT_MS);
+      return this.options.flushIntervalMs;
     } catch (error) {
       // A failure of our own (reading the log) must not kill the loop; it is logged and retried.
       this.conditions.raise({ device: `sink:${this.sink.name}` }, 'forward_error', 'forwarding failed', {
@@ -160,14 +173,15 @@ export class SinkForwarder {
    * Sends the live records (until `deadline`), IN_FLIGHT writes at a time: the next batch is read and
    * written while the one before is on its way. After the round's first batch only batches at least
    * half full go: while data streams in, the trickle that arrived during a write waits for the next
-   * round (a full batch's notify, or the flush interval) instead of going as a write of its own (at
-   * 60k samples/s, one write per ~500 samples, each with its fixed cost at both ends). A final
+   * round (a full batch's notify, or TRICKLE_WAIT_MS) instead of going as a write of its own (at 60k
+   * samples/s, one write per ~500 samples, each with its fixed cost at both ends). A final
    * flush (a finite `deadline`) sends everything. False when a write must be retried later; the live
    * cursor then stays where the first unsent batch begins (what was sent after it is sent again:
    * the same points).
    */
   private async sendLive(deadline = Number.POSITIVE_INFINITY): Promise<boolean> {
     this.pendingLive = 0;
+    this.trickle = false;
     const inFlight: { end: number; sent: Promise<boolean> }[] = [];
     let cursor = this.liveCursor;
     let ok = true;
@@ -188,6 +202,7 @@ export class SinkForwarder {
       if (!first && deadline === Number.POSITIVE_INFINITY && samples < this.options.batchMaxSamples / 2) {
         // Everything unsent is in this read: counted as pending, a full batch's notify still wakes the loop on time.
         this.pendingLive = samples;
+        this.trickle = true;
         break;
       }
       first = false;
