@@ -3,7 +3,7 @@
  * child process polling 250 Modbus TCP devices × 40 tags every second (5 modbus-serial ServerTCP
  * peers in this process, 50 unit ids each; registers change every second) and writing to a real
  * InfluxDB. Its RSS is sampled every second (median and max) next to the baseline: the same Node
- * with the same modules loaded (every `shugai` command registered) and nothing running. The
+ * with the same modules loaded (`shugai gateway`'s commands registered) and nothing running. The
  * target from gateway-lessons.md: a Node gateway should stay well under 150 MB.
  *
  *   node --import tsx bench/gateway-rss.ts           # 180 s of samples after 10 s of settling
