@@ -8,11 +8,16 @@
 import http, { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import https, { request as httpsRequest } from 'node:https';
 
+/**
+ * An idle kept-alive connection is closed after this long, before the server's own idle timeout
+ * (VictoriaMetrics: 1 minute) can close it under a write that would then fail for nothing.
+ */
+const IDLE_SOCKET_MS = 30_000;
+
 /** A keep-alive agent for `url`'s scheme; `tls` adds options (a private CA) for https. */
 export function keepAliveAgent(url: URL, tls: https.AgentOptions = {}): Agent {
-  return url.protocol === 'https:'
-    ? new https.Agent({ keepAlive: true, ...tls })
-    : new http.Agent({ keepAlive: true });
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  return url.protocol === 'https:' ? new https.Agent({ ...options, ...tls }) : new http.Agent(options);
 }
 
 export function post(
