@@ -657,18 +657,15 @@ export class DurableLog {
     this.tail.push(record);
     this.tailBytes += record.payload.length;
     const limit = this.options.tailBytes ?? TAIL_BYTES;
-    let drop = 0;
-    while (this.tailBytes > limit && drop < this.tail.length)
-      this.tailBytes -= (this.tail[drop++] as LogRecord).payload.length;
-    if (drop > 0) this.tail.splice(0, drop);
+    this.trimTail(() => this.tailBytes > limit);
   }
 
-  /** Forgets the tail's records below `seq` (every reader has them: none reads them again). */
-  private dropTailBelow(seq: number): void {
-    let drop = 0;
-    while (drop < this.tail.length && (this.tail[drop] as LogRecord).seq < seq)
-      this.tailBytes -= (this.tail[drop++] as LogRecord).payload.length;
-    if (drop > 0) this.tail.splice(0, drop);
+  /** Forgets the tail's oldest records while `drop` says so. */
+  private trimTail(drop: (oldest: LogRecord) => boolean): void {
+    let n = 0;
+    while (n < this.tail.length && drop(this.tail[n] as LogRecord))
+      this.tailBytes -= (this.tail[n++] as LogRecord).payload.length;
+    if (n > 0) this.tail.splice(0, n);
   }
 
   /**
@@ -806,7 +803,8 @@ export class DurableLog {
    */
   private async release(): Promise<void> {
     const acknowledged = Math.min(...[...this.positions.values()].map((p) => p.next));
-    this.dropTailBelow(acknowledged);
+    // Every reader has these: none reads them again.
+    this.trimTail((oldest) => oldest.seq < acknowledged);
     const min = Math.min(this.sealedLimit, acknowledged);
     let keepNewest = false;
     if ((this.segments[0] as Segment).endSeq <= min && (this.segments[0] as Segment).records > 0) {
