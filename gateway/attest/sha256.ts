@@ -25,8 +25,8 @@ const IV = new Int32Array([
 
 /** The digest of the last call, as eight big-endian 32-bit words. */
 const state = new Int32Array(8);
-/** The message schedule, sixteen words rolling. */
-const w = new Int32Array(16);
+/** The message schedule of a block, all 64 words (computed before the rounds: faster than a ring). */
+const w = new Int32Array(64);
 /** The message with its padding; grows for long texts (keeping what was written). */
 let message = new Uint8Array(256);
 const utf8 = new TextEncoder();
@@ -103,6 +103,21 @@ export function sha256Words(text: string): Int32Array {
 }
 
 function compress(m: Uint8Array, at: number): void {
+  for (let i = 0; i < 16; i++) {
+    const j = at + 4 * i;
+    w[i] =
+      ((m[j] as number) << 24) |
+      ((m[j + 1] as number) << 16) |
+      ((m[j + 2] as number) << 8) |
+      (m[j + 3] as number);
+  }
+  for (let i = 16; i < 64; i++) {
+    const w15 = w[i - 15] as number;
+    const w2 = w[i - 2] as number;
+    const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
+    const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
+    w[i] = ((w[i - 16] as number) + s0 + (w[i - 7] as number) + s1) | 0;
+  }
   let a = state[0] as number;
   let b = state[1] as number;
   let c = state[2] as number;
@@ -112,24 +127,8 @@ function compress(m: Uint8Array, at: number): void {
   let g = state[6] as number;
   let h = state[7] as number;
   for (let i = 0; i < 64; i++) {
-    let word: number;
-    if (i < 16) {
-      const j = at + 4 * i;
-      word =
-        ((m[j] as number) << 24) |
-        ((m[j + 1] as number) << 16) |
-        ((m[j + 2] as number) << 8) |
-        (m[j + 3] as number);
-    } else {
-      const w15 = w[(i - 15) & 15] as number;
-      const w2 = w[(i - 2) & 15] as number;
-      const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
-      const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-      word = ((w[i & 15] as number) + s0 + (w[(i - 7) & 15] as number) + s1) | 0;
-    }
-    w[i & 15] = word;
     const sum1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const t1 = (h + sum1 + ((e & f) ^ (~e & g)) + (K[i] as number) + word) | 0;
+    const t1 = (h + sum1 + ((e & f) ^ (~e & g)) + (K[i] as number) + (w[i] as number)) | 0;
     const sum0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
     const t2 = (sum0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
     h = g;
