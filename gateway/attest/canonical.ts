@@ -49,7 +49,8 @@ const FALSE = Buffer.from('false');
 /**
  * The SHA-256 of a canonical point whose head bytes (canonicalHead, as UTF-8) are known, as words
  * (sha256.ts): its bytes are written straight into the hash's message, no text is built per point on
- * the gateway's path. The same digest as pointDigest (a test holds them equal).
+ * the gateway's path. The same digest as pointDigest (a test holds them equal). `floatText`: the
+ * value's `String()` when the caller made it already (a finite number).
  */
 export function pointWords(
   head: Uint8Array,
@@ -58,13 +59,15 @@ export function pointWords(
   sourceTime: number,
   quality: Quality,
   statusCode: number,
+  floatText?: string,
 ): Int32Array {
   let at = putBytes(0, head);
   at = putBytes(at, COMMA_BYTE);
   // Math.trunc(-0.5) is -0, which JSON writes as 0, as putNumber does.
   at = putNumber(at, Math.trunc(sourceTime));
   at = putBytes(at, COMMA_BYTE);
-  if (type === 'number' || type === 'integer') {
+  if (floatText !== undefined) at = putText(at, floatText);
+  else if (type === 'number' || type === 'integer') {
     const n = Number(value);
     const text = nonFiniteText(n);
     at = text === undefined ? putNumber(at, n) : putText(at, `"${text}"`);

@@ -131,14 +131,15 @@ export class Ingest {
     quality: Sample['quality'],
     observed: StoredSample[] | undefined,
   ): void {
-    series.write(this.record, s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
+    // A float's text is made once, for the line and the digest.
+    const float = series.write(this.record, s.value, quality, s.statusCode, s.sourceTime, s.receivedAt);
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
       this.sums.addWords(
         s.device,
         s.sourceTime,
-        pointWords(head, type, s.value, s.sourceTime, quality, s.statusCode),
+        pointWords(head, type, s.value, s.sourceTime, quality, s.statusCode, float),
       );
     }
     if (observed) {

@@ -171,4 +171,27 @@ describe('records written as bytes', () => {
       expect(record.take().toString('latin1')).toBe(`${Math.trunc(value)}`);
     }
   });
+
+  it("give the digest a float's text as written in the line, and nothing for any other value", () => {
+    const table = new SeriesTable(GATEWAY);
+    table.declare(
+      [],
+      [
+        ['press-01', 'speed', 'number'],
+        ['press-01', 'count', 'integer'],
+        ['press-01', 'state', 'string'],
+        ['press-01', 'on', 'boolean'],
+      ],
+    );
+    const write = (tag: string, value: StoredSample['value']) =>
+      table.get('press-01', tag, value).write(new RecordBytes(), value, 'good', 0, at, at);
+    expect(write('speed', 23.47)).toBe('23.47');
+    expect(write('speed', 0.1 + 0.2)).toBe('0.30000000000000004');
+    expect(write('speed', 5)).toBe('5');
+    expect(write('speed', Number.NaN)).toBeUndefined();
+    expect(write('speed', Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(write('count', 7)).toBeUndefined();
+    expect(write('state', 'run')).toBeUndefined();
+    expect(write('on', true)).toBeUndefined();
+  });
 });
