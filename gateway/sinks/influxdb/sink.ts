@@ -6,7 +6,7 @@ import type { Agent } from 'node:http';
 import { RECORD_MEASUREMENT } from '../../ingest/series.ts';
 import { gzipBody } from '../gzip.ts';
 import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
-import { keepAliveAgent, postForAnswer } from '../http-post.ts';
+import { type Answer, keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { toLines } from '../line-protocol.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
 import type { InfluxSinkConfig } from './schema.ts';
@@ -74,7 +74,7 @@ export class InfluxSink implements Sink {
     if ('outcome' in answer) return answer.outcome;
     // A store that was down when the gateway started (or lost its database) has no database yet:
     // create it now, not only at start, then write once more.
-    if (answer.status === 404 && this.config.version === 1 && /database not found/.test(answer.text)) {
+    if (answer.status === 404 && this.config.version === 1 && /database not found/.test(answer.body)) {
       if (!this.config.createDatabase)
         return {
           kind: 'retry',
@@ -88,20 +88,17 @@ export class InfluxSink implements Sink {
       answer = await this.post(body);
       if ('outcome' in answer) return answer.outcome;
     }
-    return classify(answer.status, answer.text, answer.retryAfter, batch.count);
+    return classify(answer.status, answer.body, answer.retryAfter, batch.count);
   }
 
-  private async post(
-    body: string | Uint8Array,
-  ): Promise<{ status: number; text: string; retryAfter: string | null } | { outcome: WriteOutcome }> {
+  private async post(body: string | Uint8Array): Promise<Answer | { outcome: WriteOutcome }> {
     try {
-      const answer = await postForAnswer(this.writeUrl, body, {
+      return await postForAnswer(this.writeUrl, body, {
         contentType: 'text/plain; charset=utf-8',
         headers: this.headers,
         agent: this.agent,
         timeoutMs: this.config.timeoutMs,
       });
-      return { status: answer.status, text: answer.body, retryAfter: answer.retryAfter };
     } catch (error) {
       return { outcome: networkFailure(error) };
     }
