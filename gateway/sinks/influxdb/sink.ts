@@ -4,7 +4,7 @@
  */
 import type { Agent } from 'node:http';
 import { RECORD_MEASUREMENT } from '../../ingest/series.ts';
-import { gzipBody } from '../gzip.ts';
+import { gzipBody, gzipLevel } from '../gzip.ts';
 import { classify as classifyHttp, networkFailure } from '../http-outcome.ts';
 import { type Answer, keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { toLines } from '../line-protocol.ts';
@@ -16,6 +16,7 @@ export class InfluxSink implements Sink {
   private readonly writeUrl: URL;
   private readonly headers: Record<string, string>;
   private readonly agent: Agent;
+  private readonly gzip: number | false;
 
   constructor(
     private readonly config: InfluxSinkConfig,
@@ -39,7 +40,8 @@ export class InfluxSink implements Sink {
       this.headers.Authorization = `Token ${config.token}`;
       this.writeUrl = new URL(`${base}/api/v2/write?${params}`);
     }
-    if (config.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
+    this.gzip = gzipLevel(config.gzip, this.writeUrl);
+    if (this.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
     this.agent = keepAliveAgent(this.writeUrl);
   }
 
@@ -69,7 +71,7 @@ export class InfluxSink implements Sink {
         ? batch.lines()
         : toLines(batch.samples(), { measurement: this.config.measurement, gatewayId: this.gatewayId });
     if (text.length === 0) return { kind: 'ok' };
-    const body = await gzipBody(text, this.config.gzip);
+    const body = await gzipBody(text, this.gzip);
     let answer = await this.post(body);
     if ('outcome' in answer) return answer.outcome;
     // A store that was down when the gateway started (or lost its database) has no database yet:

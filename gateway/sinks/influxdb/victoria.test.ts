@@ -63,7 +63,7 @@ describe.skipIf(!victoriaBinary.available)('InfluxDB sink against VictoriaMetric
     ],
   ])('writes every number type through %s, gzip on', async (_name, api, device) => {
     const sink = new InfluxSink(
-      influxSinkSchema.parse({ name: 'vm', type: 'influxdb', url: vm.url, ...api }),
+      influxSinkSchema.parse({ name: 'vm', type: 'influxdb', url: vm.url, gzip: true, ...api }),
       'gw-01',
     );
     expect(await sink.write(batch(device))).toEqual({ kind: 'ok' });

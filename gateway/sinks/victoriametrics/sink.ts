@@ -3,7 +3,7 @@
  * protocol). The same path on a single node and on a cluster's vminsert (`/insert/<tenant>/prometheus`).
  */
 import type { Agent } from 'node:http';
-import { gzipBody } from '../gzip.ts';
+import { gzipBody, gzipLevel } from '../gzip.ts';
 import { classify, networkFailure } from '../http-outcome.ts';
 import { keepAliveAgent, postForAnswer } from '../http-post.ts';
 import { asBatch, type Batch, type Sink, type StoredSample, type WriteOutcome } from '../sink.ts';
@@ -15,6 +15,7 @@ export class VictoriaSink implements Sink {
   private readonly importUrl: URL;
   private readonly headers: Record<string, string> = {};
   private readonly agent: Agent;
+  private readonly gzip: number | false;
 
   constructor(
     private readonly config: VictoriaSinkConfig,
@@ -26,7 +27,8 @@ export class VictoriaSink implements Sink {
     // Credentials go in a header, never in the URL, so they cannot end up in a log line.
     if (config.username !== undefined)
       this.headers.Authorization = `Basic ${Buffer.from(`${config.username}:${config.password ?? ''}`).toString('base64')}`;
-    if (config.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
+    this.gzip = gzipLevel(config.gzip, this.importUrl);
+    if (this.gzip !== false) this.headers['Content-Encoding'] = 'gzip';
   }
 
   async write(given: Batch | readonly StoredSample[]): Promise<WriteOutcome> {
@@ -35,7 +37,7 @@ export class VictoriaSink implements Sink {
     if (body.length > 0) {
       let outcome: WriteOutcome;
       try {
-        const answer = await postForAnswer(this.importUrl, await gzipBody(body, this.config.gzip), {
+        const answer = await postForAnswer(this.importUrl, await gzipBody(body, this.gzip), {
           contentType: 'application/x-ndjson',
           headers: this.headers,
           agent: this.agent,
