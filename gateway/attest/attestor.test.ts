@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StoredSample } from '../sinks/sink.ts';
-import { type Attestation, attestationHash, GENESIS, signatureValid } from './attestation.ts';
+import {
+  type Attestation,
+  attestationHash,
+  GENESIS,
+  signatureValid,
+  signedAttestation,
+} from './attestation.ts';
 import { Attestor } from './attestor.ts';
 import { canonicalJson, MultisetHash, pointDigest } from './canonical.ts';
 import { initIdentity } from './identity.ts';
@@ -31,6 +37,32 @@ describe('attestor', () => {
     expect(canonicalJson({ seq: 2, a: [{ z: 'x', d: undefined, b: null }, 1.5], é: true, Z: 'ü' })).toBe(
       '{"Z":"ü","a":[{"b":null,"z":"x"},1.5],"seq":2,"é":true}',
     );
+  });
+
+  it('signs the canonical JSON of an attestation, and hashes it, as canonicalJson writes them', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const names = ['lathe-01', 'é"\\\u0000\u2028', '压力机 1', '', '𝄞', 'a,"time":1'];
+    for (let n = 0; n < 40; n++) {
+      const unsigned: Omit<Attestation, 'sig'> = {
+        v: 1,
+        gateway: names[n % names.length] as string,
+        seq: n * 7919,
+        prev: n === 0 ? GENESIS : 'ab'.repeat(32),
+        time: n % 3 === 0 ? 1_796_361_864_261 + n : -n * 0.5,
+        devices: Array.from({ length: n % 5 }, (_, i) => ({
+          device: `${names[(n + i) % names.length]}${i}`,
+          count: i * 1000 + n,
+          from: -1e15 + i,
+          to: 1.5e12 + n * 0.25,
+          digest: (n * 31 + i).toString(16).padStart(64, '0'),
+        })),
+        dropped: { full: n, age: 2 ** 53 - 1 - n, refused: 0 },
+      };
+      const { attestation, hash } = signedAttestation(unsigned, privateKey);
+      expect(signatureValid(attestation, publicKey)).toBe(true);
+      expect(hash).toBe(attestationHash(attestation));
+      expect(Object.keys(attestation).sort()).toEqual([...Object.keys(unsigned), 'sig'].sort());
+    }
   });
 
   it('sums digests modulo 2^256 exactly, carries included', () => {

@@ -17,7 +17,7 @@ import {
   attestationSample,
   GENESIS,
   ShareSums,
-  signAttestation,
+  signedAttestation,
 } from './attestation.ts';
 import { pointDigest } from './canonical.ts';
 import type { Identity } from './identity.ts';
@@ -163,7 +163,7 @@ export class Attestor implements Sealer {
 
   private sign(sums: ShareSums): StoredSample {
     const time = this.now();
-    const attestation = signAttestation(
+    const { attestation, hash } = signedAttestation(
       {
         v: 1,
         gateway: this.gatewayId,
@@ -178,7 +178,7 @@ export class Attestor implements Sealer {
     this.attestedDrops = this.dropped.full + this.dropped.age + this.dropped.refused;
     // Two attestations must never share a store timestamp (one would overwrite the other).
     const stamp = Math.max(time, this.head.stamp + 1);
-    this.head = { seq: attestation.seq, hash: attestationHash(attestation), stamp };
+    this.head = { seq: attestation.seq, hash, stamp };
     return attestationSample(attestation, stamp);
   }
 
