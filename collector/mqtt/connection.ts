@@ -4,6 +4,7 @@
  * backoff and jitter. mqtt.js only knows a fixed reconnectPeriod, so its own reconnect is switched
  * off (reconnectPeriod 0) and every 'close' schedules the next attempt here.
  */
+import './quiet-debug.ts';
 import { readFile } from 'node:fs/promises';
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { z } from 'zod';
