@@ -153,7 +153,7 @@ export function signAttestation(unsigned: Omit<Attestation, 'sig'>, privateKey: 
 /**
  * Signs, and gives the chain hash (attestationHash) of the result from the same text: the canonical
  * JSON of an attestation is written for its fixed shape once, rather than by canonicalJson twice
- * (a gateway signs a slice every 5,000 points; attestation.test.ts holds the texts equal).
+ * (a gateway signs a slice every 5,000 points; attestor.test.ts holds the texts equal).
  */
 export function signedAttestation(
   unsigned: Omit<Attestation, 'sig'>,

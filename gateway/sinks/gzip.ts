@@ -8,8 +8,8 @@ const compress = promisify(gzip);
 /**
  * The gzip level a sink uses, false for none. Unset: level 1, except for a store on this machine (a
  * loopback address or `localhost`), where a body crosses no wire and compressing it is CPU spent on
- * both sides for nothing (0.4–0.8 µs a sample in the gateway, bench/sink-gzip.ts; ~6 % of its CPU
- * on ten values per MQTT message, bench/README.md).
+ * both sides for nothing (0.4–0.8 µs a sample in isolation, bench/sink-gzip.ts; with two busy
+ * cores, a third of the gateway's CPU on ten values per MQTT message, bench/README.md).
  */
 export function gzipLevel(setting: boolean | number | undefined, url: URL): number | false {
   if (setting === undefined) return isLoopback(url.hostname) ? false : 1;
