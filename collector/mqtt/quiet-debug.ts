@@ -9,17 +9,21 @@
 import { createRequire } from 'node:module';
 
 if (!process.env.DEBUG) {
-  // The copies mqtt itself would load: resolved from mqtt's folder, then from mqtt-packet's.
-  const fromMqtt = createRequire(createRequire(import.meta.url).resolve('mqtt'));
-  const fromMqttPacket = createRequire(fromMqtt.resolve('mqtt-packet'));
-  const path = fromMqttPacket.resolve('debug');
-  const real = fromMqttPacket('debug') as (namespace: string) => unknown;
-  const cached = fromMqttPacket.cache[path];
-  if (cached) {
-    const off = () => {};
-    cached.exports = Object.assign(
-      (namespace: string) => (namespace.startsWith('mqtt-packet:') ? off : real(namespace)),
-      real,
-    );
+  try {
+    // The copies mqtt itself would load: resolved from mqtt's folder, then from mqtt-packet's.
+    const fromMqtt = createRequire(createRequire(import.meta.url).resolve('mqtt'));
+    const fromMqttPacket = createRequire(fromMqtt.resolve('mqtt-packet'));
+    const path = fromMqttPacket.resolve('debug');
+    const real = fromMqttPacket('debug') as (namespace: string) => unknown;
+    const cached = fromMqttPacket.cache[path];
+    if (cached) {
+      const off = () => {};
+      cached.exports = Object.assign(
+        (namespace: string) => (namespace.startsWith('mqtt-packet:') ? off : real(namespace)),
+        real,
+      );
+    }
+  } catch {
+    // Another layout of mqtt's dependencies: the loggers stay as they are, slower but correct.
   }
 }
