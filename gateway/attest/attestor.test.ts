@@ -8,11 +8,12 @@ import {
   type Attestation,
   attestationHash,
   GENESIS,
+  ShareSums,
   signatureValid,
   signedAttestation,
 } from './attestation.ts';
 import { Attestor } from './attestor.ts';
-import { canonicalJson, MultisetHash, pointDigest } from './canonical.ts';
+import { canonicalJson, MultisetHash, pointDigest, pointWords } from './canonical.ts';
 import { initIdentity } from './identity.ts';
 
 /** The multiset digest by big-integer arithmetic, as a reference for the word-wise sum. */
@@ -63,6 +64,39 @@ describe('attestor', () => {
       expect(hash).toBe(attestationHash(attestation));
       expect(Object.keys(attestation).sort()).toEqual([...Object.keys(unsigned), 'sig'].sort());
     }
+  });
+
+  it('sums device shares record by record as all at once: counts, spans and digests exact', () => {
+    // 40 devices (past the arrays' first growth), points in a scrambled order over 7 records.
+    const points = Array.from({ length: 700 }, (_, i) =>
+      s(`dev-${(i * 17) % 40}`, `t${i % 3}`, 1_700_000_000_000 + ((i * 7919) % 1000) - 500, i / 8),
+    );
+    const records = Array.from({ length: 7 }, () => new ShareSums());
+    points.forEach((p, i) => {
+      const head = Buffer.from(JSON.stringify([p.device, p.tag, p.type]).slice(0, -1));
+      const words = pointWords(head, p.type, p.value, p.sourceTime, p.quality, p.statusCode);
+      (records[i % 7] as ShareSums).addWords(p.device, p.sourceTime, words);
+    });
+    const merged = new ShareSums();
+    for (const record of records) merged.merge(record);
+    const expected = [...new Set(points.map((p) => p.device))].sort().map((device) => {
+      const mine = points.filter((p) => p.device === device);
+      const times = mine.map((p) => p.sourceTime);
+      return {
+        device,
+        count: mine.length,
+        from: Math.min(...times),
+        to: Math.max(...times),
+        digest: sumHex(...mine),
+      };
+    });
+    expect(merged.points).toBe(700);
+    expect(merged.devices).toBe(40);
+    expect(merged.shares()).toEqual(expected);
+    const once = new ShareSums();
+    for (const p of points) once.add(p.device, p.sourceTime, pointDigest(p));
+    expect(once.shares()).toEqual(expected);
+    expect(records[0]?.points).toBe(100); // merging leaves the records as they were
   });
 
   it('sums digests modulo 2^256 exactly, carries included', () => {
