@@ -64,7 +64,8 @@ describe.skipIf(!mosquittoBinary.available)('MQTT backlog and the event loop', (
       await collector.stop();
     }
     expect(rec.samples.length).toBeGreaterThanOrEqual(BACKLOG);
-    // Turns of about 5 ms (connection.ts TURN_MS): a timer waits far less than the drain's seconds.
-    expect(longest).toBeLessThan(100);
+    // Turns of about 5 ms (connection.ts TURN_MS): a timer waits far less than the drain's seconds
+    // (2.7 s without the yield); the bound leaves room for a loaded machine's scheduling and GC.
+    expect(longest).toBeLessThan(250);
   });
 });
