@@ -36,3 +36,24 @@ function putDigits(bytes: Uint8Array, at: number, value: number, width: number):
   }
   return end;
 }
+
+/**
+ * Writes safe integers as putSafeInteger does, copying the digits of the last value when it comes
+ * again: the points of one message share their source and received times.
+ */
+export class RepeatedInteger {
+  private last = Number.NaN;
+  private readonly digits = new Uint8Array(SAFE_INTEGER_BYTES);
+  private length = 0;
+
+  /** Writes `value` (a safe integer) at `at`; returns the position after it. The caller makes room. */
+  put(bytes: Uint8Array, at: number, value: number): number {
+    if (value !== this.last) {
+      this.length = putSafeInteger(this.digits, 0, value);
+      this.last = value;
+    }
+    const { digits, length } = this;
+    for (let i = 0; i < length; i++) bytes[at + i] = digits[i] as number;
+    return at + length;
+  }
+}

@@ -13,6 +13,7 @@ import { CollectorMetrics } from '../collector/metrics.ts';
 import type { Logger } from '../core/log.ts';
 import { ATTESTATION_DEVICE, ATTESTATION_TAG, type Attestation } from './attest/attestation.ts';
 import { Attestor } from './attest/attestor.ts';
+import { digestEngine } from './attest/digest-batch.ts';
 import { identityFiles, initIdentity } from './attest/identity.ts';
 import { DurableLog } from './buffer/log.ts';
 import { recordSamples } from './buffer/payload.ts';
@@ -141,6 +142,8 @@ export class Gateway {
         sinks: [...this.sinks.keys()],
         http: `http://${this.config.http.host}:${port}`,
         dataDir: this.dataDir,
+        // The point digests' SHA-256: 'javascript' where the native one was not built (slower).
+        ...(this.ingest?.attestor ? { digests: digestEngine } : {}),
       },
       'gateway started',
     );

@@ -98,6 +98,11 @@ export class ShareSums {
     this.entry(device, sourceTime).hash.addWords(digest);
   }
 
+  /** Counts a point whose digest is added later (digest-batch.ts): the sum to add it to. */
+  count(device: string, sourceTime: number): MultisetHash {
+    return this.entry(device, sourceTime).hash;
+  }
+
   /** The device's entry, counting one more point at `sourceTime`. */
   private entry(device: string, sourceTime: number): ShareEntry {
     let entry = this.byDevice.get(device);

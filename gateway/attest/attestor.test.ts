@@ -13,7 +13,7 @@ import {
   signedAttestation,
 } from './attestation.ts';
 import { Attestor } from './attestor.ts';
-import { canonicalJson, MultisetHash, pointDigest, pointWords } from './canonical.ts';
+import { canonicalHead, canonicalJson, MultisetHash, pointDigest, pointWords } from './canonical.ts';
 import { initIdentity } from './identity.ts';
 
 /** The multiset digest by big-integer arithmetic, as a reference for the word-wise sum. */
@@ -73,7 +73,7 @@ describe('attestor', () => {
     );
     const records = Array.from({ length: 7 }, () => new ShareSums());
     points.forEach((p, i) => {
-      const head = Buffer.from(JSON.stringify([p.device, p.tag, p.type]).slice(0, -1));
+      const head = Buffer.from(canonicalHead(p.device, p.tag, p.type));
       const words = pointWords(head, p.type, p.value, p.sourceTime, p.quality, p.statusCode);
       (records[i % 7] as ShareSums).addWords(p.device, p.sourceTime, words);
     });

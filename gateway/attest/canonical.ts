@@ -9,6 +9,7 @@
  * which batch each point came from.
  */
 import { hash } from 'node:crypto';
+import { RepeatedInteger } from '../../core/digits.ts';
 import { type DataType, nonFiniteText, type Quality, type SampleValue } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 import { putBytes, putNumber, putText, sha256Message } from './sha256.ts';
@@ -30,9 +31,9 @@ export function pointDigest(s: StoredSample): Buffer {
   return hash('sha256', canonicalPoint(s), 'buffer');
 }
 
-/** `["device","tag","type"`: the fixed start of a series' canonical points, made once per series. */
+/** `["device","tag","type",`: the fixed start of a series' canonical points, made once per series. */
 export function canonicalHead(device: string, tag: string, type: DataType): string {
-  return JSON.stringify([device, tag, type]).slice(0, -1);
+  return `${JSON.stringify([device, tag, type]).slice(0, -1)},`;
 }
 
 /** `,"good",` and the like: what follows a canonical point's value. */
@@ -41,16 +42,22 @@ const QUALITY_BYTES: Record<Quality, Uint8Array> = {
   uncertain: Buffer.from(',"uncertain",'),
   bad: Buffer.from(',"bad",'),
 };
+/** `,"good",0]` and the like: the end of a point with status code 0, the usual one, in one piece. */
+const STATUS_0_ENDS: Record<Quality, Uint8Array> = {
+  good: Buffer.from(',"good",0]'),
+  uncertain: Buffer.from(',"uncertain",0]'),
+  bad: Buffer.from(',"bad",0]'),
+};
 const COMMA_BYTE = Buffer.from(',');
 const CLOSE = Buffer.from(']');
+/** The points of a message share their source time: its digits are copied, not made again. */
+const times = new RepeatedInteger();
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
 /**
  * The SHA-256 of a canonical point whose head bytes (canonicalHead, as UTF-8) are known, as words
- * (sha256.ts): its bytes are written straight into the hash's message, no text is built per point on
- * the gateway's path. The same digest as pointDigest (a test holds them equal). `floatText`: the
- * value's `String()` when the caller made it already (a finite number).
+ * (sha256.ts). The same digest as pointDigest (a test holds them equal).
  */
 export function pointWords(
   head: Uint8Array,
@@ -61,10 +68,26 @@ export function pointWords(
   statusCode: number,
   floatText?: string,
 ): Int32Array {
+  return sha256Message(pointMessage(head, type, value, sourceTime, quality, statusCode, floatText));
+}
+
+/**
+ * Writes a canonical point into sha256.ts's message buffer and returns its length: its bytes go
+ * straight there, no text is built per point on the gateway's path. `floatText`: the value's
+ * `String()` when the caller made it already (a finite number).
+ */
+export function pointMessage(
+  head: Uint8Array,
+  type: DataType,
+  value: SampleValue,
+  sourceTime: number,
+  quality: Quality,
+  statusCode: number,
+  floatText?: string,
+): number {
   let at = putBytes(0, head);
-  at = putBytes(at, COMMA_BYTE);
   // Math.trunc(-0.5) is -0, which JSON writes as 0, as putNumber does.
-  at = putNumber(at, Math.trunc(sourceTime));
+  at = putNumber(at, Math.trunc(sourceTime), times);
   at = putBytes(at, COMMA_BYTE);
   if (floatText !== undefined) at = putText(at, floatText);
   else if (type === 'number' || type === 'integer') {
@@ -73,9 +96,10 @@ export function pointWords(
     at = text === undefined ? putNumber(at, n) : putText(at, `"${text}"`);
   } else if (type === 'boolean') at = putBytes(at, value === true ? TRUE : FALSE);
   else at = putText(at, JSON.stringify(String(value)));
+  if (statusCode === 0) return putBytes(at, STATUS_0_ENDS[quality]);
   at = putBytes(at, QUALITY_BYTES[quality]);
   at = putNumber(at, statusCode);
-  return sha256Message(putBytes(at, CLOSE));
+  return putBytes(at, CLOSE);
 }
 
 /**
@@ -86,11 +110,11 @@ export class MultisetHash {
   /** Little-endian 32-bit words. */
   private readonly words = new Uint32Array(8);
 
-  /** Adds a 32-byte big-endian digest. */
-  add(digest: Uint8Array): this {
+  /** Adds a 32-byte big-endian digest, the one at `offset` in `digest`. */
+  add(digest: Uint8Array, offset = 0): this {
     let carry = 0;
     for (let i = 0; i < 8; i++) {
-      const at = 28 - 4 * i;
+      const at = offset + 28 - 4 * i;
       const word =
         ((digest[at] as number) * 0x1000000 +
           ((digest[at + 1] as number) << 16) +

@@ -8,7 +8,7 @@
  * third of that, and nothing is allocated per point.
  */
 
-import { putSafeInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+import { putSafeInteger, type RepeatedInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -67,10 +67,14 @@ export function putText(at: number, text: string): number {
   return at + n;
 }
 
-/** A number as JSON writes it; a safe integer digit by digit, without a string. */
-export function putNumber(at: number, value: number): number {
+/**
+ * A number as JSON writes it; a safe integer digit by digit, without a string (through `repeated`
+ * when the same value is likely to come again).
+ */
+export function putNumber(at: number, value: number, repeated?: RepeatedInteger): number {
   if (!Number.isSafeInteger(value)) return putText(at, JSON.stringify(value));
-  return putSafeInteger(room(at, SAFE_INTEGER_BYTES), at, value);
+  const m = room(at, SAFE_INTEGER_BYTES);
+  return repeated ? repeated.put(m, at, value) : putSafeInteger(m, at, value);
 }
 
 /**
@@ -96,6 +100,11 @@ export function sha256Message(n: number): Int32Array {
   state.set(IV);
   for (let at = 0; at < end; at += 64) compress(message, at);
   return state;
+}
+
+/** Copies the message's first `n` bytes into `target` at `at` (digest-batch.ts hashes them later). */
+export function copyMessage(n: number, target: Uint8Array, at: number): void {
+  target.set(message.subarray(0, n), at);
 }
 
 /** SHA-256 of `text` encoded as UTF-8 (sha256Message). */

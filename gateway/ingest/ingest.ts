@@ -3,15 +3,17 @@
  * record per turn of the event loop, and the forwarders are told. Nothing reaches a sink without
  * passing through here. Per sample the work is what it must be: its series by two map lookups
  * (series.ts), one reading per tag and time (recent.ts), its line written as UTF-8 straight into the
- * record (record-bytes.ts) from parts escaped and encoded once, its point digest summed for the
- * attestation (attest/attestor.ts signs slices of several records at once).
+ * record (record-bytes.ts) from parts escaped and encoded once, its canonical point hashed with the
+ * record's others when it is flushed (attest/digest-batch.ts) and summed for the attestation
+ * (attest/attestor.ts signs slices of several records at once).
  */
 import { ConditionLog } from '../../collector/conditions.ts';
 import type { Logger } from '../../core/log.ts';
 import { type DataType, type Device, type Sample, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import { ShareSums } from '../attest/attestation.ts';
 import { type Attestor, SEAL_NOW } from '../attest/attestor.ts';
-import { pointWords } from '../attest/canonical.ts';
+import { pointMessage } from '../attest/canonical.ts';
+import { DigestBatch } from '../attest/digest-batch.ts';
 import { BufferFullError, type DurableLog } from '../buffer/log.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { StoredSample } from '../sinks/sink.ts';
@@ -44,6 +46,8 @@ export class Ingest {
   private readonly record = new RecordBytes();
   private count = 0;
   private sums = new ShareSums();
+  /** The record's point digests, hashed together when it is flushed. */
+  private readonly digests = new DigestBatch();
   private flushScheduled = false;
   private sealTimer: NodeJS.Timeout | undefined;
   private writeFailure: { samples: number; since: number } | undefined;
@@ -136,10 +140,9 @@ export class Ingest {
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
-      this.sums.addWords(
-        s.device,
-        s.sourceTime,
-        pointWords(head, type, s.value, s.sourceTime, quality, s.statusCode, float),
+      this.digests.add(
+        this.sums.count(s.device, s.sourceTime),
+        pointMessage(head, type, s.value, s.sourceTime, quality, s.statusCode, float),
       );
     }
     if (observed) {
@@ -185,6 +188,7 @@ export class Ingest {
   private flush(): void {
     this.flushScheduled = false;
     if (this.count === 0) return;
+    this.digests.finish();
     const payload = this.record.take();
     const count = this.count;
     const sums = this.sums;

@@ -5,7 +5,7 @@
  * else goes through Buffer's UTF-8 encoder, so the bytes are exactly those of `Buffer.from(text)`.
  */
 
-import { putSafeInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+import { putSafeInteger, RepeatedInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
 
 /** What the buffer starts with, and what it is cut back to after a record far larger than usual. */
 const INITIAL_BYTES = 64 * 1024;
@@ -15,6 +15,9 @@ export class RecordBytes {
   private bytes = Buffer.allocUnsafe(INITIAL_BYTES);
   /** Bytes written so far. */
   length = 0;
+  /** The digits of the last source and received times written, which a message's points share. */
+  readonly sourceTimes = new RepeatedInteger();
+  readonly receivedTimes = new RepeatedInteger();
 
   /** Text as UTF-8 (a lone surrogate as U+FFFD, as Buffer.from writes it). */
   text(text: string): void {
@@ -41,15 +44,20 @@ export class RecordBytes {
     this.length += encoded.length;
   }
 
-  /** `Math.trunc(value)` as a template literal writes it, digits straight into the buffer. */
-  integer(value: number): void {
+  /**
+   * `Math.trunc(value)` as a template literal writes it, digits straight into the buffer; through
+   * `repeated` when the same value is likely to come again (a message's times).
+   */
+  integer(value: number, repeated?: RepeatedInteger): void {
     const n = Math.trunc(value);
     if (!Number.isSafeInteger(n)) {
       this.text(String(n)); // NaN, ±Infinity, exponent notation
       return;
     }
     this.room(SAFE_INTEGER_BYTES);
-    this.length = putSafeInteger(this.bytes, this.length, n);
+    this.length = repeated
+      ? repeated.put(this.bytes, this.length, n)
+      : putSafeInteger(this.bytes, this.length, n);
   }
 
   /** The record so far as its own buffer; this one starts over. */

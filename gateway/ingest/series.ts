@@ -82,13 +82,13 @@ export class Series {
       if (this.type === 'number' && typeof value === 'number') float = text;
     }
     out.text(',received=');
-    out.integer(receivedAt);
+    out.integer(receivedAt, out.receivedTimes);
     if (statusCode !== 0) {
       out.text('i,status=');
       out.integer(statusCode);
     }
     out.text('i ');
-    out.integer(sourceTime);
+    out.integer(sourceTime, out.sourceTimes);
     out.text('\n');
     return float;
   }
