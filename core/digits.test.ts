@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { putSafeInteger, RepeatedInteger, SAFE_INTEGER_BYTES } from './digits.ts';
+import { DecimalText, putSafeInteger, RepeatedInteger, SAFE_INTEGER_BYTES } from './digits.ts';
 
 const text = (bytes: Uint8Array, end: number) => Buffer.from(bytes.subarray(0, end)).toString('latin1');
 
@@ -45,5 +45,96 @@ describe('digits', () => {
       expect(bytes[end]).toBe(120);
       bytes.fill(120);
     }
+  });
+});
+
+describe('DecimalText', () => {
+  const decimal = new DecimalText();
+  const written = (x: number) => {
+    decimal.set(x);
+    return Buffer.from(decimal.bytes.subarray(0, decimal.length)).toString('latin1');
+  };
+
+  it('writes what String() writes at the edges of the digit path and outside it', () => {
+    const edges = [
+      0,
+      -0,
+      1,
+      -1,
+      23.47,
+      -23.47,
+      0.1,
+      0.2,
+      0.1 + 0.2,
+      0.3,
+      1e-6,
+      1.5e-6,
+      9.99e-7,
+      1e-7,
+      123456789012345,
+      999999999999999,
+      1e15,
+      1e15 + 1,
+      1234567890123456,
+      2 ** 53,
+      1e21,
+      1.7976931348623157e308,
+      5e-324,
+      100,
+      1000.5,
+      0.001,
+      0.000123,
+      4.35,
+      4.345,
+      1.005,
+      Math.PI - 3e-15,
+      Math.PI,
+      2.5e-5,
+      Math.fround(23.45),
+      Math.fround(0.1),
+      65535,
+      -32768.25,
+      1e14 + 0.5,
+      0.1234567890123456,
+    ];
+    for (const x of edges) expect(written(x), String(x)).toBe(String(x));
+  });
+
+  it('writes what String() writes for a million values: short decimals, float32 readings, any doubles', () => {
+    let seed = 42;
+    const random = () => {
+      // xorshift32: the same values on every run.
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const bits = new DataView(new ArrayBuffer(8));
+    let digitPath = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      let x: number;
+      const scale = 10 ** Math.floor(random() * 24 - 8);
+      switch (i % 4) {
+        case 0: // a reading with a few decimals
+          x = Math.round((random() - 0.3) * 1e6) / 10 ** Math.floor(random() * 7);
+          break;
+        case 1: // a 32-bit float widened, as Modbus and OPC UA give
+          x = Math.fround((random() - 0.5) * scale);
+          break;
+        case 2: // any double in a wide range
+          x = (random() - 0.5) * scale;
+          break;
+        default: // any bit pattern that is a finite double
+          bits.setUint32(0, (random() * 2 ** 32) >>> 0);
+          bits.setUint32(4, (random() * 2 ** 32) >>> 0);
+          x = bits.getFloat64(0);
+          if (!Number.isFinite(x)) x = i;
+      }
+      const text = String(x);
+      if (text.replace(/^-|\.|^0\.0*/g, '').length <= 15 && !text.includes('e')) digitPath++;
+      if (written(x) !== text) expect(written(x), `${text} (${i})`).toBe(text);
+    }
+    // Most values were of the kind written from digits (at most 15 significant, no exponent).
+    expect(digitPath).toBeGreaterThan(250_000);
   });
 });

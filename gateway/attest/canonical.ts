@@ -9,7 +9,7 @@
  * which batch each point came from.
  */
 import { hash } from 'node:crypto';
-import { RepeatedInteger } from '../../core/digits.ts';
+import { type DecimalText, RepeatedInteger } from '../../core/digits.ts';
 import { type DataType, nonFiniteText, type Quality, type SampleValue } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
 import { putBytes, putNumber, putText, sha256Message } from './sha256.ts';
@@ -66,15 +66,15 @@ export function pointWords(
   sourceTime: number,
   quality: Quality,
   statusCode: number,
-  floatText?: string,
+  float?: DecimalText,
 ): Int32Array {
-  return sha256Message(pointMessage(head, type, value, sourceTime, quality, statusCode, floatText));
+  return sha256Message(pointMessage(head, type, value, sourceTime, quality, statusCode, float));
 }
 
 /**
  * Writes a canonical point into sha256.ts's message buffer and returns its length: its bytes go
- * straight there, no text is built per point on the gateway's path. `floatText`: the value's
- * `String()` when the caller made it already (a finite number).
+ * straight there, no text is built per point on the gateway's path. `float`: the value's text
+ * (`String()`) when the caller made it already (a finite number).
  */
 export function pointMessage(
   head: Uint8Array,
@@ -83,13 +83,13 @@ export function pointMessage(
   sourceTime: number,
   quality: Quality,
   statusCode: number,
-  floatText?: string,
+  float?: DecimalText,
 ): number {
   let at = putBytes(0, head);
   // Math.trunc(-0.5) is -0, which JSON writes as 0, as putNumber does.
   at = putNumber(at, Math.trunc(sourceTime), times);
   at = putBytes(at, COMMA_BYTE);
-  if (floatText !== undefined) at = putText(at, floatText);
+  if (float !== undefined) at = putBytes(at, float.bytes, float.length);
   else if (type === 'number' || type === 'integer') {
     const n = Number(value);
     const text = nonFiniteText(n);

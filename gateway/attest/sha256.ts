@@ -49,9 +49,15 @@ function room(at: number, bytes: number): Uint8Array {
  * (canonical.ts pointWords) hashes them without building a string first.
  */
 
-export function putBytes(at: number, bytes: Uint8Array): number {
-  room(at, bytes.length).set(bytes, at);
-  return at + bytes.length;
+/** `bytes`, or its first `n` (copied one by one: a number's few bytes, without a subarray). */
+export function putBytes(at: number, bytes: Uint8Array, n?: number): number {
+  if (n === undefined) {
+    room(at, bytes.length).set(bytes, at);
+    return at + bytes.length;
+  }
+  const m = room(at, n);
+  for (let i = 0; i < n; i++) m[at + i] = bytes[i] as number;
+  return at + n;
 }
 
 /** `text` as UTF-8 (lone surrogates as U+FFFD, as Buffer.from does). */

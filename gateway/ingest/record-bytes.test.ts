@@ -183,9 +183,13 @@ describe('records written as bytes', () => {
         ['press-01', 'on', 'boolean'],
       ],
     );
-    const write = (tag: string, value: StoredSample['value']) =>
-      table.get('press-01', tag, value).write(new RecordBytes(), value, 'good', 0, at, at);
+    const write = (tag: string, value: StoredSample['value']) => {
+      const float = table.get('press-01', tag, value).write(new RecordBytes(), value, 'good', 0, at, at);
+      return float && Buffer.from(float.bytes.subarray(0, float.length)).toString('latin1');
+    };
     expect(write('speed', 23.47)).toBe('23.47');
+    expect(write('speed', -1e-6)).toBe('-0.000001');
+    expect(write('speed', 1e21)).toBe('1e+21');
     expect(write('speed', 0.1 + 0.2)).toBe('0.30000000000000004');
     expect(write('speed', 5)).toBe('5');
     expect(write('speed', Number.NaN)).toBeUndefined();

@@ -5,7 +5,7 @@
  * else goes through Buffer's UTF-8 encoder, so the bytes are exactly those of `Buffer.from(text)`.
  */
 
-import { putSafeInteger, RepeatedInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+import { type DecimalText, putSafeInteger, RepeatedInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
 
 /** What the buffer starts with, and what it is cut back to after a record far larger than usual. */
 const INITIAL_BYTES = 64 * 1024;
@@ -35,6 +35,15 @@ export class RecordBytes {
       bytes[start + i] = c;
     }
     this.length = start + n;
+  }
+
+  /** A number's text as DecimalText holds it. */
+  decimal(text: DecimalText): void {
+    const n = text.length;
+    this.room(n);
+    const { bytes, length } = this;
+    for (let i = 0; i < n; i++) bytes[length + i] = text.bytes[i] as number;
+    this.length = length + n;
   }
 
   /** Bytes encoded once before (a series' fixed parts). */

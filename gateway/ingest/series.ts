@@ -4,6 +4,7 @@
  * and its last good value. Ingest looks a sample's series up by two map lookups on the ids the
  * collector gave, without building a key string per sample.
  */
+import { DecimalText } from '../../core/digits.ts';
 import type { DataType, Device, Quality, SampleValue } from '../../core/model.ts';
 import { canonicalHead } from '../attest/canonical.ts';
 import { escapeTag, fieldText, quoted, RAW_VALUE_FIELD, VALUE_FIELDS } from '../sinks/line-protocol.ts';
@@ -12,6 +13,9 @@ import type { RecordBytes } from './record-bytes.ts';
 
 /** The measurement of the buffer's line protocol: what the InfluxDB sink writes by default. */
 export const RECORD_MEASUREMENT = 'samples';
+
+/** The text of the last float written (Series.write returns it). */
+const FLOAT_TEXT = new DecimalText();
 
 export class Series {
   /** `samples,device=…,gateway=…,quality=<q>` as UTF-8, per quality: the tag follows. */
@@ -60,7 +64,8 @@ export class Series {
    * Writes the sample's line into `out`, the bytes of what gateway/sinks/line-protocol.ts `toLine`
    * writes for measurement `samples` (a test holds the two equal). `value` is already of this
    * series' type; a non-finite number goes into value_raw as its text. Returns the text of a float
-   * (a `number` series' finite value), for the point digest to use rather than make it again.
+   * (a `number` series' finite value; valid until the next write), for the point digest to use
+   * rather than make it again.
    */
   write(
     out: RecordBytes,
@@ -69,17 +74,21 @@ export class Series {
     statusCode: number,
     sourceTime: number,
     receivedAt: number,
-  ): string | undefined {
+  ): DecimalText | undefined {
     out.raw(this.head[quality]);
-    let float: string | undefined;
+    let float: DecimalText | undefined;
     if (typeof value === 'number' && !Number.isFinite(value)) {
       out.raw(this.rawTail);
       out.text(quoted(String(value)));
+    } else if (this.type === 'number' && typeof value === 'number') {
+      // String(value), as fieldText writes a float, but from its digits where it can.
+      out.raw(this.tail);
+      float = FLOAT_TEXT;
+      float.set(value);
+      out.decimal(float);
     } else {
       out.raw(this.tail);
-      const text = fieldText(this.type, value);
-      out.text(text);
-      if (this.type === 'number' && typeof value === 'number') float = text;
+      out.text(fieldText(this.type, value));
     }
     out.text(',received=');
     out.integer(receivedAt, out.receivedTimes);
