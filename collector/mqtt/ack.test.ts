@@ -1,13 +1,19 @@
 // QoS 1 acknowledgements wait for durability: a message whose PUBACK was held (the gateway's buffer
 // had not synced it yet) is delivered again by Mosquitto to the next session; one acknowledged after
 // the sync is not. Real broker, persistent sessions.
+import { Socket } from 'node:net';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqttPacket from 'mqtt-packet';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../../test/services/mosquitto.ts';
+import { plainAcks } from './connection.ts';
 import { MqttCollector } from './mqtt.ts';
 import { countConfig, recordingContext, waitUntil } from './testing.ts';
 
-const config = (url: string) => countConfig(url, 'ack-test');
+const config = (url: string, protocolVersion: 4 | 5 = 4) => ({
+  ...countConfig(url, `ack-test-v${protocolVersion}`),
+  protocolVersion,
+});
 
 /** A gateway whose buffer syncs only when the test says so. */
 function gatedContext() {
@@ -37,13 +43,63 @@ describe.skipIf(!mosquittoBinary.available)('MQTT acknowledgements after the buf
   let broker: Mosquitto;
   let publisher: MqttClient;
   beforeAll(async () => {
-    broker = await startMosquitto();
+    // No cap on messages in flight: a burst whose acknowledgements are held is delivered whole.
+    broker = await startMosquitto(['max_inflight_messages 0']);
     publisher = await connectAsync(broker.url, { clientId: 'ack-test-publisher' });
   });
   afterAll(async () => {
     await publisher?.endAsync();
     await broker?.stop();
   });
+
+  it.each([4, 5] as const)(
+    'MQTT %i: a burst held until the sync is acknowledged in one write, and none of it comes again',
+    async (version) => {
+      const topic = `factory/press-01/count`;
+      const setup = gatedContext();
+      setup.sync();
+      const first = new MqttCollector(config(broker.url, version), setup.context);
+      await first.start();
+      await waitUntil(async () => {
+        await publisher.publishAsync(topic, '0', { qos: 1 });
+        await new Promise((r) => setTimeout(r, 100));
+        return counts(setup.samples).includes(0);
+      });
+      await first.stop();
+
+      // 300 messages arrive while the buffer has not synced: their PUBACKs wait, then go out together
+      // (Mosquitto's in-flight window is 20 by default: lifted for this broker, see beforeAll).
+      const gated = gatedContext();
+      const second = new MqttCollector(config(broker.url, version), gated.context);
+      await second.start();
+      for (let i = 1; i <= 300; i++) await publisher.publishAsync(topic, String(i), { qos: 1 });
+      await gated.waitFor((s) => counts(s).includes(300));
+      // What goes out on sockets from here: the held PUBACKs, 4 bytes each, a few writes in all
+      // (the first ack waited for a sync of its own; mqtt.js itself makes three writes per PUBACK).
+      const writes = vi.spyOn(Socket.prototype, 'write');
+      const acks = () =>
+        writes.mock.calls
+          .map(([chunk]) => Buffer.from(chunk as Uint8Array))
+          .filter((b) => b.length % 4 === 0 && b[0] === 0x40 && b[1] === 0x02);
+      gated.sync();
+      await waitUntil(() => acks().reduce((n, b) => n + b.length, 0) >= 4 * 300);
+      const sent = acks();
+      writes.mockRestore();
+      expect(sent.reduce((n, b) => n + b.length, 0)).toBe(4 * 300);
+      expect(sent.length).toBeLessThanOrEqual(5);
+      await second.stop();
+
+      const third = gatedContext();
+      third.sync();
+      const collector = new MqttCollector(config(broker.url, version), third.context);
+      await collector.start();
+      await publisher.publishAsync(topic, '1000', { qos: 1 });
+      await third.waitFor((s) => counts(s).includes(1000));
+      await collector.stop();
+      expect(counts(third.samples)).toEqual([1000]);
+      expect(new Set(counts(gated.samples)).size).toBe(300);
+    },
+  );
 
   it('a message not yet synced comes again after the link drops; a synced one does not', async () => {
     // First session: subscribe once, so the broker keeps the session and its queue.
@@ -78,5 +134,29 @@ describe.skipIf(!mosquittoBinary.available)('MQTT acknowledgements after the buf
     await third.waitFor((s) => counts(s).includes(3));
     await collector.stop();
     expect(counts(third.samples)).toEqual([2, 3]);
+  });
+});
+
+describe('plainAcks', () => {
+  it('writes the bytes mqtt-packet writes for plain PUBACKs, in MQTT 3.1.1 and 5, and nothing for others', () => {
+    const ids = [1, 2, 255, 256, 4660, 65_535];
+    for (const protocolVersion of [4, 5] as const) {
+      const acks = ids.map((messageId) => ({ cmd: 'puback', messageId, reasonCode: 0 }));
+      const expected = Buffer.concat(
+        acks.map((ack) => mqttPacket.generate(ack as mqttPacket.IPubackPacket, { protocolVersion })),
+      );
+      expect(plainAcks(acks)?.toString('hex'), `MQTT ${protocolVersion}`).toBe(expected.toString('hex'));
+    }
+    expect(plainAcks([{ cmd: 'puback', messageId: 7 }])?.toString('hex')).toBe('40020007');
+    expect(plainAcks([])?.length).toBe(0);
+    for (const odd of [
+      { cmd: 'puback', messageId: 7, reasonCode: 0x10 },
+      { cmd: 'puback', messageId: 7, reasonCode: 0, properties: { reasonString: 'x' } },
+      { cmd: 'pubrec', messageId: 7 },
+      { cmd: 'puback', messageId: 0 },
+      { cmd: 'puback', messageId: 65_536 },
+      { cmd: 'puback' },
+    ])
+      expect(plainAcks([{ cmd: 'puback', messageId: 1 }, odd]), JSON.stringify(odd)).toBeUndefined();
   });
 });

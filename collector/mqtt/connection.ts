@@ -148,19 +148,43 @@ export interface LinkOptions {
   relieved?: () => Promise<void> | undefined;
 }
 
+/** A PUBACK as mqtt.js builds one for a QoS 1 message. */
+interface Ack {
+  cmd: string;
+  messageId?: number;
+  reasonCode?: number;
+  properties?: unknown;
+}
+
+/**
+ * The PUBACKs as one buffer, when each is the plain one (success, no properties: 0x40 0x02 and the
+ * packet id, in MQTT 3.1.1 and 5 alike); undefined if any is not.
+ */
+export function plainAcks(acks: readonly Ack[]): Buffer | undefined {
+  const bytes = Buffer.allocUnsafe(4 * acks.length);
+  for (let i = 0; i < acks.length; i++) {
+    const { cmd, messageId, reasonCode, properties } = acks[i] as Ack;
+    if (cmd !== 'puback' || properties !== undefined || (reasonCode ?? 0) !== 0) return undefined;
+    if (!Number.isInteger(messageId) || (messageId as number) < 1 || (messageId as number) > 0xffff)
+      return undefined;
+    bytes.writeUInt32BE(0x40020000 + (messageId as number), 4 * i);
+  }
+  return bytes;
+}
+
 /**
  * mqtt.js sends a QoS 1 PUBACK as soon as the message is handed over, when it is only in memory: a
  * power cut before the buffer's fsync would lose it, the broker having forgotten it. Here PUBACKs
  * wait until `durable()` resolves; mqtt.js goes on reading meanwhile (waiting in handleMessage would
  * allow one message per fsync), and the broker's in-flight window bounds what waits. If the link
  * drops first, the broker delivers those messages again: at least once, end to end.
- * This wraps mqtt.js's private `_sendPacket` (mqtt 5.x); connection.test.ts proves the behaviour.
+ * This wraps mqtt.js's private `_sendPacket` (mqtt 5.x); ack.test.ts proves the behaviour.
  */
 function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
-  type Send = (packet: { cmd: string }, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
+  type Send = (packet: Ack, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
   const internals = client as unknown as { _sendPacket: Send };
   const send = internals._sendPacket.bind(client) as Send;
-  let held: { cmd: string }[] = [];
+  let held: Ack[] = [];
   let waiting = false;
   // Only the acknowledgements queued before a durable() call are sent when it resolves: a message
   // that arrived meanwhile waits for the next one.
@@ -170,8 +194,12 @@ function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
     const ready = held;
     held = [];
     const acknowledge = () => {
-      // On a closed link mqtt.js drops these; the broker redelivers on the next session.
-      for (const ack of ready) send(ack);
+      // A connected link gets them in one write, in the order received, as MQTT asks: mqtt.js would
+      // make three writes and a tick per PUBACK. Otherwise (or for an unusual one) mqtt.js sends
+      // each as it would have: offline, it keeps them for the next connection.
+      const bytes = client.connected && client.stream?.writable ? plainAcks(ready) : undefined;
+      if (bytes) client.stream.write(bytes);
+      else for (const ack of ready) send(ack);
       waiting = false;
       release();
     };
