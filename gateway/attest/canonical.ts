@@ -9,10 +9,11 @@
  * which batch each point came from.
  */
 import { hash } from 'node:crypto';
+import { ByteWriter } from '../../core/bytes.ts';
 import { type DecimalText, RepeatedInteger } from '../../core/digits.ts';
 import { type DataType, nonFiniteText, type Quality, type SampleValue } from '../../core/model.ts';
 import type { StoredSample } from '../sinks/sink.ts';
-import { putBytes, putNumber, putText, sha256Message } from './sha256.ts';
+import { sha256Of } from './sha256.ts';
 
 export function canonicalPoint(s: StoredSample): string {
   // A non-finite number is its text ("NaN", "Infinity"): JSON would make it null, like every other.
@@ -52,6 +53,8 @@ const COMMA_BYTE = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 /** The points of a message share their source time: its digits are copied, not made again. */
 const times = new RepeatedInteger();
+/** Where pointWords writes a point to hash it. */
+const scratch = new ByteWriter(256);
 const TRUE = Buffer.from('true');
 const FALSE = Buffer.from('false');
 
@@ -68,15 +71,18 @@ export function pointWords(
   statusCode: number,
   float?: DecimalText,
 ): Int32Array {
-  return sha256Message(pointMessage(head, type, value, sourceTime, quality, statusCode, float));
+  scratch.clear();
+  pointMessage(scratch, head, type, value, sourceTime, quality, statusCode, float);
+  return sha256Of(scratch);
 }
 
 /**
- * Writes a canonical point into sha256.ts's message buffer and returns its length: its bytes go
- * straight there, no text is built per point on the gateway's path. `float`: the value's text
- * (`String()`) when the caller made it already (a finite number).
+ * Writes a canonical point after what `out` holds: its bytes go straight there, no text is built
+ * per point on the gateway's path. `float`: the value's text (`String()`) when the caller made it
+ * already (a finite number).
  */
 export function pointMessage(
+  out: ByteWriter,
   head: Uint8Array,
   type: DataType,
   value: SampleValue,
@@ -84,22 +90,26 @@ export function pointMessage(
   quality: Quality,
   statusCode: number,
   float?: DecimalText,
-): number {
-  let at = putBytes(0, head);
-  // Math.trunc(-0.5) is -0, which JSON writes as 0, as putNumber does.
-  at = putNumber(at, Math.trunc(sourceTime), times);
-  at = putBytes(at, COMMA_BYTE);
-  if (float !== undefined) at = putBytes(at, float.bytes, float.length);
+): void {
+  out.raw(head);
+  // Math.trunc(-0.5) is -0, which JSON writes as 0.
+  out.json(Math.trunc(sourceTime), times);
+  out.raw(COMMA_BYTE);
+  if (float !== undefined) out.decimal(float);
   else if (type === 'number' || type === 'integer') {
     const n = Number(value);
     const text = nonFiniteText(n);
-    at = text === undefined ? putNumber(at, n) : putText(at, `"${text}"`);
-  } else if (type === 'boolean') at = putBytes(at, value === true ? TRUE : FALSE);
-  else at = putText(at, JSON.stringify(String(value)));
-  if (statusCode === 0) return putBytes(at, STATUS_0_ENDS[quality]);
-  at = putBytes(at, QUALITY_BYTES[quality]);
-  at = putNumber(at, statusCode);
-  return putBytes(at, CLOSE);
+    if (text === undefined) out.json(n);
+    else out.text(`"${text}"`);
+  } else if (type === 'boolean') out.raw(value === true ? TRUE : FALSE);
+  else out.text(JSON.stringify(String(value)));
+  if (statusCode === 0) {
+    out.raw(STATUS_0_ENDS[quality]);
+    return;
+  }
+  out.raw(QUALITY_BYTES[quality]);
+  out.json(statusCode);
+  out.raw(CLOSE);
 }
 
 /**

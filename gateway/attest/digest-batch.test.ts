@@ -45,7 +45,8 @@ function sums(batch: DigestBatch, all: Point[], sizes: number[]): Map<string, st
     const sum = byDevice.get(device) ?? new MultisetHash();
     byDevice.set(device, sum);
     const head = Buffer.from(canonicalHead(device, tag, type));
-    batch.add(sum, pointMessage(head, type, value, time, quality, status));
+    pointMessage(batch.messages, head, type, value, time, quality, status);
+    batch.add(sum);
     if (++inBatch === sizes[k % sizes.length]) {
       batch.finish();
       inBatch = 0;

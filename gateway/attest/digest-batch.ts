@@ -1,14 +1,15 @@
 /**
- * Point digests hashed a record at a time. Ingest writes each point's canonical message
- * (canonical.ts pointMessage) and names the sum its digest belongs to; `finish()` hashes them all
+ * Point digests hashed a record at a time. Ingest writes each point's canonical message into
+ * `messages` (canonical.ts pointMessage) and names the sum its digest belongs to; `finish()` hashes them all
  * in one call into Node's own OpenSSL (native/sha256-batch.c, built by bin/build.mjs), which uses the
  * CPU's SHA instructions: ~0.1 µs a point against ~0.45 µs for the JavaScript SHA-256 (sha256.ts),
  * the largest single cost of attesting. Where the addon is not built (no compiler on the box, or
  * SHUGAI_NATIVE_DIGESTS=0), each digest is computed in JavaScript at once: the same digests.
  */
 import { createRequire } from 'node:module';
+import { ByteWriter } from '../../core/bytes.ts';
 import type { MultisetHash } from './canonical.ts';
-import { copyMessage, sha256Message } from './sha256.ts';
+import { sha256Of } from './sha256.ts';
 
 interface NativeDigests {
   /** SHA-256 of messages[ends[i - 1] .. ends[i]) into out[32 i ..], for i < count. */
@@ -35,14 +36,12 @@ export const nativeDigests = loadNative();
 export const digestEngine = nativeDigests ? 'openssl' : 'javascript';
 
 const DIGEST_BYTES = 32;
-/** What a batch starts with, and what it is cut back to after a record far larger than usual. */
+/** Points a batch has room for at first. */
 const INITIAL_POINTS = 1024;
-const INITIAL_BYTES = 64 * 1024;
-const KEPT_BYTES = 4 * 1024 * 1024;
 
 export class DigestBatch {
-  private bytes = new Uint8Array(INITIAL_BYTES);
-  private length = 0;
+  /** The points' canonical messages, one after the other (canonical.ts pointMessage writes them). */
+  readonly messages = new ByteWriter();
   private ends = new Uint32Array(INITIAL_POINTS);
   private out = new Uint8Array(INITIAL_POINTS * DIGEST_BYTES);
   private targets: MultisetHash[] = [];
@@ -51,18 +50,14 @@ export class DigestBatch {
   constructor(private readonly native: NativeDigests | undefined = nativeDigests) {}
 
   /**
-   * Adds to `target` the digest of the point message sha256.ts holds (`n` bytes, as pointMessage
-   * returned): at once without the addon, at `finish()` with it.
+   * The point last written into `messages` is one more of `target`'s: its digest is added at once
+   * without the addon, at `finish()` with it.
    */
-  add(target: MultisetHash, n: number): void {
+  add(target: MultisetHash): void {
     if (!this.native) {
-      target.addWords(sha256Message(n));
+      target.addWords(sha256Of(this.messages));
+      this.messages.clear();
       return;
-    }
-    if (this.length + n > this.bytes.length) {
-      const grown = new Uint8Array(Math.max(2 * this.bytes.length, this.length + n));
-      grown.set(this.bytes.subarray(0, this.length));
-      this.bytes = grown;
     }
     if (this.count === this.ends.length) {
       const ends = new Uint32Array(2 * this.count);
@@ -70,9 +65,7 @@ export class DigestBatch {
       this.ends = ends;
       this.out = new Uint8Array(2 * this.count * DIGEST_BYTES);
     }
-    copyMessage(n, this.bytes, this.length);
-    this.length += n;
-    this.ends[this.count] = this.length;
+    this.ends[this.count] = this.messages.length;
     this.targets.push(target);
     this.count++;
   }
@@ -81,11 +74,10 @@ export class DigestBatch {
   finish(): void {
     const { native, count } = this;
     if (!native || count === 0) return;
-    native.digests(this.bytes, this.ends, count, this.out);
+    native.digests(this.messages.bytes, this.ends, count, this.out);
     for (let i = 0; i < count; i++) (this.targets[i] as MultisetHash).add(this.out, i * DIGEST_BYTES);
     this.targets.length = 0;
     this.count = 0;
-    this.length = 0;
-    if (this.bytes.length > KEPT_BYTES) this.bytes = new Uint8Array(INITIAL_BYTES);
+    this.messages.clear();
   }
 }

@@ -1,6 +1,6 @@
 /**
- * SHA-256 (FIPS 180-4) computed in JavaScript, for the gateway's per-point digests: of a string's
- * UTF-8 bytes, or of bytes written straight into its message buffer. The digest is the standard
+ * SHA-256 (FIPS 180-4) computed in JavaScript, for the gateway's per-point digests where the native
+ * one is not built (digest-batch.ts): of a string's UTF-8 bytes, or of bytes written into a ByteWriter. The digest is the standard
  * one (sha256.test.ts holds it equal to node:crypto's for every length across the block boundaries
  * and for non-ASCII text): attestations and verifiers are unchanged. Why not node:crypto: a
  * canonical point is ~60 bytes, and one `crypto.hash` call costs ~3 µs there, nearly all of it the
@@ -8,7 +8,7 @@
  * third of that, and nothing is allocated per point.
  */
 
-import { putSafeInteger, type RepeatedInteger, SAFE_INTEGER_BYTES } from '../../core/digits.ts';
+import { ByteWriter } from '../../core/bytes.ts';
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -28,94 +28,43 @@ const IV = new Int32Array([
 const state = new Int32Array(8);
 /** The message schedule of a block, all 64 words (computed before the rounds: faster than a ring). */
 const w = new Int32Array(64);
-/** The message with its padding; grows for long texts (keeping what was written). */
-let message = new Uint8Array(256);
-const utf8 = new TextEncoder();
 
-/** The shared message with room for `bytes` more after `at` and for the padding. */
-function room(at: number, bytes: number): Uint8Array {
+/**
+ * SHA-256 of what `message` holds (its first `length` bytes), as eight big-endian 32-bit words:
+ * word 0 holds the digest's first four bytes. The padding is written after the message, in the
+ * writer's free bytes. The array is shared and overwritten by the next call: read it before hashing
+ * again. A caller that knows its bytes (canonical.ts pointMessage) writes them without a string.
+ */
+export function sha256Of(message: ByteWriter): Int32Array {
+  const n = message.length;
   // 72 = the 0x80 byte, the length and a block's slack.
-  if (message.length < at + bytes + 72) {
-    const grown = new Uint8Array((at + bytes + 72) * 2);
-    grown.set(message.subarray(0, at));
-    message = grown;
-  }
-  return message;
-}
-
-/*
- * A message is written into the shared buffer from byte 0 with the put functions (each returns the
- * position after what it wrote), then hashed with sha256Message: a caller that knows its bytes
- * (canonical.ts pointWords) hashes them without building a string first.
- */
-
-/** `bytes`, or its first `n` (copied one by one: a number's few bytes, without a subarray). */
-export function putBytes(at: number, bytes: Uint8Array, n?: number): number {
-  if (n === undefined) {
-    room(at, bytes.length).set(bytes, at);
-    return at + bytes.length;
-  }
-  const m = room(at, n);
-  for (let i = 0; i < n; i++) m[at + i] = bytes[i] as number;
-  return at + n;
-}
-
-/** `text` as UTF-8 (lone surrogates as U+FFFD, as Buffer.from does). */
-export function putText(at: number, text: string): number {
-  const n = text.length;
-  // UTF-8 takes at most 3 bytes per UTF-16 unit.
-  const m = room(at, n * 3);
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return at + utf8.encodeInto(text, m.subarray(at)).written;
-    m[at + i] = c;
-  }
-  return at + n;
-}
-
-/**
- * A number as JSON writes it; a safe integer digit by digit, without a string (through `repeated`
- * when the same value is likely to come again).
- */
-export function putNumber(at: number, value: number, repeated?: RepeatedInteger): number {
-  if (!Number.isSafeInteger(value)) return putText(at, JSON.stringify(value));
-  const m = room(at, SAFE_INTEGER_BYTES);
-  return repeated ? repeated.put(m, at, value) : putSafeInteger(m, at, value);
-}
-
-/**
- * SHA-256 of the message's first `n` bytes, as eight big-endian 32-bit words: word 0 holds the
- * digest's first four bytes. The array is shared and overwritten by the next call: read it before
- * hashing again.
- */
-export function sha256Message(n: number): Int32Array {
-  room(n, 0);
+  message.room(72);
+  const m = message.bytes;
   const end = ((n + 72) >>> 6) << 6;
-  message[n] = 0x80;
-  message.fill(0, n + 1, end - 8);
+  m[n] = 0x80;
+  m.fill(0, n + 1, end - 8);
   // The length in bits, big-endian in 64 bits (a message here is far below 2^29 bytes).
   const bits = n * 8;
-  message[end - 8] = 0;
-  message[end - 7] = 0;
-  message[end - 6] = 0;
-  message[end - 5] = 0;
-  message[end - 4] = bits >>> 24;
-  message[end - 3] = bits >>> 16;
-  message[end - 2] = bits >>> 8;
-  message[end - 1] = bits;
+  m[end - 8] = 0;
+  m[end - 7] = 0;
+  m[end - 6] = 0;
+  m[end - 5] = 0;
+  m[end - 4] = bits >>> 24;
+  m[end - 3] = bits >>> 16;
+  m[end - 2] = bits >>> 8;
+  m[end - 1] = bits;
   state.set(IV);
-  for (let at = 0; at < end; at += 64) compress(message, at);
+  for (let at = 0; at < end; at += 64) compress(m, at);
   return state;
 }
 
-/** Copies the message's first `n` bytes into `target` at `at` (digest-batch.ts hashes them later). */
-export function copyMessage(n: number, target: Uint8Array, at: number): void {
-  target.set(message.subarray(0, n), at);
-}
+const scratch = new ByteWriter(256);
 
-/** SHA-256 of `text` encoded as UTF-8 (sha256Message). */
+/** SHA-256 of `text` encoded as UTF-8 (sha256Of). */
 export function sha256Words(text: string): Int32Array {
-  return sha256Message(putText(0, text));
+  scratch.clear();
+  scratch.text(text);
+  return sha256Of(scratch);
 }
 
 function compress(m: Uint8Array, at: number): void {

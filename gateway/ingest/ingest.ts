@@ -140,10 +140,8 @@ export class Ingest {
     this.count++;
     if (this.attestor) {
       const head = series.canonicalHead(type);
-      this.digests.add(
-        this.sums.count(s.device, s.sourceTime),
-        pointMessage(head, type, s.value, s.sourceTime, quality, s.statusCode, float),
-      );
+      pointMessage(this.digests.messages, head, type, s.value, s.sourceTime, quality, s.statusCode, float);
+      this.digests.add(this.sums.count(s.device, s.sourceTime));
     }
     if (observed) {
       observed.push({
