@@ -22,6 +22,7 @@ import {
   cpuMeter,
   ensureCurrentBuild,
   fmt,
+  GATEWAY_ENV,
   influxPoints,
   line,
   median,
@@ -155,6 +156,7 @@ async function bench(): Promise<void> {
         [path.join(ROOT, 'bin/shugai.mjs'), 'gateway', '--config', file],
         (l) => l.includes('gateway started'),
         children,
+        { env: GATEWAY_ENV },
       ),
     ]);
     const idleRss = await sampleRss(baseline.pid!, smoke ? 3 : 10);

@@ -178,15 +178,23 @@ export async function stopChild(child: ChildProcess, graceMs = 60_000): Promise<
  * Starts `node <args>` in the repository root (recorded in `children`, to be stopped) and resolves
  * once a line of its stdout or stderr satisfies `ready`; rejects with its last output if it exits first.
  */
+/**
+ * What the gateway's systemd unit and image set in its environment (deploy/systemd, deploy/docker):
+ * glibc's malloc arenas capped at 2, against one per thread that kept freed memory (10–15 MB of
+ * RSS at the peaks of a burst, bench/README.md). A gateway measured here runs as it is deployed.
+ */
+export const GATEWAY_ENV = { MALLOC_ARENA_MAX: '2' };
+
 export function spawnReady(
   args: string[],
   ready: (line: string) => boolean,
   children: ChildProcess[],
-  options: { cwd?: string; echo?: (line: string) => void } = {},
+  options: { cwd?: string; echo?: (line: string) => void; env?: Record<string, string> } = {},
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     cwd: options.cwd ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   children.push(child);
   return new Promise((resolve, reject) => {

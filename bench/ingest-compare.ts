@@ -25,7 +25,9 @@
  * own side can deliver), and InfluxDB's bulk-load rate for the same points.
  *
  * Every contender writes the gateway's point shape (`samples,device,gateway,quality,tag_id value,received`)
- * so InfluxDB does the same work for each; stored = count(received) of the burst's time range.
+ * so InfluxDB does the same work for each; stored = count(received) of the burst's time range. The
+ * gateway runs with the environment its systemd unit and image give it (GATEWAY_ENV:
+ * MALLOC_ARENA_MAX=2); the other contenders with the bench's own.
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
@@ -46,6 +48,7 @@ import {
   deviceId,
   ensureCurrentBuild,
   fmt,
+  GATEWAY_ENV,
   gatewayConfigYaml,
   influxBulkRate,
   influxPoints,
@@ -338,7 +341,7 @@ function startGateway(attest: boolean): Start {
       ],
       (l) => l.includes('gateway started'),
       children,
-      { cwd: dir, echo: echo(attest ? 'gateway' : 'gateway-no-attest') },
+      { cwd: dir, echo: echo(attest ? 'gateway' : 'gateway-no-attest'), env: GATEWAY_ENV },
     );
     return { child, counters: () => gatewayCounters(httpPort) };
   };
