@@ -87,6 +87,8 @@ interface ShareEntry {
 /** Sums points into device shares as they come; `shares()` gives them as an attestation holds them. */
 export class ShareSums {
   private readonly byDevice = new Map<string, ShareEntry>();
+  private lastDevice: string | undefined;
+  private lastEntry: ShareEntry | undefined;
   points = 0;
 
   add(device: string, sourceTime: number, digest: Uint8Array): void {
@@ -105,11 +107,14 @@ export class ShareSums {
 
   /** The device's entry, counting one more point at `sourceTime`. */
   private entry(device: string, sourceTime: number): ShareEntry {
-    let entry = this.byDevice.get(device);
+    // A message's points are of one device: its entry is looked up once.
+    let entry = device === this.lastDevice ? this.lastEntry : this.byDevice.get(device);
     if (!entry) {
       entry = { count: 0, from: sourceTime, to: sourceTime, hash: new MultisetHash() };
       this.byDevice.set(device, entry);
     }
+    this.lastDevice = device;
+    this.lastEntry = entry;
     entry.count += 1;
     if (sourceTime < entry.from) entry.from = sourceTime;
     if (sourceTime > entry.to) entry.to = sourceTime;

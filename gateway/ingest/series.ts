@@ -90,21 +90,15 @@ export class Series {
       out.raw(this.tail);
       out.text(fieldText(this.type, value));
     }
-    out.text(',received=');
-    out.integer(receivedAt, out.receivedTimes);
-    if (statusCode !== 0) {
-      out.text('i,status=');
-      out.integer(statusCode);
-    }
-    out.text('i ');
-    out.integer(sourceTime, out.sourceTimes);
-    out.text('\n');
+    out.lineEnd(receivedAt, statusCode, sourceTime);
     return float;
   }
 }
 
 export class SeriesTable {
   private readonly byDevice = new Map<string, Map<string, Series>>();
+  private lastDevice: string | undefined;
+  private lastTags: Map<string, Series> | undefined;
   private declared = new Map<string, DataType>();
 
   constructor(private readonly gatewayId: string) {}
@@ -135,11 +129,14 @@ export class SeriesTable {
 
   /** The series of a sample; one not declared takes its type from the value. */
   get(device: string, tag: string, value: SampleValue): Series {
-    let tags = this.byDevice.get(device);
+    // A message's samples are of one device: its tags are looked up once.
+    let tags = device === this.lastDevice ? this.lastTags : this.byDevice.get(device);
     if (!tags) {
       tags = new Map();
       this.byDevice.set(device, tags);
     }
+    this.lastDevice = device;
+    this.lastTags = tags;
     let series = tags.get(tag);
     if (!series) {
       const type =
