@@ -62,19 +62,14 @@ const FALSE = Buffer.from('false');
  * The SHA-256 of a canonical point whose head bytes (canonicalHead, as UTF-8) are known, as words
  * (sha256.ts). The same digest as pointDigest (a test holds them equal).
  */
-export function pointWords(
-  head: Uint8Array,
-  type: DataType,
-  value: SampleValue,
-  sourceTime: number,
-  quality: Quality,
-  statusCode: number,
-  float?: DecimalText,
-): Int32Array {
+export function pointWords(...point: PointParts): Int32Array {
   scratch.clear();
-  pointMessage(scratch, head, type, value, sourceTime, quality, statusCode, float);
+  pointMessage(scratch, ...point);
   return sha256Of(scratch);
 }
+
+/** A point's parts as pointMessage takes them after its writer. */
+type PointParts = Parameters<typeof pointMessage> extends [ByteWriter, ...infer Parts] ? Parts : never;
 
 /**
  * Writes a canonical point after what `out` holds: its bytes go straight there, no text is built
