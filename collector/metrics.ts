@@ -11,6 +11,8 @@ export class CollectorMetrics {
   readonly samples: Counter<'device' | 'quality'>;
   /** Delivered samples not yet in `samples`, by device and quality. */
   private readonly uncounted = new Map<string, Record<Quality, number>>();
+  private lastDevice: string | undefined;
+  private lastCounts: Record<Quality, number> | undefined;
   /** Failures by device and kind (timeout, exception, malformed_payload, unknown_alias, disconnected, …). */
   readonly errors: Counter<'device' | 'kind'>;
   /** 1 while the device's link is connected, else 0. */
@@ -46,11 +48,14 @@ export class CollectorMetrics {
    * move into the counter when it is read.
    */
   delivered(device: string, quality: Quality, samples = 1): void {
-    let counts = this.uncounted.get(device);
+    // A message's samples are of one device: its sums are looked up once.
+    let counts = device === this.lastDevice ? this.lastCounts : this.uncounted.get(device);
     if (!counts) {
       counts = { good: 0, uncertain: 0, bad: 0 };
       this.uncounted.set(device, counts);
     }
+    this.lastDevice = device;
+    this.lastCounts = counts;
     counts[quality] += samples;
   }
 
