@@ -175,15 +175,17 @@ export async function stopChild(child: ChildProcess, graceMs = 60_000): Promise<
 }
 
 /**
+ * What the gateway's systemd unit and image set in its environment (deploy/systemd, deploy/docker):
+ * glibc's malloc arenas capped at 2, against one per thread that kept freed memory (10–15 MB of
+ * RSS at the peaks of a burst), and V8's young generation capped at 8 MB (30–40 MB at the peaks;
+ * bench/README.md). A gateway measured here runs as it is deployed.
+ */
+export const GATEWAY_ENV = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' };
+
+/**
  * Starts `node <args>` in the repository root (recorded in `children`, to be stopped) and resolves
  * once a line of its stdout or stderr satisfies `ready`; rejects with its last output if it exits first.
  */
-/**
- * What the gateway's systemd unit and image set in its environment (deploy/systemd, deploy/docker):
- * glibc's malloc arenas capped at 2, against one per thread that kept freed memory (10–15 MB of
- * RSS at the peaks of a burst, bench/README.md). A gateway measured here runs as it is deployed.
- */
-export const GATEWAY_ENV = { MALLOC_ARENA_MAX: '2' };
 
 export function spawnReady(
   args: string[],

@@ -12,8 +12,8 @@
  *            default Mosquitto's own, 20)  --workloads one-qos0,one-qos1,ten-qos1,ten-qos0
  *            --contenders bare,node-red,gateway,gateway-no-attest  --verbose (the contenders' output)
  *            --profile DIR (a V8 CPU profile of each gateway run into DIR, for Chrome DevTools)
- *            --gateway-node-flags "FLAGS" (Node/V8 flags for the gateway's process, e.g.
- *            "--max-semi-space-size=4": what a deployment would put in NODE_OPTIONS)
+ *            --gateway-node-flags "FLAGS" (Node/V8 flags for the gateway's process, after those of
+ *            its NODE_OPTIONS, e.g. "--max-semi-space-size=16" to measure V8's default young generation)
  *
  * Workloads: 100 devices × 10 tags; one value per message (`plant/{device}/{tag}`, {"v", "ts"}) at
  * QoS 0 and QoS 1, and ten values per message (`plant/{device}/all`) at QoS 1. A burst is published as
@@ -27,7 +27,7 @@
  * Every contender writes the gateway's point shape (`samples,device,gateway,quality,tag_id value,received`)
  * so InfluxDB does the same work for each; stored = count(received) of the burst's time range. The
  * gateway runs with the environment its systemd unit and image give it (GATEWAY_ENV:
- * MALLOC_ARENA_MAX=2); the other contenders with the bench's own.
+ * MALLOC_ARENA_MAX=2, NODE_OPTIONS=--max-semi-space-size=4); the other contenders with the bench's own.
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';

@@ -78,7 +78,9 @@ export function registerGatewayCommands(program: Command): void {
  * factor (up to 4×) let it reach 260–275 MB of RSS, 25 % kept the peak near 170 MB for 10–30 %
  * more CPU (bench/README.md, "Gateway memory"); with less garbage since, the peaks measure 130–146
  * MB with 25 %, 153–171 with 50–100 %. A `--heap-growing-percent` on node's command line
- * wins; NODE_OPTIONS cannot carry it, so it is set here. V8 reads it at each collection.
+ * wins; NODE_OPTIONS cannot carry it, so it is set here. V8 reads it at each collection. (The young
+ * generation's cap, `--max-semi-space-size=4`, is fixed when the process starts: the unit and the
+ * image put it in NODE_OPTIONS.)
  */
 const HEAP_GROWING_PERCENT = 25;
 

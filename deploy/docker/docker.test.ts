@@ -107,6 +107,24 @@ describe('deploy/docker/Dockerfile', () => {
     ]);
   });
 
+  it("gives the gateway the memory settings of its systemd unit (malloc arenas, V8's young generation)", () => {
+    const env = Object.fromEntries(
+      finalStage
+        .filter((i) => i.keyword === 'ENV')
+        .flatMap((i) =>
+          i.args
+            .split(/\s+/)
+            .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+        ),
+    );
+    const unit = readFileSync(path.join(REPO, 'deploy/systemd/shugai-gateway.service'), 'utf8');
+    for (const name of ['MALLOC_ARENA_MAX', 'NODE_OPTIONS']) {
+      const setting = new RegExp(`^Environment=${name}=(.*)$`, 'm').exec(unit)?.[1];
+      expect(setting, name).toBeDefined();
+      expect(env[name], name).toBe(setting);
+    }
+  });
+
   it('keeps apt lean and fetches nothing with ADD', () => {
     expect(all.some((i) => i.keyword === 'ADD')).toBe(false);
     for (const run of all.filter((i) => i.keyword === 'RUN' && i.args.includes('apt-get install'))) {

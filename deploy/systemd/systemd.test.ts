@@ -1,6 +1,6 @@
 // The units as systemd reads them: `systemd-analyze verify` (syntax, known keys, the executable) with
 // nothing to say, and `systemd-analyze security --offline` keeping each one in the "OK" band.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,5 +99,34 @@ describe.skipIf(!analyze.available)('systemd units', () => {
       const key = line.split('=')[0] as string;
       expect(defaults, key).toMatch(new RegExp(`^#${key}=`, 'm'));
     }
+  });
+});
+
+/** The unit's `Environment=NAME=value` settings. */
+function unitEnvironment(text: string): Record<string, string> {
+  return Object.fromEntries(
+    [...text.matchAll(/^Environment=([A-Z_]+)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+}
+
+/** V8's new space in MB of a Node started with `env`, after enough short-lived objects to grow it. */
+function youngGenerationMb(env: Record<string, string>): number {
+  const churn = `const keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep.length = 0; }
+    const s = require('node:v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');
+    console.log(s.space_size / 2 ** 20);`;
+  const { NODE_OPTIONS: _, ...inherited } = process.env;
+  return Number(
+    execFileSync(process.execPath, ['-e', churn], { env: { ...inherited, ...env }, encoding: 'utf8' }),
+  );
+}
+
+describe('the gateway unit', () => {
+  const text = readFileSync(path.join(DIR, 'shugai-gateway.service'), 'utf8');
+
+  it("caps V8's young generation at 8 MB in NODE_OPTIONS (V8 grows it to 32 MB under load otherwise)", () => {
+    const env = unitEnvironment(text);
+    expect(env).toEqual({ MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' });
+    expect(youngGenerationMb(env)).toBeLessThanOrEqual(8.5);
+    expect(youngGenerationMb({})).toBeGreaterThan(16);
   });
 });
