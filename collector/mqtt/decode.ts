@@ -2,7 +2,7 @@
  * Turns one MQTT message into samples, or into problems to count and log: a pure function of the
  * config, the topic, the payload and the time, tested without a broker.
  */
-import type { Sample, Tag } from '../../core/model.ts';
+import type { Sample, SampleValue, Tag } from '../../core/model.ts';
 import { coerce, parseTimestamp } from './coerce.ts';
 import { compilePath, type FieldPath, getPath } from './path.ts';
 import type { Problem } from './problems.ts';
@@ -205,22 +205,28 @@ export class MqttDecoder {
       });
       return;
     }
-    const result = coerce(raw, tag.type);
-    if ('error' in result) {
-      this.problem(out, topic, {
-        device,
-        tag: tag.id,
-        kind: 'malformed_payload',
-        reason: 'wrong_type',
-        message: `value does not fit type ${tag.type}`,
-        detail: { error: result.error },
-      });
-      return;
+    // A JSON number for a float tag is what coerce would return: taken without a result object.
+    let value: SampleValue;
+    if (typeof raw === 'number' && tag.type === 'number') value = raw;
+    else {
+      const result = coerce(raw, tag.type);
+      if ('error' in result) {
+        this.problem(out, topic, {
+          device,
+          tag: tag.id,
+          kind: 'malformed_payload',
+          reason: 'wrong_type',
+          message: `value does not fit type ${tag.type}`,
+          detail: { error: result.error },
+        });
+        return;
+      }
+      value = result.value;
     }
     out.samples.push({
       device,
       tag: tag.id,
-      value: result.value,
+      value,
       quality: 'good',
       statusCode: 0,
       sourceTime,

@@ -72,6 +72,21 @@ describe('recent readings', () => {
     expect(restored.check(r(5000, 5, { resent: true }), 'idle')).toBe('new');
   });
 
+  it("a source reading at a link-lost mark's own time is a conflict, though later than any source time", () => {
+    const { table, check } = judging();
+    const mark = { quality: 'bad' as const, statusCode: STATUS_NO_COMMUNICATION };
+    expect(check(r(1000, 1))).toBe('new');
+    expect(check(r(60_000, 1, mark))).toBe('new');
+    expect(check(r(60_000, 2))).toBe('conflict'); // the store holds one point at 60 s: the mark's
+    expect(check(r(60_000, 1, mark))).toBe('repeat');
+    expect(check(r(61_000, 2))).toBe('new');
+    const restored = judging();
+    restoreRecent(restored.table, serializeRecent(table));
+    expect(restored.check(r(60_000, 2))).toBe('conflict');
+    expect(restored.check(r(61_000, 2))).toBe('repeat');
+    expect(restored.check(r(62_000, 3))).toBe('new');
+  });
+
   it('survives a restart through its saved form, NaN and infinities included', () => {
     const { table, check } = judging();
     check(r(1000, Number.POSITIVE_INFINITY, { quality: 'bad' }));

@@ -25,6 +25,11 @@ export type Verdict = 'new' | 'repeat' | 'conflict';
 export interface History {
   /** The latest source time accepted. */
   high: number;
+  /**
+   * The latest time in the ring, a link-lost mark's (the gateway's clock) included: a reading after
+   * it is new without looking through the ring (a source's times mostly rise).
+   */
+  newest: number;
   times: number[];
   values: SampleValue[];
   qualities: Quality[];
@@ -44,6 +49,7 @@ export interface Reading {
 export function judge(series: { history: History | undefined }, r: Reading): Verdict {
   let history = series.history;
   if (history) {
+    if (r.sourceTime > history.newest) return remember(history, r);
     const i = history.times.indexOf(r.sourceTime);
     if (i >= 0)
       return Object.is(history.values[i], r.value) && history.qualities[i] === r.quality
@@ -52,7 +58,8 @@ export function judge(series: { history: History | undefined }, r: Reading): Ver
     if (r.resent && r.sourceTime <= history.high) return 'repeat';
   } else {
     history = {
-      high: r.statusCode === STATUS_NO_COMMUNICATION ? Number.NEGATIVE_INFINITY : r.sourceTime,
+      high: Number.NEGATIVE_INFINITY,
+      newest: Number.NEGATIVE_INFINITY,
       times: [],
       values: [],
       qualities: [],
@@ -60,9 +67,14 @@ export function judge(series: { history: History | undefined }, r: Reading): Ver
     };
     series.history = history;
   }
+  return remember(history, r);
+}
+
+function remember(history: History, r: Reading): 'new' {
   // A mark the gateway writes when a link is lost carries the gateway's time, not the source's: it
   // must not make the source's resent readings older than it look already accepted.
-  if (r.statusCode !== STATUS_NO_COMMUNICATION) history.high = Math.max(history.high, r.sourceTime);
+  if (r.statusCode !== STATUS_NO_COMMUNICATION && r.sourceTime > history.high) history.high = r.sourceTime;
+  if (r.sourceTime > history.newest) history.newest = r.sourceTime;
   history.times[history.next] = r.sourceTime;
   history.values[history.next] = r.value;
   history.qualities[history.next] = r.quality;

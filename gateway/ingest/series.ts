@@ -18,12 +18,13 @@ export const RECORD_MEASUREMENT = 'samples';
 const FLOAT_TEXT = new DecimalText();
 
 export class Series {
-  /** `samples,device=…,gateway=…,quality=<q>` as UTF-8, per quality: the tag follows. */
-  private readonly head: Record<Quality, Buffer>;
-  /** `,tag_id=… value=` as UTF-8: the value follows (the field named by the type). */
-  private readonly tail: Buffer;
-  /** The same for a number no store holds as a float: `,tag_id=… value_raw=`. */
-  private readonly rawTail: Buffer;
+  /**
+   * `samples,device=…,gateway=…,quality=<q>,tag_id=… value=` as UTF-8, per quality: the value
+   * follows (in the field named by the type).
+   */
+  private readonly start: Record<Quality, Buffer>;
+  /** The same for a number no store holds as a float (`… value_raw=`), made when first needed. */
+  private rawStart: Record<Quality, Buffer> | undefined;
   /** The start of its canonical points (attest/canonical.ts) as UTF-8, of its type and as a float. */
   private readonly canonical: Uint8Array;
   private canonicalAsNumber: Uint8Array | undefined;
@@ -39,18 +40,20 @@ export class Series {
     readonly device: string,
     readonly tag: string,
     readonly type: DataType,
-    gatewayId: string,
+    private readonly gatewayId: string,
   ) {
-    const head = `${RECORD_MEASUREMENT},device=${escapeTag(device)},gateway=${escapeTag(gatewayId)},quality=`;
-    this.head = {
-      good: Buffer.from(`${head}good`),
-      uncertain: Buffer.from(`${head}uncertain`),
-      bad: Buffer.from(`${head}bad`),
-    };
-    const tagId = `,tag_id=${escapeTag(tag)} `;
-    this.tail = Buffer.from(`${tagId}${VALUE_FIELDS[type]}=`);
-    this.rawTail = Buffer.from(`${tagId}${RAW_VALUE_FIELD}=`);
+    this.start = this.lineStarts(gatewayId, VALUE_FIELDS[type]);
     this.canonical = Buffer.from(canonicalHead(device, tag, type));
+  }
+
+  private lineStarts(gatewayId: string, field: string): Record<Quality, Buffer> {
+    const head = `${RECORD_MEASUREMENT},device=${escapeTag(this.device)},gateway=${escapeTag(gatewayId)},quality=`;
+    const tail = `,tag_id=${escapeTag(this.tag)} ${field}=`;
+    return {
+      good: Buffer.from(`${head}good${tail}`),
+      uncertain: Buffer.from(`${head}uncertain${tail}`),
+      bad: Buffer.from(`${head}bad${tail}`),
+    };
   }
 
   /** The canonical head of a point stored as `type`: the series' own, or `number` for a non-finite one. */
@@ -75,19 +78,19 @@ export class Series {
     sourceTime: number,
     receivedAt: number,
   ): DecimalText | undefined {
-    out.raw(this.head[quality]);
     let float: DecimalText | undefined;
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      out.raw(this.rawTail);
+      this.rawStart ??= this.lineStarts(this.gatewayId, RAW_VALUE_FIELD);
+      out.raw(this.rawStart[quality]);
       out.text(quoted(String(value)));
     } else if (this.type === 'number' && typeof value === 'number') {
       // String(value), as fieldText writes a float, but from its digits where it can.
-      out.raw(this.tail);
+      out.raw(this.start[quality]);
       float = FLOAT_TEXT;
       float.set(value);
       out.decimal(float);
     } else {
-      out.raw(this.tail);
+      out.raw(this.start[quality]);
       out.text(fieldText(this.type, value));
     }
     out.lineEnd(receivedAt, statusCode, sourceTime);
