@@ -6,6 +6,7 @@
  */
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ByteWriter } from '../../core/bytes.ts';
 import type { Logger } from '../../core/log.ts';
 import { DEFAULT_MIN_FREE, DiskSpace, type MinFree, type ReadDisk } from './disk.ts';
 import { ReaderPosition } from './position.ts';
@@ -144,6 +145,11 @@ export class DurableLog {
   /** Readers whose last save failed (disk full), logged once until a save works again. */
   private readonly failedSaves = new Set<string>();
   private positionTimer: NodeJS.Timeout | undefined;
+  /**
+   * A write's headers and payloads, one after the other: kept from write to write (writes are
+   * serialised), since a fresh buffer per write cost more in page faults than the copy itself.
+   */
+  private readonly writing = new ByteWriter();
   /** The newest records written (consecutive, at most TAIL_BYTES of payload), oldest first. */
   private tail: LogRecord[] = [];
   private tailBytes = 0;
@@ -376,22 +382,25 @@ export class DurableLog {
     records: { payload: Uint8Array; count: number }[],
   ): Promise<number[]> {
     const time = this.now();
-    const buffers: Uint8Array[] = [];
+    const writing = this.writing;
     const metas = records.map((record) => {
       const meta = { seq: this.nextSeq, count: record.count, time };
       this.nextSeq += 1;
-      buffers.push(encodeHeader(meta, record.payload), record.payload);
+      writing.raw(encodeHeader(meta, record.payload));
+      writing.raw(record.payload);
       return meta;
     });
     await segment.openForAppend();
     try {
       // One buffer, one write: writev with two buffers per record cost more than the copy.
-      await writeFully(segment.handle!, Buffer.concat(buffers));
+      await writeFully(segment.handle!, writing.bytes.subarray(0, writing.length));
       // A full disk may only show at the sync (delayed allocation): that write failed too.
       await this.syncPerPolicy(segment);
     } catch (error) {
       await this.undoWrite(segment, metas.length);
       throw error;
+    } finally {
+      writing.clear();
     }
     let offset = segment.size;
     metas.forEach((meta, i) => {
