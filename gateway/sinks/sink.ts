@@ -2,6 +2,7 @@
  * What a sink is: it writes one batch and says what happened. Batching, the durable buffer, retries
  * and backoff live in the core (gateway/forward/), as in Telegraf's running_output.
  */
+import type { ByteWriter } from '../../core/bytes.ts';
 import type { DataType, Sample } from '../../core/model.ts';
 import { ATTESTATION_DEVICE } from '../attest/attestation.ts';
 import { type Payload, recordLines, recordSamples } from '../buffer/payload.ts';
@@ -79,15 +80,10 @@ export class Batch {
     return this.parsed;
   }
 
-  /** The batch as line protocol of measurement `samples` (for records: their bytes, untouched). */
-  lines(): Buffer {
-    if (this.records.length > 0) {
-      const parts = this.records.map((r) => recordLines(r, this.gatewayId));
-      return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-    }
-    return Buffer.from(
-      toLines(this.samples(), { measurement: RECORD_MEASUREMENT, gatewayId: this.gatewayId }),
-    );
+  /** Writes the batch as line protocol of measurement `samples` (for records: their bytes, untouched). */
+  writeLines(out: ByteWriter): void {
+    if (this.records.length > 0) for (const r of this.records) out.raw(recordLines(r, this.gatewayId));
+    else out.text(toLines(this.samples(), { measurement: RECORD_MEASUREMENT, gatewayId: this.gatewayId }));
   }
 
   /** Two halves, by records or else by samples; undefined for a single sample (413 on it: dropped). */
