@@ -23,6 +23,7 @@ import {
   ensureCurrentBuild,
   fmt,
   GATEWAY_ENV,
+  GATEWAY_NODE_FLAGS,
   influxPoints,
   line,
   median,
@@ -153,7 +154,7 @@ async function bench(): Promise<void> {
         children,
       ),
       spawnReady(
-        [path.join(ROOT, 'bin/shugai.mjs'), 'gateway', '--config', file],
+        [...GATEWAY_NODE_FLAGS, path.join(ROOT, 'bin/shugai.mjs'), 'gateway', '--config', file],
         (l) => l.includes('gateway started'),
         children,
         { env: GATEWAY_ENV },

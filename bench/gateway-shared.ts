@@ -182,6 +182,9 @@ export async function stopChild(child: ChildProcess, graceMs = 60_000): Promise<
  */
 export const GATEWAY_ENV = { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' };
 
+/** The node flags the gateway's unit and image start it with: V8's collector on the main thread alone. */
+export const GATEWAY_NODE_FLAGS = ['--single-threaded-gc'];
+
 /**
  * Starts `node <args>` in the repository root (recorded in `children`, to be stopped) and resolves
  * once a line of its stdout or stderr satisfies `ready`; rejects with its last output if it exits first.

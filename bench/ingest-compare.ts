@@ -26,8 +26,9 @@
  *
  * Every contender writes the gateway's point shape (`samples,device,gateway,quality,tag_id value,received`)
  * so InfluxDB does the same work for each; stored = count(received) of the burst's time range. The
- * gateway runs with the environment its systemd unit and image give it (GATEWAY_ENV:
- * MALLOC_ARENA_MAX=2, NODE_OPTIONS=--max-semi-space-size=4); the other contenders with the bench's own.
+ * gateway runs with the environment and node flags its systemd unit and image give it (GATEWAY_ENV:
+ * MALLOC_ARENA_MAX=2, NODE_OPTIONS=--max-semi-space-size=4; --single-threaded-gc); the other
+ * contenders with the bench's own.
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
@@ -49,6 +50,7 @@ import {
   ensureCurrentBuild,
   fmt,
   GATEWAY_ENV,
+  GATEWAY_NODE_FLAGS,
   gatewayConfigYaml,
   influxBulkRate,
   influxPoints,
@@ -332,6 +334,7 @@ function startGateway(attest: boolean): Start {
     const flags = flagsAt >= 0 ? (args[flagsAt + 1] ?? '').split(' ').filter((f) => f !== '') : [];
     const child = await spawnReady(
       [
+        ...GATEWAY_NODE_FLAGS,
         ...flags,
         ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : []),
         path.join(ROOT, 'bin/shugai.mjs'),

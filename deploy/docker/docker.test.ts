@@ -103,6 +103,7 @@ describe('deploy/docker/Dockerfile', () => {
     }
     expect(JSON.parse(finalStage.find((i) => i.keyword === 'ENTRYPOINT')?.args as string)).toEqual([
       'node',
+      '--single-threaded-gc',
       '/opt/shugai/bin/shugai.mjs',
     ]);
   });

@@ -1,6 +1,6 @@
 // The units as systemd reads them: `systemd-analyze verify` (syntax, known keys, the executable) with
 // nothing to say, and `systemd-analyze security --offline` keeping each one in the "OK" band.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,9 @@ describe.skipIf(!analyze.available)('systemd units', () => {
 
     it(`${unit}: runs the current release with Node, so compiled JS is a one-line change`, () => {
       const text = readFileSync(path.join(DIR, unit), 'utf8');
-      expect(text).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/shugai\/current\/bin\/shugai\.mjs /m);
+      expect(text).toMatch(
+        /^ExecStart=\/usr\/bin\/node (--[a-z-]+ )*\/opt\/shugai\/current\/bin\/shugai\.mjs /m,
+      );
       expect(text).toContain('WorkingDirectory=/opt/shugai/current\n');
     });
   }
@@ -122,6 +124,17 @@ function youngGenerationMb(env: Record<string, string>): number {
 
 describe('the gateway unit', () => {
   const text = readFileSync(path.join(DIR, 'shugai-gateway.service'), 'utf8');
+
+  it('runs Node with single-threaded garbage collection (a node flag: NODE_OPTIONS refuses it)', () => {
+    expect(text).toMatch(
+      /^ExecStart=\/usr\/bin\/node --single-threaded-gc \/opt\/shugai\/current\/bin\/shugai\.mjs gateway /m,
+    );
+    const refused = spawnSync(process.execPath, ['-e', ''], {
+      env: { ...process.env, NODE_OPTIONS: '--single-threaded-gc' },
+      encoding: 'utf8',
+    });
+    expect(refused.stderr).toContain('--single-threaded-gc is not allowed in NODE_OPTIONS');
+  });
 
   it("caps V8's young generation at 8 MB in NODE_OPTIONS (V8 grows it to 32 MB under load otherwise)", () => {
     const env = unitEnvironment(text);
