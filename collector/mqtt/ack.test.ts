@@ -160,3 +160,54 @@ describe('plainAcks', () => {
       expect(plainAcks([{ cmd: 'puback', messageId: 1 }, odd]), JSON.stringify(odd)).toBeUndefined();
   });
 });
+
+describe.skipIf(!mosquittoBinary.available)(
+  "the broker's in-flight window while acknowledgements wait",
+  () => {
+    let broker: Mosquitto;
+    let publisher: MqttClient;
+    beforeAll(async () => {
+      // Mosquitto as installed: max_inflight_messages 20.
+      broker = await startMosquitto();
+      publisher = await connectAsync(broker.url, { clientId: 'window-test-publisher' });
+    });
+    afterAll(async () => {
+      await publisher?.endAsync();
+      await broker?.stop();
+    });
+
+    it.each([
+      [5, 100],
+      [4, 20],
+    ] as const)(
+      'MQTT %i: of 100 messages waiting for a sync, the broker sends %i',
+      async (version, before) => {
+        const topic = 'factory/press-01/count';
+        const settled = gatedContext();
+        settled.sync();
+        const first = new MqttCollector(config(broker.url, version), settled.context);
+        await first.start();
+        await waitUntil(async () => {
+          await publisher.publishAsync(topic, '0', { qos: 1 });
+          await new Promise((r) => setTimeout(r, 100));
+          return counts(settled.samples).includes(0);
+        });
+        await first.stop();
+
+        // MQTT 5 tells the broker its receive maximum (1000 by default); MQTT 3.1.1 cannot, and
+        // Mosquitto then holds back all but 20 until the gateway has acknowledged some.
+        const gated = gatedContext();
+        const collector = new MqttCollector(config(broker.url, version), gated.context);
+        await collector.start();
+        for (let i = 1; i <= 100; i++) await publisher.publishAsync(topic, String(i), { qos: 1 });
+        await gated.waitFor((s) => s.length >= before);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(gated.samples.length).toBe(before);
+        gated.sync();
+        await gated.waitFor((s) => counts(s).includes(100));
+        expect(new Set(counts(gated.samples)).size).toBe(100);
+        await collector.stop();
+      },
+    );
+  },
+);

@@ -81,6 +81,15 @@ export const brokerFields = {
     .default(5)
     .describe('MQTT protocol version: 5 (MQTT 5.0) or 4 (MQTT 3.1.1)'),
   keepaliveSeconds: z.number().int().min(5).max(3600).default(30).describe('MQTT keep-alive interval'),
+  receiveMaximum: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_535)
+    .default(1000)
+    .describe(
+      'MQTT 5: QoS 1/2 messages the broker may send before the gateway acknowledges them; it acknowledges a message once it is on disk, so a small window waits on every sync (Mosquitto sends 20 at a time unless told)',
+    ),
   connectTimeoutMs: z
     .number()
     .int()
@@ -271,9 +280,11 @@ export class MqttLink {
     };
     if (broker.username !== undefined) clientOptions.username = broker.username;
     if (broker.password !== undefined) clientOptions.password = broker.password;
-    if (broker.protocolVersion === 5 && !this.options.session.clean) {
-      clientOptions.properties = { sessionExpiryInterval: this.options.session.expirySeconds };
-    }
+    if (broker.protocolVersion === 5)
+      clientOptions.properties = {
+        receiveMaximum: broker.receiveMaximum,
+        ...(this.options.session.clean ? {} : { sessionExpiryInterval: this.options.session.expirySeconds }),
+      };
     if (broker.tls?.rejectUnauthorized === false) {
       log.warn(
         { connection: connectionId },
