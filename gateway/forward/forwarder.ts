@@ -44,7 +44,9 @@ const IN_FLIGHT = 2;
 export const TRICKLE_WAIT_MS = 50;
 
 export const DEFAULT_FORWARDER_OPTIONS: Omit<ForwarderOptions, 'gatewayId'> = {
-  batchMaxSamples: 5000,
+  // InfluxDB's cost a point falls with the lines a POST carries: ten-value MQTT bursts stored at
+  // ~150k samples/s in writes of 10,000 against ~133k in writes of 5,000 (six alternating pairs).
+  batchMaxSamples: 10_000,
   flushIntervalMs: 1000,
   backlogRate: 20_000,
   liveWindowMs: 10_000,
