@@ -4,6 +4,7 @@
  */
 import type { Sample, SampleValue, Tag } from '../../core/model.ts';
 import { coerce, parseTimestamp } from './coerce.ts';
+import { FlatNumbers } from './flat-json.ts';
 import { compilePath, type FieldPath, getPath } from './path.ts';
 import type { Problem } from './problems.ts';
 import type { MqttConfig, MqttSubscription } from './schema.ts';
@@ -22,6 +23,11 @@ interface Compiled {
   value: FieldPath;
   timestamp?: FieldPath;
   readings?: FieldPath;
+  /**
+   * When every value and the timestamp are top-level keys of a JSON object: their numbers read
+   * straight from the payload (flat-json.ts), slots by key; a payload it refuses goes to JSON.parse.
+   */
+  flat?: { numbers: FlatNumbers; slots: Map<string, number> };
 }
 
 /** Where a topic's messages go: found once per topic, then looked up. */
@@ -33,6 +39,8 @@ interface Route {
   targets: [Tag, FieldPath][];
   /** Tag ids the topic names that the device does not have. */
   unknownTags: string[];
+  /** The flat-number slot of each target, and of the timestamp (compiled.flat). */
+  flatSlots?: { targets: number[]; time: number };
 }
 
 /** Routes remembered at most; past this the cache starts again (topics are normally a fixed set). */
@@ -53,6 +61,7 @@ export class MqttDecoder {
       else if (sub.tag !== undefined) compiled.targets = [[sub.tag, value]];
       if (sub.timestamp !== undefined) compiled.timestamp = compilePath(sub.timestamp);
       if (sub.readings !== undefined) compiled.readings = compilePath(sub.readings);
+      compiled.flat = flatKeys(compiled);
       return compiled;
     });
   }
@@ -100,6 +109,17 @@ export class MqttDecoder {
         this.emit(out, topic, device, tag, payload.toString('utf8').trim(), receivedAt, receivedAt);
       return out;
     }
+    const flat = compiled.flat?.numbers;
+    if (flat && route.flatSlots && flat.read(payload)) {
+      const slots = route.flatSlots;
+      const sourceTime = this.sourceTime(out, topic, device, compiled, receivedAt, flat.value(slots.time));
+      if (sourceTime !== undefined)
+        for (let i = 0; i < targets.length; i++) {
+          const [tag] = targets[i] as [Tag, FieldPath];
+          this.emit(out, topic, device, tag, flat.value(slots.targets[i] as number), sourceTime, receivedAt);
+        }
+      return out;
+    }
     let root: unknown;
     try {
       root = JSON.parse(payload.toString('utf8'));
@@ -128,29 +148,38 @@ export class MqttDecoder {
       items = readings;
     }
     for (const item of items) {
-      let sourceTime = receivedAt;
-      if (compiled.timestamp && compiled.sub.timestampFormat) {
-        const raw = getPath(item, compiled.timestamp);
-        const time =
-          raw === undefined
-            ? { error: 'payload lacks the timestamp field' }
-            : parseTimestamp(raw, compiled.sub.timestampFormat, receivedAt);
-        if (typeof time !== 'number') {
-          this.problem(out, topic, {
-            device,
-            kind: 'malformed_payload',
-            reason: 'bad_timestamp',
-            message: 'payload timestamp is missing or invalid',
-            detail: { error: time.error },
-          });
-          continue;
-        }
-        sourceTime = time;
-      }
+      const rawTime = compiled.timestamp && getPath(item, compiled.timestamp);
+      const sourceTime = this.sourceTime(out, topic, device, compiled, receivedAt, rawTime);
+      if (sourceTime === undefined) continue;
       for (const [tag, path] of targets)
         this.emit(out, topic, device, tag, getPath(item, path), sourceTime, receivedAt);
     }
     return out;
+  }
+
+  /** An item's source time: its timestamp field's, or the time received; undefined when invalid (reported). */
+  private sourceTime(
+    out: Decoded,
+    topic: string,
+    device: string,
+    compiled: Compiled,
+    receivedAt: number,
+    raw: unknown,
+  ): number | undefined {
+    if (!compiled.timestamp || !compiled.sub.timestampFormat) return receivedAt;
+    const time =
+      raw === undefined
+        ? { error: 'payload lacks the timestamp field' }
+        : parseTimestamp(raw, compiled.sub.timestampFormat, receivedAt);
+    if (typeof time === 'number') return time;
+    this.problem(out, topic, {
+      device,
+      kind: 'malformed_payload',
+      reason: 'bad_timestamp',
+      message: 'payload timestamp is missing or invalid',
+      detail: { error: time.error },
+    });
+    return undefined;
   }
 
   /** The topic's route, matched against the subscriptions once and remembered. */
@@ -171,6 +200,12 @@ export class MqttDecoder {
         else unknownTags.push(tagId);
       }
       route = { compiled, device, tags, targets, unknownTags };
+      const flat = compiled.flat;
+      if (flat)
+        route.flatSlots = {
+          targets: targets.map(([, path]) => flat.slots.get(path[0] as string) as number),
+          time: compiled.timestamp ? (flat.slots.get(compiled.timestamp[0] as string) as number) : -1,
+        };
       break;
     }
     if (this.routes.size >= MAX_ROUTES) this.routes.clear();
@@ -233,4 +268,17 @@ export class MqttDecoder {
       receivedAt,
     });
   }
+}
+
+/** The flat-number reader of a subscription whose values and timestamp are all top-level keys. */
+function flatKeys(compiled: Compiled): Compiled['flat'] {
+  if (compiled.sub.format === 'plain' || compiled.readings) return undefined;
+  const paths = [...(compiled.targets?.map(([, path]) => path) ?? [compiled.value])];
+  if (compiled.timestamp) paths.push(compiled.timestamp);
+  // Keys are matched as printable ASCII without a quote or backslash, as flat-json.ts reads them.
+  const plainKey = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+  if (!paths.every((p) => p.length === 1 && typeof p[0] === 'string' && plainKey.test(p[0])))
+    return undefined;
+  const keys = [...new Set(paths.map((p) => p[0] as string))];
+  return { numbers: new FlatNumbers(keys), slots: new Map(keys.map((k, slot) => [k, slot])) };
 }
