@@ -39,6 +39,29 @@ function gatedContext() {
 
 const counts = (samples: { value: unknown }[]) => samples.map((s) => s.value);
 
+/**
+ * A first session that subscribes and takes one message (value `marker`), so that the broker keeps
+ * the session and queues for the next one.
+ */
+async function openSession(
+  url: string,
+  publisher: MqttClient,
+  version: 4 | 5,
+  marker: number,
+): Promise<void> {
+  const setup = gatedContext();
+  setup.sync();
+  const first = new MqttCollector(config(url, version), setup.context);
+  await first.start();
+  // Published before the subscription is active, a value is lost: publish until one lands.
+  await waitUntil(async () => {
+    await publisher.publishAsync('factory/press-01/count', String(marker), { qos: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    return counts(setup.samples).includes(marker);
+  });
+  await first.stop();
+}
+
 describe.skipIf(!mosquittoBinary.available)('MQTT acknowledgements after the buffer sync', () => {
   let broker: Mosquitto;
   let publisher: MqttClient;
@@ -56,16 +79,7 @@ describe.skipIf(!mosquittoBinary.available)('MQTT acknowledgements after the buf
     'MQTT %i: a burst held until the sync is acknowledged in one write, and none of it comes again',
     async (version) => {
       const topic = `factory/press-01/count`;
-      const setup = gatedContext();
-      setup.sync();
-      const first = new MqttCollector(config(broker.url, version), setup.context);
-      await first.start();
-      await waitUntil(async () => {
-        await publisher.publishAsync(topic, '0', { qos: 1 });
-        await new Promise((r) => setTimeout(r, 100));
-        return counts(setup.samples).includes(0);
-      });
-      await first.stop();
+      await openSession(broker.url, publisher, version, 0);
 
       // 300 messages arrive while the buffer has not synced: their PUBACKs wait, then go out together
       // (Mosquitto's in-flight window is 20 by default: lifted for this broker, see beforeAll).
@@ -103,17 +117,7 @@ describe.skipIf(!mosquittoBinary.available)('MQTT acknowledgements after the buf
 
   it('a message not yet synced comes again after the link drops; a synced one does not', async () => {
     // First session: subscribe once, so the broker keeps the session and its queue.
-    const setup = gatedContext();
-    setup.sync();
-    const first = new MqttCollector(config(broker.url), setup.context);
-    await first.start();
-    // Published before the subscription is active, a value is lost: publish until one lands.
-    await waitUntil(async () => {
-      await publisher.publishAsync('factory/press-01/count', '1', { qos: 1 });
-      await new Promise((r) => setTimeout(r, 100));
-      return counts(setup.samples).includes(1);
-    });
-    await first.stop();
+    await openSession(broker.url, publisher, 4, 1);
 
     // Second session: value 2 arrives, but the buffer never syncs before the gateway goes away.
     const unsynced = gatedContext();
@@ -183,16 +187,7 @@ describe.skipIf(!mosquittoBinary.available)(
       'MQTT %i: of 100 messages waiting for a sync, the broker sends %i',
       async (version, before) => {
         const topic = 'factory/press-01/count';
-        const settled = gatedContext();
-        settled.sync();
-        const first = new MqttCollector(config(broker.url, version), settled.context);
-        await first.start();
-        await waitUntil(async () => {
-          await publisher.publishAsync(topic, '0', { qos: 1 });
-          await new Promise((r) => setTimeout(r, 100));
-          return counts(settled.samples).includes(0);
-        });
-        await first.stop();
+        await openSession(broker.url, publisher, version, 0);
 
         // MQTT 5 tells the broker its receive maximum (1000 by default); MQTT 3.1.1 cannot, and
         // Mosquitto then holds back all but 20 until the gateway has acknowledged some.
