@@ -33,6 +33,8 @@ export class FlatNumbers {
   /** The value of each key in the last payload read; meaningful where `found` is 1. */
   private readonly values: Float64Array;
   private readonly found: Uint8Array;
+  /** The number read last by number(). */
+  private parsed = 0;
 
   /** `keys`: the names whose values are wanted, in the order they are asked for (slots 0, 1, …). */
   constructor(keys: readonly string[]) {
@@ -86,9 +88,6 @@ export class FlatNumbers {
       return skipSpace(bytes, i + 1) === n;
     }
   }
-
-  /** The number read last by number(). */
-  private parsed = 0;
 
   /**
    * Reads a JSON number at `start` into `parsed`; its end, or -1 when there is none. Up to 15

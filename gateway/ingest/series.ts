@@ -42,12 +42,12 @@ export class Series {
     readonly type: DataType,
     private readonly gatewayId: string,
   ) {
-    this.start = this.lineStarts(gatewayId, VALUE_FIELDS[type]);
+    this.start = this.lineStarts(VALUE_FIELDS[type]);
     this.canonical = Buffer.from(canonicalHead(device, tag, type));
   }
 
-  private lineStarts(gatewayId: string, field: string): Record<Quality, Buffer> {
-    const head = `${RECORD_MEASUREMENT},device=${escapeTag(this.device)},gateway=${escapeTag(gatewayId)},quality=`;
+  private lineStarts(field: string): Record<Quality, Buffer> {
+    const head = `${RECORD_MEASUREMENT},device=${escapeTag(this.device)},gateway=${escapeTag(this.gatewayId)},quality=`;
     const tail = `,tag_id=${escapeTag(this.tag)} ${field}=`;
     return {
       good: Buffer.from(`${head}good${tail}`),
@@ -80,7 +80,7 @@ export class Series {
   ): DecimalText | undefined {
     let float: DecimalText | undefined;
     if (typeof value === 'number' && !Number.isFinite(value)) {
-      this.rawStart ??= this.lineStarts(this.gatewayId, RAW_VALUE_FIELD);
+      this.rawStart ??= this.lineStarts(RAW_VALUE_FIELD);
       out.raw(this.rawStart[quality]);
       out.text(quoted(String(value)));
     } else if (this.type === 'number' && typeof value === 'number') {
