@@ -273,6 +273,9 @@ export class MqttLink {
       resubscribe: false,
       // Stale QoS 0 messages (e.g. rebirth requests) must not pile up in memory while offline.
       queueQoSZero: false,
+      // mqtt-packet would otherwise keep a Buffer for each of the 65,536 packet ids (~7 MB of heap
+      // that every full collection marks) to save a two-byte write per packet sent.
+      writeCache: false,
       // mqtt.js logs through `debug` several times per packet, each call checking whether it is on;
       // without DEBUG set nothing would be printed, so its logger is not called at all.
       ...(process.env.DEBUG ? {} : { log: () => {} }),
