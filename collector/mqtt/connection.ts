@@ -6,11 +6,13 @@
  */
 import './quiet-debug.ts';
 import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import type { Logger } from '../../core/log.ts';
 import type { ConditionLog } from '../conditions.ts';
 import { reconnectSchema } from '../schema.ts';
+import { PublishReader } from './publish-reader.ts';
 
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
 const TLS_SCHEMES = ['mqtts:', 'ssl:', 'wss:'];
@@ -167,12 +169,15 @@ interface Ack {
 
 /**
  * The PUBACKs as one buffer, when each is the plain one (success, no properties: 0x40 0x02 and the
- * packet id, in MQTT 3.1.1 and 5 alike); undefined if any is not.
+ * packet id, in MQTT 3.1.1 and 5 alike); undefined if any is not. A number is the plain PUBACK of
+ * that packet id (publish-reader.ts).
  */
-export function plainAcks(acks: readonly Ack[]): Buffer | undefined {
+export function plainAcks(acks: readonly (Ack | number)[]): Buffer | undefined {
   const bytes = Buffer.allocUnsafe(4 * acks.length);
   for (let i = 0; i < acks.length; i++) {
-    const { cmd, messageId, reasonCode, properties } = acks[i] as Ack;
+    const ack = acks[i] as Ack | number;
+    const { cmd, messageId, reasonCode, properties } =
+      typeof ack === 'number' ? { cmd: 'puback', messageId: ack, reasonCode: 0, properties: undefined } : ack;
     if (cmd !== 'puback' || properties !== undefined || (reasonCode ?? 0) !== 0) return undefined;
     if (!Number.isInteger(messageId) || (messageId as number) < 1 || (messageId as number) > 0xffff)
       return undefined;
@@ -189,11 +194,11 @@ export function plainAcks(acks: readonly Ack[]): Buffer | undefined {
  * drops first, the broker delivers those messages again: at least once, end to end.
  * This wraps mqtt.js's private `_sendPacket` (mqtt 5.x); ack.test.ts proves the behaviour.
  */
-function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
+function holdAcks(client: MqttClient, durable: () => Promise<void>): (packetIds: number[]) => void {
   type Send = (packet: Ack, cb?: (error?: Error) => void, ...rest: unknown[]) => void;
   const internals = client as unknown as { _sendPacket: Send };
   const send = internals._sendPacket.bind(client) as Send;
-  let held: Ack[] = [];
+  let held: (Ack | number)[] = [];
   let waiting = false;
   // Only the acknowledgements queued before a durable() call are sent when it resolves: a message
   // that arrived meanwhile waits for the next one.
@@ -208,7 +213,7 @@ function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
       // each as it would have: offline, it keeps them for the next connection.
       const bytes = client.connected && client.stream?.writable ? plainAcks(ready) : undefined;
       if (bytes) client.stream.write(bytes);
-      else for (const ack of ready) send(ack);
+      else for (const ack of ready) send(typeof ack === 'number' ? { cmd: 'puback', messageId: ack } : ack);
       waiting = false;
       release();
     };
@@ -222,6 +227,11 @@ function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
     held.push(packet);
     release();
   };
+  // Those of the messages publish-reader.ts took: after any mqtt.js had, as they came.
+  return (packetIds) => {
+    for (const id of packetIds) held.push(id);
+    release();
+  };
 }
 
 /**
@@ -231,7 +241,7 @@ function holdAcks(client: MqttClient, durable: () => Promise<void>): void {
  * while data kept arriving, and at QoS 0 what the broker still held was lost. PINGREQs still go out
  * every keep-alive interval, so the broker's own keep-alive check (on what we send) still holds.
  */
-function answerPingsWithTraffic(client: MqttClient): void {
+function answerPingsWithTraffic(client: MqttClient): () => void {
   let pingOutstanding = false;
   client.on('packetsend', (packet) => {
     if (packet.cmd === 'pingreq') pingOutstanding = true;
@@ -241,6 +251,12 @@ function answerPingsWithTraffic(client: MqttClient): void {
     pingOutstanding = false;
     if (packet.cmd !== 'pingresp') client.reschedulePing(true);
   });
+  // A PUBLISH that publish-reader.ts took (mqtt.js never sees it).
+  return () => {
+    if (!pingOutstanding) return;
+    pingOutstanding = false;
+    client.reschedulePing(true);
+  };
 }
 
 /**
@@ -295,41 +311,63 @@ export class MqttLink {
       );
     }
     if (this.options.will) clientOptions.will = this.options.will();
-    const client = connect(broker.url, clientOptions);
+    const client = connect(broker.url, { ...clientOptions, manualConnect: true });
     this.client = client;
-    // mqtt.js works through a backlog of packets in one process.nextTick chain, which starves timers
-    // and disk writes for seconds after a reconnect; yield to the event loop every TURN_MS
-    // (turns.test.ts). While the gateway's buffer is behind, the next packet waits: mqtt.js stops
-    // reading the socket.
+    // A backlog of packets is handled in one chain of callbacks, which starves timers and disk
+    // writes for seconds after a reconnect; yield to the event loop every TURN_MS (turns.test.ts).
+    // While the gateway's buffer is behind, the next message waits and the socket is not read.
     let turnStarted = performance.now();
-    client.handleMessage = (_packet, callback) => {
+    const pace = (): Promise<void> | undefined => {
       const wait = this.options.relieved?.();
-      if (wait) wait.then(() => callback());
-      else if (performance.now() - turnStarted >= TURN_MS) {
+      if (wait) return wait;
+      if (performance.now() - turnStarted < TURN_MS) return undefined;
+      return new Promise((resolve) =>
         setImmediate(() => {
           turnStarted = performance.now();
-          callback();
-        });
-      } else callback();
+          resolve();
+        }),
+      );
     };
-    if (this.options.durable && !this.options.session.clean) holdAcks(client, this.options.durable);
-    answerPingsWithTraffic(client);
+    let reader: PublishReader | undefined;
+    client.handleMessage = (_packet, callback) => {
+      const of = reader;
+      const done = () => {
+        callback();
+        of?.ownDelivered();
+      };
+      const wait = pace();
+      if (wait) wait.then(done);
+      else done();
+    };
+    const hold =
+      this.options.durable && !this.options.session.clean
+        ? holdAcks(client, this.options.durable)
+        : undefined;
+    const heard = answerPingsWithTraffic(client);
+    // Each connection's socket is read by a PublishReader, which stands in for it towards mqtt.js.
+    const internals = client as unknown as { streamBuilder: (client: MqttClient) => Duplex };
+    const build = internals.streamBuilder;
+    internals.streamBuilder = (c) => {
+      reader = new PublishReader(build(c), broker.protocolVersion, {
+        connected: () => client.connected,
+        message: (topic, payload, dup) => {
+          heard();
+          this.deliver(topic, payload, dup);
+        },
+        acknowledge: (packetIds) => {
+          if (hold) hold(packetIds);
+          else client.stream.write(plainAcks(packetIds) as Buffer);
+        },
+        pace,
+      });
+      return reader.stream;
+    };
     client.on('connect', (connack) => {
       this.attempt = 0;
       this.options.conditions.clear({ device: connectionId }, 'disconnected');
       this.options.onConnect(connack.sessionPresent);
     });
-    client.on('message', (topic, payload, packet) => {
-      try {
-        this.options.onMessage(topic, payload, packet.dup === true);
-      } catch (error) {
-        // A bug in handling one message must not take the link (or the process) down.
-        this.options.conditions.raise({ device: connectionId }, 'handler_failed', 'message handling failed', {
-          topic,
-          error: (error as Error).message,
-        });
-      }
-    });
+    client.on('message', (topic, payload, packet) => this.deliver(topic, payload, packet.dup === true));
     client.on('error', (error) => {
       // A write cut short by our own stop() is not a broker failure.
       if (this.stopping) return;
@@ -346,6 +384,21 @@ export class MqttLink {
       this.options.onClose();
       this.scheduleReconnect(client);
     });
+    client.connect();
+  }
+
+  private deliver(topic: string, payload: Buffer, resent: boolean): void {
+    try {
+      this.options.onMessage(topic, payload, resent);
+    } catch (error) {
+      // A bug in handling one message must not take the link (or the process) down.
+      this.options.conditions.raise(
+        { device: this.options.connectionId },
+        'handler_failed',
+        'message handling failed',
+        { topic, error: (error as Error).message },
+      );
+    }
   }
 
   /** Subscribes with the given filters; rejects when the broker refuses one (e.g. by ACL). */
