@@ -189,6 +189,34 @@ describe('PublishReader', () => {
     expect(seen.acks.flat()).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('ends cleanly when the broker ends the connection while paced', async () => {
+    let release: (() => void) | undefined;
+    const { socket, reader, seen } = reading(4, {
+      pace: () =>
+        release
+          ? undefined
+          : new Promise((resolve) => {
+              release = () => resolve();
+            }),
+    });
+    const errors: Error[] = [];
+    reader.stream.on('error', (error) => errors.push(error));
+    const ended = new Promise((resolve) => reader.stream.once('end', resolve));
+    socket.receive(
+      Buffer.concat([
+        encode(publish('plant/a/t0', 'held', 0), 4),
+        encode({ cmd: 'suback', messageId: 1, granted: [0] }, 4),
+      ]),
+    );
+    socket.push(null);
+    await ended;
+    release?.();
+    await flush();
+    await flush();
+    expect(seen.messages).toEqual([['plant/a/t0', 'held', false]]);
+    expect(errors).toEqual([]);
+  });
+
   it('hands a malformed remaining length and all after it to mqtt.js', async () => {
     const { socket, reader, seen } = reading(4);
     const passed: Buffer[] = [];

@@ -36,6 +36,8 @@ export class PublishReader {
   private waiting = false;
   /** After a malformed packet: every byte goes to mqtt.js as it comes. */
   private passAll = false;
+  /** The broker ended the connection: mqtt.js has been told, and takes no more bytes. */
+  private ended = false;
   private acks: number[] = [];
 
   constructor(
@@ -59,7 +61,10 @@ export class PublishReader {
       },
     });
     socket.on('data', (chunk: Buffer) => this.read(chunk));
-    socket.on('end', () => this.stream.push(null));
+    socket.on('end', () => {
+      this.ended = true;
+      this.stream.push(null);
+    });
     socket.on('error', (error) => this.stream.destroy(error));
     socket.on('close', () => this.stream.destroy());
   }
@@ -74,7 +79,7 @@ export class PublishReader {
 
   private read(chunk: Buffer): void {
     if (this.passAll) {
-      this.stream.push(chunk);
+      this.pass(chunk);
       return;
     }
     if (this.waiting) {
@@ -110,7 +115,7 @@ export class PublishReader {
         if (i - at - 1 < 4) break; // the length itself is cut off
         // Malformed: mqtt.js gets the rest, and closes the link.
         this.passAll = true;
-        this.stream.push(bytes.subarray(passFrom >= 0 ? passFrom : at));
+        this.pass(bytes.subarray(passFrom >= 0 ? passFrom : at));
         return;
       }
       const end = i + length;
@@ -121,7 +126,7 @@ export class PublishReader {
       if (first >> 4 === PUBLISH && qos < 2 && this.ownPending === 0 && this.handler.connected()) {
         const wait = this.handler.pace();
         if (wait) {
-          if (passFrom >= 0) this.stream.push(bytes.subarray(passFrom, at));
+          if (passFrom >= 0) this.pass(bytes.subarray(passFrom, at));
           this.pause(bytes.subarray(at), wait);
           return;
         }
@@ -131,12 +136,12 @@ export class PublishReader {
         if (passFrom < 0) passFrom = at;
         if (first >> 4 === PUBLISH) this.ownPending += 1;
       } else if (passFrom >= 0) {
-        this.stream.push(bytes.subarray(passFrom, at));
+        this.pass(bytes.subarray(passFrom, at));
         passFrom = -1;
       }
       at = end;
     }
-    if (passFrom >= 0) this.stream.push(bytes.subarray(passFrom, at));
+    if (passFrom >= 0) this.pass(bytes.subarray(passFrom, at));
     this.flushAcks();
     // The cut-off packet's bytes are copied: a view would keep the whole read alive.
     if (at < bytes.length) this.rest = Buffer.from(bytes.subarray(at));
@@ -160,6 +165,11 @@ export class PublishReader {
     if (qos === 1) this.acks.push(bytes.readUInt16BE(topicEnd));
     this.handler.message(topic, bytes.subarray(payloadAt, end), (first & 0x08) !== 0);
     return true;
+  }
+
+  /** Bytes for mqtt.js (none once the broker ended the connection: what a pause held back is late). */
+  private pass(bytes: Buffer): void {
+    if (!this.ended) this.stream.push(bytes);
   }
 
   private flushAcks(): void {
