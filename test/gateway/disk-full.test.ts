@@ -150,6 +150,10 @@ describe.skipIf(!available)('gateway on a full disk', () => {
 
     // The disk is as full as the buffer may make it; the gateway starts on it, then the store returns.
     gateway = startGateway(config);
+    let secondRunLog = '';
+    gateway.stderr?.on('data', (chunk: Buffer) => {
+      secondRunLog += chunk.toString();
+    });
     await until(
       () =>
         fetch(`http://127.0.0.1:${http}/readyz`).then(
@@ -176,7 +180,14 @@ describe.skipIf(!available)('gateway on a full disk', () => {
       dropped: { full: number; age: number; refused: number };
     };
     const dropped = attestation.dropped.full + attestation.dropped.age + attestation.dropped.refused;
-    expect(dropped).toBe(dropsFirstRun);
+    // Under heavy load the second run once dropped one more segment: its warnings say why.
+    const secondRunWarnings = secondRunLog
+      .split('\n')
+      .filter((line) => /"level":(40|50|60)/.test(line))
+      .map((line) => line.slice(0, 300));
+    expect(dropped, `${sinkSays}; second run's warnings: ${secondRunWarnings.join(' | ')}`).toBe(
+      dropsFirstRun,
+    );
     expect(points + dropped, `${points} in the store, ${dropped} attested drops; ${sinkSays}`).toBe(
       published,
     );
