@@ -5,6 +5,7 @@ import { Duplex } from 'node:stream';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Mosquitto, mosquittoBinary, startMosquitto } from '../../test/services/mosquitto.ts';
+import { freePort } from '../../test/services/ports.ts';
 import { MqttCollector } from './mqtt.ts';
 import { type PublishHandler, PublishReader } from './publish-reader.ts';
 import { countConfig, recordingContext, waitUntil } from './testing.ts';
@@ -247,22 +248,32 @@ describe('PublishReader', () => {
 
 describe.skipIf(!mosquittoBinary.available)('PublishReader on Mosquitto', () => {
   let broker: Mosquitto;
+  /** The same broker's WebSocket listener (ws://). */
+  let wsUrl: string;
   beforeAll(async () => {
-    broker = await startMosquitto();
+    const wsPort = await freePort();
+    broker = await startMosquitto([`listener ${wsPort} 127.0.0.1`, 'protocol websockets']);
+    wsUrl = `ws://127.0.0.1:${wsPort}`;
   });
   afterAll(async () => {
     await broker?.stop();
   });
 
-  for (const protocolVersion of [4, 5] as const)
-    it(`MQTT ${protocolVersion === 4 ? '3.1.1' : '5'}: the collector's messages come through it, each once, in order of their QoS`, async () => {
+  for (const [protocolVersion, transport] of [
+    [4, 'TCP'],
+    [5, 'TCP'],
+    [5, 'WebSocket'],
+  ] as const)
+    it(`MQTT ${protocolVersion === 4 ? '3.1.1' : '5'} over ${transport}: the collector's messages come through it, each once, in order of their QoS`, async () => {
       const taken = vi.spyOn(PublishReader.prototype as unknown as { publish: () => boolean }, 'publish');
       const rec = recordingContext();
-      const config = { ...countConfig(broker.url, `reader-v${protocolVersion}`), protocolVersion };
+      const url = transport === 'TCP' ? broker.url : wsUrl;
+      const clientId = `reader-v${protocolVersion}-${transport}`;
+      const config = { ...countConfig(url, clientId), protocolVersion };
       const collector = new MqttCollector(config, rec.context);
       await collector.start();
       const { connectAsync } = await import('mqtt');
-      const publisher = await connectAsync(broker.url, { clientId: `reader-pub-v${protocolVersion}` });
+      const publisher = await connectAsync(broker.url, { clientId: `${clientId}-publisher` });
       try {
         await waitUntil(async () => {
           await publisher.publishAsync('factory/press-01/count', '0', { qos: 1 });
