@@ -218,6 +218,31 @@ describe('PublishReader', () => {
     expect(errors).toEqual([]);
   });
 
+  it('does not read the socket while mqtt.js has more than it takes in (its own backpressure)', async () => {
+    const socket = new FakeSocket();
+    const reader = new PublishReader(socket, 4, {
+      connected: () => false, // every PUBLISH is mqtt.js's
+      message: () => undefined,
+      acknowledge: () => undefined,
+      pace: () => undefined,
+    });
+    const burst = Buffer.concat(
+      Array.from({ length: 1000 }, (_, i) => encode(publish('plant/a/t0', `${i}`.padStart(60), 0), 4)),
+    );
+    socket.receive(burst);
+    await flush();
+    expect(socket.isPaused()).toBe(true);
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    let packets = 0;
+    parser.on('packet', () => {
+      packets += 1;
+    });
+    reader.stream.on('data', (bytes: Buffer) => parser.parse(bytes));
+    await flush();
+    expect(socket.isPaused()).toBe(false);
+    expect(packets).toBe(1000);
+  });
+
   it('hands a malformed remaining length and all after it to mqtt.js', async () => {
     const { socket, reader, seen } = reading(4);
     const passed: Buffer[] = [];

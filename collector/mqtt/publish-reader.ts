@@ -38,6 +38,8 @@ export class PublishReader {
   private passAll = false;
   /** The broker ended the connection: mqtt.js has been told, and takes no more bytes. */
   private ended = false;
+  /** mqtt.js has more than it takes in (its handling waits, e.g. on the gateway's backpressure). */
+  private blocked = false;
   private acks: number[] = [];
 
   constructor(
@@ -46,7 +48,7 @@ export class PublishReader {
     private readonly handler: PublishHandler,
   ) {
     this.stream = new Duplex({
-      read() {},
+      read: () => this.unblock(),
       write(chunk, encoding, callback) {
         if (socket.write(chunk, encoding)) callback();
         else socket.once('drain', () => callback());
@@ -167,9 +169,21 @@ export class PublishReader {
     return true;
   }
 
-  /** Bytes for mqtt.js (none once the broker ended the connection: what a pause held back is late). */
+  /**
+   * Bytes for mqtt.js (none once the broker ended the connection: what a pause held back is late).
+   * While it has more than its stream holds, the socket is not read, as mqtt.js's own pipe would do.
+   */
   private pass(bytes: Buffer): void {
-    if (!this.ended) this.stream.push(bytes);
+    if (this.ended || this.stream.push(bytes) || this.blocked) return;
+    this.blocked = true;
+    this.socket.pause();
+  }
+
+  /** mqtt.js wants more. */
+  private unblock(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    if (!this.waiting) this.socket.resume();
   }
 
   private flushAcks(): void {
@@ -189,7 +203,7 @@ export class PublishReader {
       this.waiting = false;
       const rest = this.rest;
       if (rest) this.take(rest);
-      if (!this.waiting) this.socket.resume();
+      if (!this.waiting && !this.blocked) this.socket.resume();
     };
     wait.then(resume, resume);
   }
