@@ -176,14 +176,16 @@ export function plainAcks(acks: readonly (Ack | number)[]): Buffer | undefined {
   const bytes = Buffer.allocUnsafe(4 * acks.length);
   for (let i = 0; i < acks.length; i++) {
     const ack = acks[i] as Ack | number;
-    const { cmd, messageId, reasonCode, properties } =
-      typeof ack === 'number' ? { cmd: 'puback', messageId: ack, reasonCode: 0, properties: undefined } : ack;
-    if (cmd !== 'puback' || properties !== undefined || (reasonCode ?? 0) !== 0) return undefined;
-    if (!Number.isInteger(messageId) || (messageId as number) < 1 || (messageId as number) > 0xffff)
-      return undefined;
-    bytes.writeUInt32BE(0x40020000 + (messageId as number), 4 * i);
+    const id = typeof ack === 'number' ? ack : plainAckId(ack);
+    if (id === undefined || !Number.isInteger(id) || id < 1 || id > 0xffff) return undefined;
+    bytes.writeUInt32BE(0x40020000 + id, 4 * i);
   }
   return bytes;
+}
+
+/** The packet id of a plain PUBACK (success, no properties); undefined for any other packet. */
+function plainAckId({ cmd, messageId, reasonCode, properties }: Ack): number | undefined {
+  return cmd === 'puback' && properties === undefined && (reasonCode ?? 0) === 0 ? messageId : undefined;
 }
 
 /**
@@ -246,17 +248,14 @@ function answerPingsWithTraffic(client: MqttClient): () => void {
   client.on('packetsend', (packet) => {
     if (packet.cmd === 'pingreq') pingOutstanding = true;
   });
-  client.on('packetreceive', (packet) => {
+  const heard = (cmd: string) => {
     if (!pingOutstanding) return;
     pingOutstanding = false;
-    if (packet.cmd !== 'pingresp') client.reschedulePing(true);
-  });
-  // A PUBLISH that publish-reader.ts took (mqtt.js never sees it).
-  return () => {
-    if (!pingOutstanding) return;
-    pingOutstanding = false;
-    client.reschedulePing(true);
+    if (cmd !== 'pingresp') client.reschedulePing(true);
   };
+  client.on('packetreceive', (packet) => heard(packet.cmd));
+  // A PUBLISH that publish-reader.ts took (mqtt.js never sees it).
+  return () => heard('publish');
 }
 
 /**
