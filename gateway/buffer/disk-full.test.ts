@@ -96,6 +96,35 @@ describe.skipIf(!smallDisksAvailable)('durable log on a disk smaller than maxByt
     await reopened.close();
   });
 
+  it('takes back a write that fails after its first pieces: none of its records stays', async () => {
+    // A disk large enough for segments to hold the chunk below (a small disk gets small segments).
+    await disk.unmount();
+    disk = await mountSmallDisk(64 * MiB);
+    const log = await DurableLog.open(options({ minFree: { bytes: 0 } }));
+    await log.addReader('s');
+    for (let i = 0; i < 10; i++) await log.append(record(i), 1);
+    const filler = fillDisk(disk.dir);
+    // Room for the first piece (one of the records below) and not for the second.
+    await truncate(filler, (await stat(filler)).size - 700 * 1024);
+    const big = (i: number) => Buffer.alloc(600 * 1024, 97 + i);
+    // Appended at once, they are one chunk (1.8 MB), written a piece (a record) at a time: the first
+    // piece is on disk when the second finds the disk full.
+    const outcomes = await Promise.allSettled([0, 1, 2].map((i) => log.append(big(i), 1)));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.value))).toEqual(
+      Array(3).fill(expect.stringMatching(/ENOSPC/)),
+    );
+    await rm(filler);
+    await rm(`${filler}.pages`);
+    expect(await log.append(record(10), 1)).toBe(10); // no hole in the sequence
+    await log.close();
+
+    const reopened = await DurableLog.open(options());
+    expect(reopened.stats()).toMatchObject({ records: 11, corrupt: { tails: 0, bytes: 0, discarded: 0 } });
+    const records = await reopened.read('s', 100);
+    expect(records.map((r) => numberOf(r.payload))).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    await reopened.close();
+  });
+
   it('refuses a batch the disk cannot hold even empty, counted as dropped for the disk', async () => {
     const log = await DurableLog.open(options());
     await log.addReader('s');

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -217,6 +217,34 @@ describe('durable log', () => {
     const records = await log.read('s', 1000);
     expect(texts(records)).toEqual(Array.from({ length: 500 }, (_, i) => String(i)));
     await log.close();
+  });
+
+  it('writes appends that queued up behind a sync a piece at a time, and reads them back whole', async () => {
+    const MiB = 1024 * 1024;
+    const log = await DurableLog.open(options({ segmentBytes: 16 * MiB, maxBytes: 64 * MiB, tailBytes: 0 }));
+    await log.addReader('s');
+    const probe = await open(path.join(dir, 'probe'), 'w');
+    const write = vi.spyOn(Object.getPrototypeOf(probe), 'write');
+    await probe.close();
+    const big = (i: number) => Buffer.alloc(300 * 1024, 97 + i);
+    try {
+      // Appended at once, they are written as one chunk of 3.6 MB: in pieces of at most a MiB.
+      const seqs = await Promise.all(Array.from({ length: 12 }, (_, i) => log.append(big(i), 1)));
+      expect(seqs).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      const sizes = write.mock.calls.map((call) => call[2] as number);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(12 * (HEADER_BYTES + 300 * 1024));
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(MiB);
+    } finally {
+      write.mockRestore();
+    }
+    const fromIndex = await log.read('s', 100);
+    expect(fromIndex.map((r, i) => r.payload.equals(big(i)))).toEqual(Array(12).fill(true));
+    await log.close();
+    const reopened = await DurableLog.open(options({ segmentBytes: 16 * MiB, maxBytes: 64 * MiB }));
+    expect(reopened.stats()).toMatchObject({ records: 12, corrupt: { tails: 0, bytes: 0, discarded: 0 } });
+    const fromScan = await reopened.read('s', 100);
+    expect(fromScan.map((r, i) => r.payload.equals(big(i)))).toEqual(Array(12).fill(true));
+    await reopened.close();
   });
 
   it('reads consecutive records only: a record that does not fit the samples ends the read, even at the end of a segment', async () => {

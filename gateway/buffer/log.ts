@@ -16,6 +16,7 @@ import {
   MAX_PAYLOAD_BYTES,
   type PayloadFormat,
   payloadFormat,
+  type RecordMeta,
 } from './record.ts';
 import { Segment, scanSegment, writeFileAtomic, writeFully } from './segment.ts';
 
@@ -29,6 +30,9 @@ const recordBytes = (p: { payload: Uint8Array }) =>
   p.payload.length > 0 ? HEADER_BYTES + p.payload.length : 0;
 const batchBytes = (batch: readonly { payload: Uint8Array }[]) =>
   batch.reduce((sum, p) => sum + recordBytes(p), 0);
+
+/** Bytes of records written at once: a larger chunk (up to a segment) is written in pieces. */
+const WRITE_PIECE_BYTES = 1024 * 1024;
 
 /** Reader positions are saved at most this long after they moved (ms). */
 const POSITION_SAVE_MS = 1000;
@@ -386,13 +390,21 @@ export class DurableLog {
     const metas = records.map((record) => {
       const meta = { seq: this.nextSeq, count: record.count, time };
       this.nextSeq += 1;
-      writing.raw(encodeHeader(meta, record.payload));
-      writing.raw(record.payload);
       return meta;
     });
     await segment.openForAppend();
     try {
-      // One buffer, one write: writev with two buffers per record cost more than the copy.
+      // Records are copied into one buffer and written a piece at a time (writev with two buffers a
+      // record cost more than the copy). A whole chunk in one buffer grew it to the size of a
+      // segment when writes queued up behind a sync, and it was allocated anew each time.
+      for (const [i, record] of records.entries()) {
+        if (writing.length > 0 && writing.length + recordBytes(record) > WRITE_PIECE_BYTES) {
+          await writeFully(segment.handle!, writing.bytes.subarray(0, writing.length));
+          writing.clear();
+        }
+        writing.raw(encodeHeader(metas[i] as RecordMeta, record.payload));
+        writing.raw(record.payload);
+      }
       await writeFully(segment.handle!, writing.bytes.subarray(0, writing.length));
       // A full disk may only show at the sync (delayed allocation): that write failed too.
       await this.syncPerPolicy(segment);
