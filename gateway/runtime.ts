@@ -23,7 +23,7 @@ import { DerivedEngine, derivedTypes } from './derived/engine.ts';
 import { SinkForwarder } from './forward/forwarder.ts';
 import { startHealthServer } from './http.ts';
 import { Ingest } from './ingest/ingest.ts';
-import { judge, restoreRecent, serializeRecent } from './ingest/recent.ts';
+import { judge, readRecentFile, recentFileBytes, restoreRecent } from './ingest/recent.ts';
 import { GatewayMetrics } from './metrics.ts';
 import { CentralSink } from './sinks/central/sink.ts';
 import { EmbeddedStore } from './sinks/embedded/store.ts';
@@ -195,7 +195,7 @@ export class Gateway {
   private async loadRecent(): Promise<void> {
     let from = this.log.firstSeq;
     try {
-      const saved = JSON.parse(readFileSync(this.recentFile, 'utf8')) as { seq: number; readings: string };
+      const saved = readRecentFile(readFileSync(this.recentFile, 'utf8'));
       restoreRecent(this.ingest.series, saved.readings);
       from = Math.max(from, saved.seq);
     } catch (error) {
@@ -215,8 +215,7 @@ export class Gateway {
 
   private async saveRecent(): Promise<void> {
     if (!this.ingest) return;
-    const snapshot = { seq: this.log.stats().nextSeq, readings: serializeRecent(this.ingest.series) };
-    await writeFileAtomic(this.recentFile, JSON.stringify(snapshot));
+    await writeFileAtomic(this.recentFile, recentFileBytes(this.log.stats().nextSeq, this.ingest.series));
   }
 
   /** Counter totals survive restarts, so a running total never falls back to 0. */

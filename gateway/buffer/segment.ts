@@ -193,12 +193,12 @@ let tempCounter = 0;
  * Writes a small file atomically: temp file, fsync, rename. Each write has its own temp name, so
  * two writes of one file at once never rename each other's temp away; the last rename wins.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   tempCounter += 1;
   const temp = `${file}.${process.pid}.${tempCounter}.tmp`;
   const handle = await open(temp, 'w');
   try {
-    await writeFully(handle, Buffer.from(data));
+    await writeFully(handle, typeof data === 'string' ? Buffer.from(data) : data);
     await handle.sync();
   } catch (error) {
     await handle.close();

@@ -14,6 +14,8 @@
  * the gateway accepted it before it could acknowledge it. The state survives restarts: saved with
  * the chain head and replayed from the buffer's newer records.
  */
+import { ByteWriter } from '../../core/bytes.ts';
+import { DecimalText } from '../../core/digits.ts';
 import { type Quality, type SampleValue, STATUS_NO_COMMUNICATION } from '../../core/model.ts';
 import type { Series, SeriesTable } from './series.ts';
 
@@ -83,28 +85,77 @@ function remember(history: History, r: Reading): 'new' {
 }
 
 type StoredReading = [time: number, value: SampleValue | { n: string }, quality: Quality];
+/** A series' saved readings: `[device, tag, high (null when none), readings oldest first]`. */
+export type StoredSeries = [string, string, number | null, StoredReading[]];
 
-/** The recent readings of every series as JSON, oldest first; a non-finite number as `{"n": text}`. */
-export function serializeRecent(table: Iterable<Series>): string {
-  const out: [string, string, number | null, StoredReading[]][] = [];
+const QUALITY_JSON: Record<Quality, string> = { good: '"good"', uncertain: '"uncertain"', bad: '"bad"' };
+/** The text of a float, as JSON (and String()) writes it, without a string made per value. */
+const FLOAT = new DecimalText();
+
+/**
+ * The recent readings of every series, as the JSON text of a StoredSeries array written straight
+ * into `out` (a non-finite number as `{"n": text}`): no array or string per reading, since a save
+ * runs before every release of the buffer's segments, and what it built (an array per reading,
+ * the text twice) lived through the write long enough to be promoted.
+ */
+export function writeRecent(out: ByteWriter, table: Iterable<Series>): void {
+  out.text('[');
+  let first = true;
   for (const series of table) {
     const h = series.history;
     if (!h) continue;
-    const readings: StoredReading[] = [];
+    out.text(first ? '[' : ',[');
+    first = false;
+    out.text(`${JSON.stringify(series.device)},${JSON.stringify(series.tag)},`);
+    if (Number.isFinite(h.high)) writeNumber(out, h.high);
+    else out.text('null');
+    out.text(',[');
     for (let n = 0; n < h.times.length; n++) {
       const i = (h.next + n) % h.times.length;
+      out.text(n === 0 ? '[' : ',[');
+      writeNumber(out, h.times[i] as number);
+      out.text(',');
       const value = h.values[i] as SampleValue;
-      const stored = typeof value === 'number' && !Number.isFinite(value) ? { n: String(value) } : value;
-      readings.push([h.times[i] as number, stored, h.qualities[i] as Quality]);
+      if (typeof value === 'number') {
+        if (Number.isFinite(value)) writeNumber(out, value);
+        else out.text(`{"n":"${value}"}`);
+      } else out.text(typeof value === 'boolean' ? String(value) : JSON.stringify(value));
+      out.text(',');
+      out.text(QUALITY_JSON[h.qualities[i] as Quality]);
+      out.text(']');
     }
-    out.push([series.device, series.tag, Number.isFinite(h.high) ? h.high : null, readings]);
+    out.text(']]');
   }
-  return JSON.stringify(out);
+  out.text(']');
 }
 
-/** Takes back what serializeRecent saved into the table's series. */
-export function restoreRecent(table: SeriesTable, text: string): void {
-  const stored = JSON.parse(text) as [string, string, number | null, StoredReading[]][];
+/** A finite number as JSON writes it. */
+function writeNumber(out: ByteWriter, value: number): void {
+  if (Number.isSafeInteger(value)) out.json(value);
+  else {
+    FLOAT.set(value);
+    out.decimal(FLOAT);
+  }
+}
+
+/** The recent-readings file: the buffer's next sequence number then, and the readings. */
+export function recentFileBytes(nextSeq: number, table: Iterable<Series>): Uint8Array {
+  const out = new ByteWriter();
+  out.text(`{"seq":${nextSeq},"readings":`);
+  writeRecent(out, table);
+  out.text('}');
+  return out.bytes.subarray(0, out.length);
+}
+
+/** What a recent-readings file holds; earlier versions saved the readings as a string of their JSON. */
+export function readRecentFile(text: string): { seq: number; readings: StoredSeries[] } {
+  const saved = JSON.parse(text) as { seq: number; readings: StoredSeries[] | string };
+  const readings = typeof saved.readings === 'string' ? JSON.parse(saved.readings) : saved.readings;
+  return { seq: saved.seq, readings };
+}
+
+/** Takes back what writeRecent saved (parsed) into the table's series. */
+export function restoreRecent(table: SeriesTable, stored: readonly StoredSeries[]): void {
   for (const [device, tag, high, readings] of stored) {
     let series: Series | undefined;
     for (const [sourceTime, value, quality] of readings) {
