@@ -78,15 +78,22 @@ export function isAttestation(value: unknown): value is Attestation {
 }
 
 interface ShareEntry {
+  device: string;
   count: number;
   from: number;
   to: number;
   hash: MultisetHash;
 }
 
-/** Sums points into device shares as they come; `shares()` gives them as an attestation holds them. */
+/**
+ * Sums points into device shares as they come; `shares()` gives them as an attestation holds them.
+ * `reset()` empties them for reuse: each device's entry is kept, so sums made again for the same
+ * devices (a record's, every few milliseconds) allocate nothing.
+ */
 export class ShareSums {
   private readonly byDevice = new Map<string, ShareEntry>();
+  /** The entries with points, in the order they got their first. */
+  private readonly withPoints: ShareEntry[] = [];
   private lastDevice: string | undefined;
   private lastEntry: ShareEntry | undefined;
   points = 0;
@@ -109,44 +116,67 @@ export class ShareSums {
   private entry(device: string, sourceTime: number): ShareEntry {
     // A message's points are of one device: its entry is looked up once.
     let entry = device === this.lastDevice ? this.lastEntry : this.byDevice.get(device);
-    if (!entry) {
-      entry = { count: 0, from: sourceTime, to: sourceTime, hash: new MultisetHash() };
-      this.byDevice.set(device, entry);
-    }
+    if (!entry) entry = this.newEntry(device);
     this.lastDevice = device;
     this.lastEntry = entry;
+    if (entry.count === 0) this.firstPoints(entry, sourceTime, sourceTime);
+    else {
+      if (sourceTime < entry.from) entry.from = sourceTime;
+      if (sourceTime > entry.to) entry.to = sourceTime;
+    }
     entry.count += 1;
-    if (sourceTime < entry.from) entry.from = sourceTime;
-    if (sourceTime > entry.to) entry.to = sourceTime;
     this.points += 1;
     return entry;
   }
 
+  private newEntry(device: string): ShareEntry {
+    const entry = { device, count: 0, from: 0, to: 0, hash: new MultisetHash() };
+    this.byDevice.set(device, entry);
+    return entry;
+  }
+
+  private firstPoints(entry: ShareEntry, from: number, to: number): void {
+    entry.from = from;
+    entry.to = to;
+    this.withPoints.push(entry);
+  }
+
   /** Adds another's points to these; returns this. */
   merge(other: ShareSums): this {
-    for (const [device, e] of other.byDevice) {
-      const mine = this.byDevice.get(device);
-      if (!mine) this.byDevice.set(device, { ...e, hash: new MultisetHash().addSum(e.hash) });
+    for (const e of other.withPoints) {
+      const mine = this.byDevice.get(e.device) ?? this.newEntry(e.device);
+      if (mine.count === 0) this.firstPoints(mine, e.from, e.to);
       else {
-        mine.count += e.count;
         mine.from = Math.min(mine.from, e.from);
         mine.to = Math.max(mine.to, e.to);
-        mine.hash.addSum(e.hash);
       }
+      mine.count += e.count;
+      mine.hash.addSum(e.hash);
     }
     this.points += other.points;
     return this;
   }
 
+  /** Empties the sums, keeping each device's entry for the next use; returns this. */
+  reset(): this {
+    for (const e of this.withPoints) {
+      e.count = 0;
+      e.hash.clear();
+    }
+    this.withPoints.length = 0;
+    this.points = 0;
+    return this;
+  }
+
   /** Devices with points. */
   get devices(): number {
-    return this.byDevice.size;
+    return this.withPoints.length;
   }
 
   shares(): DeviceShare[] {
-    return [...this.byDevice.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([device, e]) => ({ device, count: e.count, from: e.from, to: e.to, digest: e.hash.hex() }));
+    return [...this.withPoints]
+      .sort((a, b) => (a.device < b.device ? -1 : 1))
+      .map((e) => ({ device: e.device, count: e.count, from: e.from, to: e.to, digest: e.hash.hex() }));
   }
 }
 

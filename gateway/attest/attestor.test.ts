@@ -99,6 +99,38 @@ describe('attestor', () => {
     expect(records[0]?.points).toBe(100); // merging leaves the records as they were
   });
 
+  it('sums device shares the same in sums emptied and used again, for other devices and times', () => {
+    const points = Array.from({ length: 700 }, (_, i) =>
+      s(`dev-${(i * 17) % 40}`, `t${i % 3}`, 1_700_000_000_000 + ((i * 7919) % 1000) - 500, i / 8),
+    );
+    // Two sums used in turn for 7 records: each is reset before its next record, which has points
+    // of the same devices at other times, and lacks some of the devices it had.
+    const reused = [new ShareSums(), new ShareSums()];
+    const merged = new ShareSums();
+    const fresh = new ShareSums();
+    let kept = 0;
+    for (let r = 0; r < 7; r++) {
+      const sums = (reused[r % 2] as ShareSums).reset();
+      const fresher = new ShareSums();
+      const record = points.filter((p, i) => i % 7 === r && Number(p.device.slice(4)) % 5 !== r % 5);
+      kept += record.length;
+      for (const p of record) {
+        sums.add(p.device, p.sourceTime, pointDigest(p));
+        fresher.add(p.device, p.sourceTime, pointDigest(p));
+      }
+      expect(sums.shares()).toEqual(fresher.shares());
+      expect([sums.points, sums.devices]).toEqual([fresher.points, fresher.devices]);
+      merged.merge(sums);
+      fresh.merge(fresher);
+    }
+    expect(merged.shares()).toEqual(fresh.shares());
+    expect([merged.points, merged.devices]).toEqual([kept, 40]);
+    // Emptied, a sums has no shares; merged into another, it adds nothing.
+    const emptied = (reused[0] as ShareSums).reset();
+    expect([emptied.shares(), emptied.points, emptied.devices]).toEqual([[], 0, 0]);
+    expect(new ShareSums().merge(merged).merge(emptied).shares()).toEqual(fresh.shares());
+  });
+
   it('sums digests modulo 2^256 exactly, carries included', () => {
     const top = new Uint8Array(32).fill(0xff);
     const one = new Uint8Array(32);

@@ -33,6 +33,9 @@ export interface ChainHead {
 export const SLICE_POINTS = 5000;
 export const DEFAULT_SLICE_MS = 10_000;
 
+/** Emptied sums kept for reuse (Attestor.sums): a few writes' worth of records. */
+const SPARE_SUMS = 16;
+
 /** The note of an append that asks for the slice to be sealed now (ingest's timer, a stop). */
 export const SEAL_NOW = Symbol('seal now');
 
@@ -45,6 +48,8 @@ export class Attestor implements Sealer {
   private slice = new ShareSums();
   /** Points of the write in progress, added to the slice once it is on disk. */
   private writing = new ShareSums();
+  /** Sums done with, emptied, for the next ones (sums()): their entries are reused. */
+  private readonly spares: ShareSums[] = [];
   /** What a seal in the write in progress replaced, to restore if the write is taken back. */
   private sealing: { head: ChainHead; attestedDrops: number; slice: ShareSums } | undefined;
   /** When the slice's first point was seen (the gateway's clock). */
@@ -105,15 +110,33 @@ export class Attestor implements Sealer {
    * to), the attestation of the slice and these records is the record written after them.
    */
   seal(notes: readonly unknown[], now = false): Uint8Array | undefined {
-    for (const note of notes) if (note instanceof ShareSums) this.writing.merge(note);
+    for (const note of notes)
+      if (note instanceof ShareSums) {
+        this.writing.merge(note);
+        this.recycle(note);
+      }
     const points = this.slice.points + this.writing.points;
     if (points > 0) this.sliceOpenedAt ??= this.now();
     if (!this.due(points, now || notes.includes(SEAL_NOW))) return undefined;
     this.sealing = { head: this.head, attestedDrops: this.attestedDrops, slice: this.slice };
-    const sample = this.sign(new ShareSums().merge(this.slice).merge(this.writing));
-    this.slice = new ShareSums();
-    this.writing = new ShareSums();
+    const sealed = this.sums().merge(this.slice).merge(this.writing);
+    const sample = this.sign(sealed);
+    this.recycle(sealed);
+    this.slice = this.sums();
+    this.writing.reset();
     return Buffer.from(`${toLine(sample, { measurement: RECORD_MEASUREMENT, gatewayId: this.gatewayId })}\n`);
+  }
+
+  /**
+   * Empty sums for a record's points (ingest), the note of its append: the sums of records sealed
+   * before, reused (a record's sums are done with once seal() has added them).
+   */
+  sums(): ShareSums {
+    return this.spares.pop() ?? new ShareSums();
+  }
+
+  private recycle(sums: ShareSums): void {
+    if (this.spares.length < SPARE_SUMS) this.spares.push(sums.reset());
   }
 
   sizeOf(notes: readonly unknown[], now = false): number {
@@ -147,7 +170,8 @@ export class Attestor implements Sealer {
       this.attestedDrops = sealing.attestedDrops;
       this.slice = sealing.slice;
     }
-    this.writing = new ShareSums();
+    this.writing.reset();
+    if (ok && sealing) this.recycle(sealing.slice);
     if (this.slice.points === 0) this.sliceOpenedAt = undefined;
   }
 

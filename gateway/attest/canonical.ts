@@ -163,6 +163,12 @@ export class MultisetHash {
     return this.words.every((word, i) => word === other.words[i]);
   }
 
+  /** Back to the empty sum. */
+  clear(): this {
+    this.words.fill(0);
+    return this;
+  }
+
   hex(): string {
     let out = '';
     for (let i = 7; i >= 0; i--) out += (this.words[i] as number).toString(16).padStart(8, '0');

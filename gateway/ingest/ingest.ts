@@ -191,7 +191,7 @@ export class Ingest {
     const count = this.count;
     const sums = this.sums;
     this.count = 0;
-    this.sums = new ShareSums();
+    this.sums = this.attestor?.sums() ?? new ShareSums();
     this.append(payload, count, sums);
   }
 
