@@ -76,13 +76,15 @@ export function registerGatewayCommands(program: Command): void {
  * How far V8 lets the heap grow past what the last full collection kept, in percent. Under a burst
  * of MQTT messages much of the old generation is garbage promoted from the young one; V8's own
  * factor (up to 4×) let it reach 260–275 MB of RSS, 25 % kept the peak near 170 MB for 10–30 %
- * more CPU (bench/README.md, "Gateway memory"); with less garbage since, the peaks measure 130–146
- * MB with 25 %, 153–171 with 50–100 %. A `--heap-growing-percent` on node's command line
+ * more CPU (bench/README.md, "Gateway memory"). With far less garbage since, 25 % left so little
+ * room that V8's marking started again soon after each full collection (~20 % of the CPU of a
+ * burst); 50 % measured 3.1–3.6 µs a point against 3.3–4.1, peaks 124–135 MB against 128–138
+ * (bench/README.md, "2026-12-04, late night"). A `--heap-growing-percent` on node's command line
  * wins; NODE_OPTIONS cannot carry it, so it is set here. V8 reads it at each collection. (The young
  * generation's cap, `--max-semi-space-size=4`, is fixed when the process starts: the unit and the
  * image put it in NODE_OPTIONS.)
  */
-const HEAP_GROWING_PERCENT = 25;
+const HEAP_GROWING_PERCENT = 50;
 
 /** Runs until SIGINT/SIGTERM; SIGHUP or an edit of the file reloads it (an invalid edit is refused). */
 async function runGateway(file: string): Promise<void> {
