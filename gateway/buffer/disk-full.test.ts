@@ -42,6 +42,22 @@ function options(overrides: Partial<LogOptions> = {}): LogOptions {
 const record = (i: number) => Buffer.from(`record-${String(i).padStart(6, '0')}`.padEnd(RECORD, '.'));
 const numberOf = (payload: Buffer) => Number(payload.subarray(7, 13).toString());
 
+/**
+ * A log holding records 0–9 when a write failed: with the disk freed, the next append is number 10
+ * (no hole in the sequence), and the log reopens clean with records 0–10.
+ */
+async function freedAndClean(log: DurableLog, filler: string): Promise<void> {
+  await rm(filler);
+  await rm(`${filler}.pages`);
+  expect(await log.append(record(10), 1)).toBe(10);
+  await log.close();
+  const reopened = await DurableLog.open(options());
+  expect(reopened.stats()).toMatchObject({ records: 11, corrupt: { tails: 0, bytes: 0, discarded: 0 } });
+  const records = await reopened.read('s', 100);
+  expect(records.map((r) => numberOf(r.payload))).toEqual(Array.from({ length: 11 }, (_, i) => i));
+  await reopened.close();
+}
+
 describe.skipIf(!smallDisksAvailable)('durable log on a disk smaller than maxBytes', () => {
   it('keeps within the free space, dropping the oldest records, each sample counted with the reason', async () => {
     const drops: [string, number][] = [];
@@ -84,16 +100,7 @@ describe.skipIf(!smallDisksAvailable)('durable log on a disk smaller than maxByt
     const big = Buffer.alloc(64 * 1024, 'x');
     const failed = log.append(big, 9);
     await expect(failed).rejects.toThrow(/ENOSPC|disk full/);
-    await rm(filler);
-    await rm(`${filler}.pages`);
-    expect(await log.append(record(10), 1)).toBe(10); // no hole in the sequence
-    await log.close();
-
-    const reopened = await DurableLog.open(options());
-    expect(reopened.stats()).toMatchObject({ records: 11, corrupt: { tails: 0, bytes: 0, discarded: 0 } });
-    const records = await reopened.read('s', 100);
-    expect(records.map((r) => numberOf(r.payload))).toEqual(Array.from({ length: 11 }, (_, i) => i));
-    await reopened.close();
+    await freedAndClean(log, filler);
   });
 
   it('takes back a write that fails after its first pieces: none of its records stays', async () => {
@@ -113,16 +120,7 @@ describe.skipIf(!smallDisksAvailable)('durable log on a disk smaller than maxByt
     expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message : o.value))).toEqual(
       Array(3).fill(expect.stringMatching(/ENOSPC/)),
     );
-    await rm(filler);
-    await rm(`${filler}.pages`);
-    expect(await log.append(record(10), 1)).toBe(10); // no hole in the sequence
-    await log.close();
-
-    const reopened = await DurableLog.open(options());
-    expect(reopened.stats()).toMatchObject({ records: 11, corrupt: { tails: 0, bytes: 0, discarded: 0 } });
-    const records = await reopened.read('s', 100);
-    expect(records.map((r) => numberOf(r.payload))).toEqual(Array.from({ length: 11 }, (_, i) => i));
-    await reopened.close();
+    await freedAndClean(log, filler);
   });
 
   it('refuses a batch the disk cannot hold even empty, counted as dropped for the disk', async () => {
