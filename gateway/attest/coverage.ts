@@ -163,15 +163,25 @@ export class DeviceCoverage {
     );
   }
 
-  findings(window: { from: number; to: number }): Finding[] {
+  /**
+   * `undelivered`: attested points missing from the store in clusters from `after` on are reported
+   * as one run not delivered to the store (`store` says how far it holds the gateway's attestations),
+   * not as deletions: the store is behind the attestations' copy.
+   */
+  findings(window: { from: number; to: number }, undelivered?: { after: number; store: string }): Finding[] {
     const out: Finding[] = [];
     const iso = (t: number) => new Date(t).toISOString();
+    let run: { from: number; to: number; missing: number } | undefined;
     for (const c of this.mismatched(window)) {
       // A coarse cluster nobody refined is reported over its whole slice: the points are in there.
       const [from, to] = c.lo === c.from && c.hi === c.to ? [c.from, c.to] : [c.lo, c.hi];
       const span = { device: this.device, from, to };
       const where = `${this.device}, ${iso(from)} – ${iso(to)}`;
-      if (c.seen < c.count)
+      if (c.seen < c.count && undelivered && from >= undelivered.after) {
+        run ??= { from, to, missing: 0 };
+        run.to = to;
+        run.missing += c.count - c.seen;
+      } else if (c.seen < c.count)
         out.push({
           kind: 'deleted',
           ...span,
@@ -190,6 +200,14 @@ export class DeviceCoverage {
           message: `${where}: the ${c.count} points are all there but their values differ from what was attested (altered)`,
         });
     }
+    if (run && undelivered)
+      out.push({
+        kind: 'undelivered',
+        device: this.device,
+        from: run.from,
+        to: run.to,
+        message: `${this.device}, ${iso(run.from)} – ${iso(run.to)}: ${run.missing} attested points are not in the store, ${undelivered.store}: not delivered yet (the gateway's sink to this store behind or down), or deleted with their attestations. Verify again once the gateway has delivered them.`,
+      });
     for (const [from, to, count] of this.unattested) {
       out.push({
         kind: 'unattested',

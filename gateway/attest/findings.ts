@@ -10,6 +10,8 @@ export type FindingKind =
   | 'dropped_by_policy'
   | 'clock_jump'
   | 'deleted'
+  /** Attested (in the bureau's copy) after the newest attestation the store holds, and not in the store. */
+  | 'undelivered'
   | 'inserted'
   | 'altered'
   | 'unattested'

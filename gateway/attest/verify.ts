@@ -124,6 +124,52 @@ async function latestBefore(
   return last;
 }
 
+/**
+ * The newest of the gateway's own attestations the store holds, stamped in [before − lookbackMs,
+ * before): how far the store's sink has delivered (it writes an attestation after its points).
+ */
+export function newestStoreAttestation(
+  reader: SampleReader,
+  gatewayId: string | undefined,
+  before: number,
+  lookbackMs: number,
+): Promise<StoredAttestation | undefined> {
+  return latestBefore(storeAttestations(reader, gatewayId), before, lookbackMs);
+}
+
+/**
+ * Against the bureau's copy, attested points missing from the store from its newest own attestation
+ * on (within the clock tolerance: a slice's points come before its stamp) have not reached it yet,
+ * or were deleted with their attestations: `undelivered`, not `deleted`.
+ */
+async function undeliveredAfter(
+  reader: SampleReader,
+  gatewayId: string | undefined,
+  range: TimeWindow,
+  lookbackMs: number,
+  toleranceMs: number,
+): Promise<{ after: number; store: string }> {
+  const newest = await newestStoreAttestation(
+    reader,
+    gatewayId,
+    range.to,
+    range.to - range.from + lookbackMs,
+  );
+  if (!newest)
+    return { after: Number.NEGATIVE_INFINITY, store: 'which holds no attestation of this gateway' };
+  let seq: unknown;
+  try {
+    seq = (JSON.parse(newest.text) as { seq?: unknown }).seq;
+  } catch {
+    seq = undefined;
+  }
+  const which = typeof seq === 'number' ? `seq ${seq}` : 'one';
+  return {
+    after: newest.stamp - toleranceMs,
+    store: `whose newest attestation of this gateway is ${which} of ${new Date(newest.stamp).toISOString()}`,
+  };
+}
+
 /** One device's pass over its points. */
 interface DevicePass {
   coverage: DeviceCoverage;
@@ -216,13 +262,18 @@ export async function verifyStore(options: VerifyOptions): Promise<VerifyReport>
       if (attestation) for (const share of attestation.devices) wanted(share);
     }
   });
+  const central = options.central === true;
+  const missing = [...passes.values()].some((p) =>
+    p.coverage.mismatched(window).some((c) => c.seen < c.count),
+  );
+  const undelivered =
+    central && missing ? await undeliveredAfter(reader, gatewayId, range, lookbackMs, tolerance) : undefined;
   for (const [device, pass] of passes) {
-    findings.push(...pass.coverage.findings(window));
+    findings.push(...pass.coverage.findings(window, undelivered));
     const timeFinding = timeFindings.get(device);
     if (timeFinding) findings.push(timeFinding);
   }
 
-  const central = options.central === true;
   return {
     clean: findings.every((f) => CLEAN_KINDS.has(f.kind)),
     window,

@@ -376,21 +376,66 @@ eachDatabase((database) => {
     expect(tampered.integrity.gateways[0].findingCounts).not.toEqual({});
   });
 
-  it("ends the window one slice before the newest attestation the copy holds: a live gateway's newest points wait for theirs", async () => {
+  /** An application of 永康 on this store, verified by its officer: the verification. */
+  async function verifiedOn(store: SignedStore) {
     clock = NOW;
     const w = await world();
+    const { application } = await applied(w, store);
+    return (
+      await w.call('officer-yk', 'POST', `/api/v1/applications/${application.id}/verifications`, {})
+    ).json();
+  }
+
+  it("ends the window one slice before the newest attestation the copy holds: a live gateway's newest points wait for theirs", async () => {
     const store = await signedStore('yk-gw01');
     // A live gateway: points already in its store whose attestation has not reached the service.
     const newest = Math.max(...store.items.map((i) => i.stamp));
     const live = new EmbeddedStore('embedded', store.file);
     await live.write([goodSample('press-01', 'speed', 'number', 1234.5, newest + 500, 20)]);
     await live.close();
-    const { application } = await applied(w, store);
-    const v = (
-      await w.call('officer-yk', 'POST', `/api/v1/applications/${application.id}/verifications`, {})
-    ).json();
+    const v = await verifiedOn(store);
     expect(v.integrity.window.to).toBe(new Date(newest - 10_000).toISOString());
     expect(v.integrity.gateways[0]).toMatchObject({ clean: true, findingCounts: {} });
     expect(v.integrity.clean).toBe(true);
+  });
+
+  it("ends the window where the store's own attestations end when its sink is behind the central one: attested points still on their way are not judged", async () => {
+    // A live gateway whose central sink delivered its two newest attestations, and whose store's sink
+    // has not yet written their batches. Each attestation comes 10.5 s after its batch's points (a
+    // slice is sealed at the first write after its 10 s): a slice's points start before its
+    // attestation's stamp less one slice.
+    const v = await verifiedOn(await signedStore('yk-gw01', 10, { sealAfterMs: 10_500, undelivered: 2 }));
+    // The store's newest attestation is the 58th (of batch 57, at DATA_FROM + 570 s, stamped 10.5 s later).
+    expect(v.integrity.window.to).toBe(new Date(DATA_FROM + 570_000 + 10_500 - 10_000).toISOString());
+    expect(v.integrity.gateways[0]).toMatchObject({
+      clean: true,
+      findingCounts: {},
+      attestations: { valid: 60, firstSeq: 1, lastSeq: 60, source: 'central' },
+    });
+    expect(v.integrity.clean).toBe(true);
+  });
+
+  it('judges a store behind the central copy by more than a sink takes to deliver: the attested points not in it are undelivered, not clean', async () => {
+    // 100 batches (16 min 40 s) attested to the service that the store does not hold.
+    const store = await signedStore('yk-gw01', 30, { sealAfterMs: 10_500, undelivered: 100 });
+    const v = await verifiedOn(store);
+    const newest = Math.max(...store.items.map((i) => i.stamp));
+    expect(v.integrity.window.to).toBe(new Date(newest - 10_000).toISOString());
+    expect(v.integrity.clean).toBe(false);
+    const first = DATA_FROM + 80 * 10_000;
+    const last = DATA_FROM + 179 * 10_000;
+    expect(v.integrity.gateways[0]).toMatchObject({
+      clean: false,
+      findingCounts: { undelivered: 1 },
+      findings: [
+        {
+          kind: 'undelivered',
+          device: 'press-01',
+          from: new Date(first).toISOString(),
+          to: new Date(last).toISOString(),
+          message: `press-01, ${new Date(first).toISOString()} – ${new Date(last).toISOString()}: 200 attested points are not in the store, whose newest attestation of this gateway is seq 80 of ${new Date(DATA_FROM + 79 * 10_000 + 10_500).toISOString()}: not delivered yet (the gateway's sink to this store behind or down), or deleted with their attestations. Verify again once the gateway has delivered them.`,
+        },
+      ],
+    });
   });
 });

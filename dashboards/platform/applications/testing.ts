@@ -30,8 +30,16 @@ export interface SignedStore {
   items: { stamp: number; attestation: Attestation }[];
 }
 
-/** `minutes` of a press (speed, parts) every 10 s into an embedded store, attested batch by batch. */
-export async function signedStore(gateway: string, minutes = 10): Promise<SignedStore> {
+/**
+ * `minutes` of a press (speed, parts) every 10 s into an embedded store, attested batch by batch, each
+ * attestation `sealAfterMs` after its batch's points. The newest `undelivered` batches are attested
+ * (in `items`, for the central copy) but not in the store yet: its sink is behind the central one.
+ */
+export async function signedStore(
+  gateway: string,
+  minutes = 10,
+  o: { sealAfterMs?: number; undelivered?: number } = {},
+): Promise<SignedStore> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shugai-app-store-'));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const identity = {
@@ -45,15 +53,16 @@ export async function signedStore(gateway: string, minutes = 10): Promise<Signed
   let clock = DATA_FROM;
   const attestor = new Attestor(identity, gateway, path.join(dir, 'chain.json'), () => clock);
   const items: SignedStore['items'] = [];
+  const batches = (minutes * MINUTE) / 10_000;
   for (let t = DATA_FROM; t < DATA_FROM + minutes * MINUTE; t += 10_000) {
     const i = (t - DATA_FROM) / 10_000;
     const batch: StoredSample[] = [
       goodSample('press-01', 'speed', 'number', 1200 + (i % 7) * 3.5, t, 20),
       goodSample('press-01', 'parts', 'integer', i, t, 20),
     ];
-    clock = t + 1000;
+    clock = t + (o.sealAfterMs ?? 1000);
     const attestation = attestor.attest(batch);
-    await store.write([...batch, attestation]);
+    if (i < batches - (o.undelivered ?? 0)) await store.write([...batch, attestation]);
     items.push({ stamp: attestation.sourceTime, attestation: JSON.parse(String(attestation.value)) });
   }
   await store.close();

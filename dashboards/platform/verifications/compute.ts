@@ -20,7 +20,7 @@ import { registerSchema } from '../../../assessment/register/schema.ts';
 import { gatewayDevices, integritySummary } from '../../../assessment/run.ts';
 import { openStore } from '../../../gateway/attest/cli.ts';
 import { tagCatalog } from '../../../gateway/attest/plausibility.ts';
-import { verifyStore } from '../../../gateway/attest/verify.ts';
+import { newestStoreAttestation, verifyStore } from '../../../gateway/attest/verify.ts';
 import { parseYamlPositions } from '../../../gateway/config/load.ts';
 import { DEFAULT_ATTEST_EVERY_MS } from '../../../gateway/config/schema.ts';
 import type { SampleReader, TimeWindow } from '../../../gateway/store/reader.ts';
@@ -158,7 +158,7 @@ const gatewaysOf = (db: Executor, enterpriseId: string) =>
 async function windowFor(
   db: Db,
   enterpriseId: string,
-  gateways: readonly GatewayRow[],
+  gateways: readonly OpenGateway[],
   fallbackDay: string,
   now: number,
 ) {
@@ -167,6 +167,31 @@ async function windowFor(
     renovation?.contract.signedOn ?? fallbackDay,
     await attestedUntil(db, gateways, now),
   );
+}
+
+/** A gateway row with its config and store opened, or why they could not be. */
+interface OpenGateway {
+  row: GatewayRow;
+  opened: Awaited<ReturnType<typeof openGateway>>;
+}
+
+/** Opens every gateway's store (closeAll closes them): the window's end reads them too. */
+async function openAll(
+  gateways: readonly GatewayRow[],
+  open: (store: string, gateway: string) => Promise<SampleReader>,
+): Promise<OpenGateway[]> {
+  const out: OpenGateway[] = [];
+  try {
+    for (const row of gateways) out.push({ row, opened: await openGateway(row, open) });
+  } catch (error) {
+    await closeAll(out);
+    throw error;
+  }
+  return out;
+}
+
+async function closeAll(gateways: readonly OpenGateway[]): Promise<void> {
+  for (const { opened } of gateways) if ('reader' in opened) await opened.reader.close();
 }
 
 /**
@@ -184,29 +209,30 @@ export async function enterpriseEvidence(
   now: number,
 ): Promise<{ window: TimeWindow; gateways: GatewayEvidence[] }> {
   await enterpriseInScope(db, principal, enterpriseId);
-  const gateways = await gatewaysOf(db, enterpriseId);
-  const window = await windowFor(db, enterpriseId, gateways, chinaDate(now - 30 * 86_400_000), now);
-  const out: GatewayEvidence[] = [];
-  for (const gateway of gateways) {
-    const opened = await openGateway(gateway, options.openStore ?? openStore);
-    if ('why' in opened) {
-      out.push({ gateway: gateway.id, unavailable: opened.why });
-      continue;
+  const gateways = await openAll(await gatewaysOf(db, enterpriseId), options.openStore ?? openStore);
+  try {
+    const window = await windowFor(db, enterpriseId, gateways, chinaDate(now - 30 * 86_400_000), now);
+    const out: GatewayEvidence[] = [];
+    for (const { row: gateway, opened } of gateways) {
+      if ('why' in opened) {
+        out.push({ gateway: gateway.id, unavailable: opened.why });
+        continue;
+      }
+      const { config, reader, store } = opened;
+      try {
+        const at = { id: gateway.id, store };
+        out.push(await evidenceOf(db, at, config, reader, window, enterpriseId, answered, options.edition));
+      } catch (error) {
+        out.push({
+          gateway: gateway.id,
+          unavailable: `reading the store ${gateway.store} failed: ${message(error)}`,
+        });
+      }
     }
-    const { config, reader, store } = opened;
-    try {
-      const at = { id: gateway.id, store };
-      out.push(await evidenceOf(db, at, config, reader, window, enterpriseId, answered, options.edition));
-    } catch (error) {
-      out.push({
-        gateway: gateway.id,
-        unavailable: `reading the store ${gateway.store} failed: ${message(error)}`,
-      });
-    } finally {
-      await reader.close();
-    }
+    return { window, gateways: out };
+  } finally {
+    await closeAll(gateways);
   }
-  return { window, gateways: out };
 }
 
 /** A gateway's config (checked) and its store opened, or why not: no store on file, a bad config, a store that will not open. */
@@ -236,13 +262,9 @@ async function openGateway(
 
 async function gatewayPart(
   db: Db,
-  gateway: GatewayRow,
+  { row: gateway, opened }: OpenGateway,
   window: TimeWindow,
-  context: {
-    enterpriseId: string;
-    after: AssessmentRecord;
-    open: (store: string, gateway: string) => Promise<SampleReader>;
-  },
+  context: { enterpriseId: string; after: AssessmentRecord },
 ): Promise<{
   integrity: Verification['integrity']['gateways'][number];
   evidence: Verification['evidence'][number];
@@ -251,7 +273,6 @@ async function gatewayPart(
     integrity: { gateway: gateway.id, store: gateway.store, clean: false as const, error: why },
     evidence: { gateway: gateway.id, unavailable: why },
   });
-  const opened = await openGateway(gateway, context.open);
   if ('why' in opened) return fail(opened.why);
   const { config, reader, store } = opened;
   try {
@@ -289,8 +310,6 @@ async function gatewayPart(
     return { integrity, evidence };
   } catch (error) {
     return fail(`verifying the store ${store} failed: ${message(error)}`);
-  } finally {
-    await reader.close();
   }
 }
 
@@ -357,16 +376,25 @@ export interface VerifyOptions {
 }
 
 /**
- * Where a verification's window ends: at `now`, or earlier where a gateway's newest attestation in
- * this service's copy, less one slice (its `attestEvery`, 10 s unless its config on file says),
- * comes first. A live gateway writes points to its store before their attestation reaches the
- * service (a slice is sealed up to one slice after its first point), so newer points have no
- * attestation here yet: judged, they would be false "unattested" findings. A gateway with no
- * attestation at all does not move the end: its points are unattested indeed.
+ * How far a store's own attestations may trail this service's copy and still be a sink delivering
+ * (its batches, a retry, a store restarting): the window then ends where the store's end. Further
+ * behind, the store is judged over the window: what it lacks is `undelivered`.
  */
-async function attestedUntil(db: Db, gateways: readonly GatewayRow[], now: number): Promise<number> {
+export const STORE_DELIVERY_LAG_MS = 15 * 60_000;
+
+/**
+ * Where a verification's window ends: at `now`, or earlier, one slice (the gateway's `attestEvery`,
+ * 10 s unless its config on file says) before the newest attestation both copies hold, where that
+ * comes first. The gateway's sinks deliver apart: its points reach its store before their
+ * attestation reaches the service (a slice is sealed up to one slice after its first point), and
+ * an attestation may reach the service before its slice's points reach the store. Judged, the
+ * first would be false "unattested" findings, the second false "deleted" ones. The store's end
+ * counts when it trails the service's by STORE_DELIVERY_LAG_MS at most. A gateway with no
+ * attestation here does not move the end: its points are unattested indeed.
+ */
+async function attestedUntil(db: Db, gateways: readonly OpenGateway[], now: number): Promise<number> {
   let end = now;
-  for (const gateway of gateways) {
+  for (const { row: gateway, opened } of gateways) {
     const newest = await db
       .selectFrom('attestations')
       .select((eb) => eb.fn.max('stamp').as('last'))
@@ -374,9 +402,14 @@ async function attestedUntil(db: Db, gateways: readonly GatewayRow[], now: numbe
       .where('fork', '=', 0)
       .executeTakeFirst();
     if (newest?.last === null || newest?.last === undefined) continue;
+    let last = Number(newest.last);
+    if ('reader' in opened) {
+      const stored = await newestStoreAttestation(opened.reader, gateway.id, last + 1, STORE_DELIVERY_LAG_MS);
+      if (stored) last = stored.stamp;
+    }
     const slice =
       (await configOf(gateway).catch(() => null))?.config.gateway.attestEvery ?? DEFAULT_ATTEST_EVERY_MS;
-    end = Math.min(end, Number(newest.last) - slice);
+    end = Math.min(end, last - slice);
   }
   return end;
 }
@@ -424,17 +457,16 @@ export async function verifyApplication(
   if (problems.length > 0) throw new PlatformError('BAD_PARAMETER', problems.map((p) => p.reason).join('; '));
   const before = await getAssessment(db, principal, row.assessment_before);
   const after = await getAssessment(db, principal, row.assessment_after);
-  const gateways = await gatewaysOf(db, enterprise.id);
-  const window = await windowFor(db, enterprise.id, gateways, chinaDate(row.submitted_at), now);
+  const gateways = await openAll(await gatewaysOf(db, enterprise.id), options.openStore ?? openStore);
+  let window: TimeWindow;
   const parts = [];
-  for (const gateway of gateways)
-    parts.push(
-      await gatewayPart(db, gateway, window, {
-        enterpriseId: enterprise.id,
-        after,
-        open: options.openStore ?? openStore,
-      }),
-    );
+  try {
+    window = await windowFor(db, enterprise.id, gateways, chinaDate(row.submitted_at), now);
+    for (const gateway of gateways)
+      parts.push(await gatewayPart(db, gateway, window, { enterpriseId: enterprise.id, after }));
+  } finally {
+    await closeAll(gateways);
+  }
   const integrity: Verification['integrity'] = {
     window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
     clean: gateways.length > 0 && parts.every((p) => p.integrity.clean),
