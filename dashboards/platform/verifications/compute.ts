@@ -380,7 +380,7 @@ export interface VerifyOptions {
  * (its batches, a retry, a store restarting): the window then ends where the store's end. Further
  * behind, the store is judged over the window: what it lacks is `undelivered`.
  */
-export const STORE_DELIVERY_LAG_MS = 15 * 60_000;
+const STORE_DELIVERY_LAG_MS = 15 * 60_000;
 
 /**
  * Where a verification's window ends: at `now`, or earlier, one slice (the gateway's `attestEvery`,
