@@ -10,9 +10,12 @@ import ExcelJS from 'exceljs';
 import { expect, it } from 'vitest';
 import { EmbeddedStore } from '../../../gateway/sinks/embedded/store.ts';
 import { goodSample } from '../../../gateway/sinks/testing.ts';
+import { accountByName, principalOf } from '../accounts/repository.ts';
 import { verifyAudit } from '../audit/log.ts';
+import type { AccountTable } from '../db/schema.ts';
 import { eachDatabase, runShugai, seedWorld, type World } from '../testing.ts';
-import { addOfficer, DATA_FROM, readyToApply, type SignedStore, signedStore } from './testing.ts';
+import { type VerifyOptions, verifyApplication } from '../verifications/compute.ts';
+import { addOfficer, DATA_FROM, ok, readyToApply, type SignedStore, signedStore } from './testing.ts';
 
 const MEASURE = 'yongkang.nx-renovation';
 const NOW = Date.parse('2026-01-02T10:00:00+08:00');
@@ -413,6 +416,61 @@ eachDatabase((database) => {
       attestations: { valid: 60, firstSeq: 1, lastSeq: 60, source: 'central' },
     });
     expect(v.integrity.clean).toBe(true);
+  });
+
+  /** A gateway whose press clock is 30 s behind, its newest batch received 5 s ago and not sealed yet. */
+  async function liveWithPressBehind() {
+    const store = await signedStore('yk-gw01', 10, { deviceBehindMs: 30_000, unsealed: 1 });
+    clock = DATA_FROM + 590_000 + 5_000;
+    const w = await world();
+    const { application } = await applied(w, store);
+    const officer = principalOf((await accountByName(w.platform.db, 'officer-yk')) as AccountTable);
+    return {
+      w,
+      store,
+      verify: (o: VerifyOptions) => verifyApplication(w.platform.db, officer, application.id, o, clock),
+    };
+  }
+
+  it("reads a live gateway's store again once what was on its way is sealed and delivered: a press clock behind puts unsealed points in the window", async () => {
+    const { w, store, verify } = await liveWithPressBehind();
+    const verifying = verify({});
+    // The gateway seals the batch half a second after the verification began, and delivers it to both.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const item = await store.seal(clock + 500);
+    await ok(w.app.inject({ method: 'POST', url: '/api/v1/attestations', payload: { items: [item] } }));
+    const v = await verifying;
+    expect(v.integrity).toMatchObject({
+      clean: true,
+      gateways: [{ clean: true, findingCounts: {}, attestations: { valid: 60, lastSeq: 60 } }],
+    });
+  });
+
+  it('keeps the first read of a live gateway when nothing settles in the wait: its unsealed points are unattested', async () => {
+    const { verify } = await liveWithPressBehind();
+    const started = Date.now();
+    const v = await verify({ settleMs: 1000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    // Batch 59, received at 09:09:50 China time and stamped by the press 30 s before.
+    const at = new Date(DATA_FROM + 590_000 - 30_000).toISOString();
+    expect(v.integrity).toMatchObject({
+      clean: false,
+      gateways: [
+        {
+          clean: false,
+          findingCounts: { unattested: 1 },
+          findings: [
+            {
+              kind: 'unattested',
+              device: 'press-01',
+              from: at,
+              to: at,
+              message: `press-01, ${at} – ${at}: 2 points no attestation covers (typed in or written by something else)`,
+            },
+          ],
+        },
+      ],
+    });
   });
 
   it('judges a store behind the central copy by more than a sink takes to deliver: the attested points not in it are undelivered, not clean', async () => {

@@ -32,14 +32,17 @@ export interface SignedStore {
 
 /**
  * `minutes` of a press (speed, parts) every 10 s into an embedded store, attested batch by batch, each
- * attestation `sealAfterMs` after its batch's points. The newest `undelivered` batches are attested
- * (in `items`, for the central copy) but not in the store yet: its sink is behind the central one.
+ * attestation `sealAfterMs` after its batch was received. The newest `undelivered` batches are
+ * attested (in `items`, for the central copy) but not in the store yet: its sink is behind the
+ * central one. `deviceBehindMs`: the press's clock is that far behind the gateway's (its points' time).
+ * The newest `unsealed` batches are in the store, not attested yet: `seal(at)` attests them at `at`,
+ * writes the attestation to the store and gives it for the copy.
  */
 export async function signedStore(
   gateway: string,
   minutes = 10,
-  o: { sealAfterMs?: number; undelivered?: number } = {},
-): Promise<SignedStore> {
+  o: { sealAfterMs?: number; undelivered?: number; deviceBehindMs?: number; unsealed?: number } = {},
+): Promise<SignedStore & { seal: (at: number) => Promise<SignedStore['items'][number]> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'shugai-app-store-'));
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const identity = {
@@ -53,20 +56,40 @@ export async function signedStore(
   let clock = DATA_FROM;
   const attestor = new Attestor(identity, gateway, path.join(dir, 'chain.json'), () => clock);
   const items: SignedStore['items'] = [];
+  const item = (attestation: StoredSample) => ({
+    stamp: attestation.sourceTime,
+    attestation: JSON.parse(String(attestation.value)) as Attestation,
+  });
   const batches = (minutes * MINUTE) / 10_000;
+  const sealed = batches - (o.unsealed ?? 0);
+  const unsealed: StoredSample[] = [];
   for (let t = DATA_FROM; t < DATA_FROM + minutes * MINUTE; t += 10_000) {
     const i = (t - DATA_FROM) / 10_000;
+    const time = t - (o.deviceBehindMs ?? 0);
     const batch: StoredSample[] = [
-      goodSample('press-01', 'speed', 'number', 1200 + (i % 7) * 3.5, t, 20),
-      goodSample('press-01', 'parts', 'integer', i, t, 20),
+      goodSample('press-01', 'speed', 'number', 1200 + (i % 7) * 3.5, time, 20 + (o.deviceBehindMs ?? 0)),
+      goodSample('press-01', 'parts', 'integer', i, time, 20 + (o.deviceBehindMs ?? 0)),
     ];
+    if (i >= sealed) {
+      await store.write(batch);
+      unsealed.push(...batch);
+      continue;
+    }
     clock = t + (o.sealAfterMs ?? 1000);
     const attestation = attestor.attest(batch);
-    if (i < batches - (o.undelivered ?? 0)) await store.write([...batch, attestation]);
-    items.push({ stamp: attestation.sourceTime, attestation: JSON.parse(String(attestation.value)) });
+    if (i < sealed - (o.undelivered ?? 0)) await store.write([...batch, attestation]);
+    items.push(item(attestation));
   }
   await store.close();
-  return { gateway, publicKeyPem: identity.publicKeyPem, file, items };
+  const seal = async (at: number) => {
+    clock = at;
+    const attestation = attestor.attest(unsealed);
+    const live = new EmbeddedStore('embedded', file);
+    await live.write([attestation]);
+    await live.close();
+    return item(attestation);
+  };
+  return { gateway, publicKeyPem: identity.publicKeyPem, file, items, seal };
 }
 
 /**

@@ -373,6 +373,8 @@ export interface VerifyOptions {
   params?: Record<string, string>;
   /** Opens a gateway's store (tests may wrap it); `openStore` of `shugai verify` by default. */
   openStore?: (store: string, gateway: string) => Promise<SampleReader>;
+  /** How long a live gateway's data read not clean waits at most to settle (`settled`). */
+  settleMs?: number;
 }
 
 /**
@@ -395,23 +397,68 @@ const STORE_DELIVERY_LAG_MS = 15 * 60_000;
 async function attestedUntil(db: Db, gateways: readonly OpenGateway[], now: number): Promise<number> {
   let end = now;
   for (const { row: gateway, opened } of gateways) {
-    const newest = await db
-      .selectFrom('attestations')
-      .select((eb) => eb.fn.max('stamp').as('last'))
-      .where('gateway', '=', gateway.id)
-      .where('fork', '=', 0)
-      .executeTakeFirst();
-    if (newest?.last === null || newest?.last === undefined) continue;
-    let last = Number(newest.last);
+    const copied = await copyNewest(db, gateway.id);
+    if (copied === undefined) continue;
+    let last = copied;
     if ('reader' in opened) {
       const stored = await newestStoreAttestation(opened.reader, gateway.id, last + 1, STORE_DELIVERY_LAG_MS);
       if (stored) last = stored.stamp;
     }
-    const slice =
-      (await configOf(gateway).catch(() => null))?.config.gateway.attestEvery ?? DEFAULT_ATTEST_EVERY_MS;
-    end = Math.min(end, last - slice);
+    end = Math.min(end, last - (await sliceOf(gateway)));
   }
   return end;
+}
+
+/** The stamp of the gateway's newest attestation in this service's copy, if any. */
+async function copyNewest(db: Db, gatewayId: string): Promise<number | undefined> {
+  const newest = await db
+    .selectFrom('attestations')
+    .select((eb) => eb.fn.max('stamp').as('last'))
+    .where('gateway', '=', gatewayId)
+    .where('fork', '=', 0)
+    .executeTakeFirst();
+  return newest?.last === null || newest?.last === undefined ? undefined : Number(newest.last);
+}
+
+/** The gateway's slice: its `attestEvery`, 10 s unless its config on file says. */
+async function sliceOf(gateway: GatewayRow): Promise<number> {
+  return (await configOf(gateway).catch(() => null))?.config.gateway.attestEvery ?? DEFAULT_ATTEST_EVERY_MS;
+}
+
+/** How long past its slice a live gateway's data read not clean may take to settle before a second read. */
+const SETTLE_GRACE_MS = 20_000;
+const SETTLE_POLL_MS = 250;
+const MONTH_MS = 31 * 86_400_000;
+
+/**
+ * Whether what a live gateway had received at `now` has been sealed and delivered to both this
+ * service's copy and its store since: a read of its store at `now` can catch points on their way,
+ * whose time puts them in the window although their attestation is not sealed or not delivered yet
+ * (a device clock behind the gateway's, values sent again with their first time, a store's sink
+ * behind the central one). Waits until both hold an attestation stamped after `now`, at most a
+ * slice and SETTLE_GRACE_MS. False for a gateway not live (no attestation of it here for as long)
+ * and when the wait runs out: the first read stands.
+ */
+async function settled(
+  db: Db,
+  { row, opened }: OpenGateway,
+  now: number,
+  settleMs: number | undefined,
+): Promise<boolean> {
+  if (!('reader' in opened)) return false;
+  const wait = (await sliceOf(row)) + SETTLE_GRACE_MS;
+  const copied = await copyNewest(db, row.id);
+  // Live: it delivered an attestation within as long as the wait; one that did not is unlikely to now.
+  if (copied === undefined || copied < now - wait) return false;
+  const deadline = Date.now() + (settleMs ?? wait);
+  for (;;) {
+    if (((await copyNewest(db, row.id)) ?? 0) > now) {
+      const stored = await newestStoreAttestation(opened.reader, row.id, now + MONTH_MS, MONTH_MS);
+      if (stored && stored.stamp > now) return true;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+  }
 }
 
 /**
@@ -462,8 +509,16 @@ export async function verifyApplication(
   const parts = [];
   try {
     window = await windowFor(db, enterprise.id, gateways, chinaDate(row.submitted_at), now);
-    for (const gateway of gateways)
-      parts.push(await gatewayPart(db, gateway, window, { enterpriseId: enterprise.id, after }));
+    for (const gateway of gateways) {
+      const context = { enterpriseId: enterprise.id, after };
+      const first = await gatewayPart(db, gateway, window, context);
+      // Not clean on a live gateway: read again, over the same window, once what was on its way is in.
+      parts.push(
+        !first.integrity.clean && (await settled(db, gateway, now, options.settleMs))
+          ? await gatewayPart(db, gateway, window, context)
+          : first,
+      );
+    }
   } finally {
     await closeAll(gateways);
   }
