@@ -400,7 +400,7 @@ async function attestedUntil(db: Db, gateways: readonly OpenGateway[], now: numb
     const copied = await copyNewest(db, gateway.id);
     if (copied === undefined) continue;
     let last = copied;
-    if ('reader' in opened) {
+    if ('reader' in opened && opened.reader.holdsAttestations !== false) {
       const stored = await newestStoreAttestation(opened.reader, gateway.id, last + 1, STORE_DELIVERY_LAG_MS);
       if (stored) last = stored.stamp;
     }
@@ -453,6 +453,8 @@ async function settled(
   const deadline = Date.now() + (settleMs ?? wait);
   for (;;) {
     if (((await copyNewest(db, row.id)) ?? 0) > now) {
+      // A store that keeps no attestations (VictoriaMetrics) cannot say how far its sink delivered.
+      if (opened.reader.holdsAttestations === false) return true;
       const stored = await newestStoreAttestation(opened.reader, row.id, now + MONTH_MS, MONTH_MS);
       if (stored && stored.stamp > now) return true;
     }
