@@ -418,9 +418,9 @@ eachDatabase((database) => {
     expect(v.integrity.clean).toBe(true);
   });
 
-  /** A gateway whose press clock is 30 s behind, its newest batch received 5 s ago and not sealed yet. */
-  async function liveWithPressBehind() {
-    const store = await signedStore('yk-gw01', 10, { deviceBehindMs: 30_000, unsealed: 1 });
+  /** A live gateway whose press dates its points `behindMs` late, its newest batch received 5 s ago and not sealed yet. */
+  async function liveWithPressBehind(behindMs: number) {
+    const store = await signedStore('yk-gw01', 10, { deviceBehindMs: behindMs, unsealed: 1 });
     clock = DATA_FROM + 590_000 + 5_000;
     const w = await world();
     const { application } = await applied(w, store);
@@ -432,10 +432,20 @@ eachDatabase((database) => {
     };
   }
 
-  it("reads a live gateway's store again once what was on its way is sealed and delivered: a press clock behind puts unsealed points in the window", async () => {
-    const { w, store, verify } = await liveWithPressBehind();
+  it("ends the window as far earlier as a device's clock runs behind the gateway's: its points on their way wait for their attestation", async () => {
+    const { verify } = await liveWithPressBehind(30_000);
+    // No second read (settleMs 0): the first is clean. The copy's newest attestation is batch 58's,
+    // stamped 1 s after it was received; points received since one slice before it came 30.02 s late.
+    const v = await verify({ settleMs: 0 });
+    expect(v.integrity.window.to).toBe(new Date(DATA_FROM + 580_000 + 1_000 - 10_000 - 30_020).toISOString());
+    expect(v.integrity).toMatchObject({ clean: true, gateways: [{ clean: true, findingCounts: {} }] });
+  });
+
+  it("reads a live gateway's store again once what was on its way is sealed and delivered: readings sent 10 minutes late", async () => {
+    // 10 minutes late: beyond the 5 the window's end makes room for (a device sending what it buffered).
+    const { w, store, verify } = await liveWithPressBehind(600_000);
     const verifying = verify({});
-    // The gateway seals the batch half a second after the verification began, and delivers it to both.
+    // The gateway seals the batch 0.3 s after the verification began, and delivers it to both.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const item = await store.seal(clock + 500);
     await ok(w.app.inject({ method: 'POST', url: '/api/v1/attestations', payload: { items: [item] } }));
@@ -447,12 +457,12 @@ eachDatabase((database) => {
   });
 
   it('keeps the first read of a live gateway when nothing settles in the wait: its unsealed points are unattested', async () => {
-    const { verify } = await liveWithPressBehind();
+    const { verify } = await liveWithPressBehind(600_000);
     const started = Date.now();
     const v = await verify({ settleMs: 1000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    // Batch 59, received at 09:09:50 China time and stamped by the press 30 s before.
-    const at = new Date(DATA_FROM + 590_000 - 30_000).toISOString();
+    // Batch 59, received at 09:09:50 China time and dated by the press 10 minutes before.
+    const at = new Date(DATA_FROM + 590_000 - 600_000).toISOString();
     expect(v.integrity).toMatchObject({
       clean: false,
       gateways: [

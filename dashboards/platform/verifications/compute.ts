@@ -18,6 +18,7 @@ import type { AssessmentRecord } from '../../../assessment/records/workflow.ts';
 import { matchRegister, placeInConfig } from '../../../assessment/register/match.ts';
 import { registerSchema } from '../../../assessment/register/schema.ts';
 import { gatewayDevices, integritySummary } from '../../../assessment/run.ts';
+import { ATTESTATION_DEVICE } from '../../../gateway/attest/attestation.ts';
 import { openStore } from '../../../gateway/attest/cli.ts';
 import { tagCatalog } from '../../../gateway/attest/plausibility.ts';
 import { newestStoreAttestation, verifyStore } from '../../../gateway/attest/verify.ts';
@@ -386,8 +387,8 @@ const STORE_DELIVERY_LAG_MS = 15 * 60_000;
 
 /**
  * Where a verification's window ends: at `now`, or earlier, one slice (the gateway's `attestEvery`,
- * 10 s unless its config on file says) before the newest attestation both copies hold, where that
- * comes first. The gateway's sinks deliver apart: its points reach its store before their
+ * 10 s unless its config on file says) and as far as its devices' clocks run behind
+ * (`devicesBehind`) before the newest attestation both copies hold, where that comes first. The gateway's sinks deliver apart: its points reach its store before their
  * attestation reaches the service (a slice is sealed up to one slice after its first point), and
  * an attestation may reach the service before its slice's points reach the store. Judged, the
  * first would be false "unattested" findings, the second false "deleted" ones. The store's end
@@ -404,9 +405,28 @@ async function attestedUntil(db: Db, gateways: readonly OpenGateway[], now: numb
       const stored = await newestStoreAttestation(opened.reader, gateway.id, last + 1, STORE_DELIVERY_LAG_MS);
       if (stored) last = stored.stamp;
     }
-    end = Math.min(end, last - (await sliceOf(gateway)));
+    const slice = await sliceOf(gateway);
+    const behind = 'reader' in opened ? await devicesBehind(opened.reader, gateway.id, last - slice) : 0;
+    end = Math.min(end, last - slice - behind);
   }
   return end;
+}
+
+/** The most a device's clock behind the gateway's moves a window's end: the verifier's clock tolerance. */
+const MAX_DEVICE_BEHIND_MS = 5 * 60_000;
+
+/**
+ * How far behind the gateway's clock its devices date their points: the most by which a point dated
+ * before `since` was received after it, at most MAX_DEVICE_BEHIND_MS. A device whose clock runs
+ * behind (a PLC's, an edge node's) dates its points still on their way that much before the
+ * gateway's newest attestation: the window ends that much earlier, or they would be judged unattested.
+ */
+async function devicesBehind(reader: SampleReader, gatewayId: string, since: number) {
+  let behind = 0;
+  for await (const s of reader.samples({ from: since - MAX_DEVICE_BEHIND_MS, to: since, gateway: gatewayId }))
+    if (s.receivedAt >= since && s.device !== ATTESTATION_DEVICE)
+      behind = Math.max(behind, Math.min(s.receivedAt - s.sourceTime, MAX_DEVICE_BEHIND_MS));
+  return behind;
 }
 
 /** The stamp of the gateway's newest attestation in this service's copy, if any. */
