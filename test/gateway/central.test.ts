@@ -24,6 +24,7 @@ import { type Mosquitto, mosquittoBinary, startMosquitto } from '../services/mos
 import { freePort } from '../services/ports.ts';
 import type { ServiceProcess } from '../services/process.ts';
 import { until } from './plant.ts';
+import { pressGatewayConfig } from './press-config.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/shugai.mjs');
 const TOKEN = 'e2e-central-token-0123456789';
@@ -96,30 +97,14 @@ describe.skipIf(!mosquittoBinary.available)('gateway → central attestation ser
     writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`, { mode: 0o600 });
     writeFileSync(
       path.join(dir, 'plant.yaml'),
-      [
-        'gateway:',
-        `  id: ${GATEWAY}`,
-        '  dataDir: ./data',
-        '  attestEvery: 500ms',
-        'http: { port: 0 }',
-        'forward: { flushInterval: 100ms, retryInitial: 100ms, retryMax: 500ms, authRetry: 300ms }',
-        'sinks:',
-        '  - { type: embedded }',
-        `  - { type: central, url: '${centralUrl}', timeoutMs: 2000 }`,
-        'connections:',
-        '  - id: line-mqtt',
-        '    protocol: mqtt',
-        `    url: ${mosquitto.url}`,
-        '    clientId: gw-central-e2e',
-        '    reconnect: { initialDelayMs: 100, maxDelayMs: 400 }',
-        "    subscriptions: [{ topic: 'factory/{device}/{tag}', format: plain }]",
-        '    devices:',
-        '      - id: press-1',
-        '        production: true',
-        '        businessLinks: [生产管控]',
-        '        tags: [{ id: count, type: integer }]',
-        '',
-      ].join('\n'),
+      pressGatewayConfig({
+        gatewayId: GATEWAY,
+        centralUrl,
+        mqttUrl: mosquitto.url,
+        clientId: 'gw-central-e2e',
+        connection: ['    reconnect: { initialDelayMs: 100, maxDelayMs: 400 }'],
+        subscription: "{ topic: 'factory/{device}/{tag}', format: plain }",
+      }),
     );
   }, 60_000);
 
