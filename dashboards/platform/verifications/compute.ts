@@ -388,12 +388,13 @@ const STORE_DELIVERY_LAG_MS = 15 * 60_000;
 /**
  * Where a verification's window ends: at `now`, or earlier, one slice (the gateway's `attestEvery`,
  * 10 s unless its config on file says) and as far as its devices' clocks run behind
- * (`devicesBehind`) before the newest attestation both copies hold, where that comes first. The gateway's sinks deliver apart: its points reach its store before their
- * attestation reaches the service (a slice is sealed up to one slice after its first point), and
- * an attestation may reach the service before its slice's points reach the store. Judged, the
- * first would be false "unattested" findings, the second false "deleted" ones. The store's end
- * counts when it trails the service's by STORE_DELIVERY_LAG_MS at most. A gateway with no
- * attestation here does not move the end: its points are unattested indeed.
+ * (`devicesBehind`) before the newest attestation both copies hold, where that comes first. The
+ * gateway's sinks deliver apart: its points reach its store before their attestation reaches the
+ * service (a slice is sealed up to one slice after its first point), and an attestation may reach
+ * the service before its slice's points reach the store. Judged, the first would be false
+ * "unattested" findings, the second false "deleted" ones. The store's end counts when it trails the
+ * service's by STORE_DELIVERY_LAG_MS at most. A gateway with no attestation here does not move the
+ * end: its points are unattested indeed.
  */
 async function attestedUntil(db: Db, gateways: readonly OpenGateway[], now: number): Promise<number> {
   let end = now;
