@@ -4,6 +4,7 @@
 // one the gateway never read is stored, not mistaken for a repeat.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,7 +52,31 @@ async function plant(id: string, url: string) {
   const store = path.join(dir, 'data', 'samples.db');
   return {
     dir,
-    run: () => spawn(process.execPath, [BIN, 'gateway', '--config', config], { stdio: 'ignore' }),
+    /** Starts the gateway, its output appended to dir/gateway.log (for a failure to show). */
+    run: () => {
+      const log = openSync(path.join(dir, 'gateway.log'), 'a');
+      const child = spawn(process.execPath, [BIN, 'gateway', '--config', config], {
+        stdio: ['ignore', log, log],
+      });
+      closeSync(log);
+      return child;
+    },
+    /** Waits until the store holds every message; else fails saying how many it holds, with the log's end. */
+    async allStored(timeoutMs: number) {
+      let n = 0;
+      try {
+        await until(
+          async () => (n = await this.stored()) === MESSAGES * TAGS,
+          timeoutMs,
+          'every message stored',
+        );
+      } catch (error) {
+        const log = await readFile(path.join(dir, 'gateway.log'), 'utf8').catch(() => '');
+        throw new Error(
+          `${(error as Error).message}: ${n} of ${MESSAGES * TAGS} points stored; the gateway's log ends:\n${log.split('\n').slice(-40).join('\n')}`,
+        );
+      }
+    },
     /** Good points of a device in the store. */
     stored: async (device = 'press') => {
       try {
@@ -128,7 +153,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway under MQTT QoS 1 load', () 
     }
     await publishing;
     await publisher.endAsync();
-    await until(async () => (await gateway.stored()) === MESSAGES * TAGS, 90_000, 'every message stored');
+    await gateway.allStored(90_000);
     child.kill('SIGTERM');
     await new Promise((r) => child?.once('exit', r));
     child = undefined;
@@ -161,7 +186,7 @@ describe.skipIf(!mosquittoBinary.available)('gateway under MQTT QoS 1 load', () 
       }
       await publishing;
       expect(proxy.dropped).toBeGreaterThan(0);
-      await until(async () => (await gateway.stored()) === MESSAGES * TAGS, 90_000, 'every message stored');
+      await gateway.allStored(90_000);
       await until(async () => proxy.connections > KILLS, 10_000, 'the gateway reconnected after each cut');
       child.kill('SIGTERM');
       await new Promise((r) => child?.once('exit', r));
