@@ -66,7 +66,10 @@ async function plant(id: string, url: string) {
       let n = 0;
       try {
         await until(
-          async () => (n = await this.stored()) === MESSAGES * TAGS,
+          async () => {
+            n = await this.stored();
+            return n === MESSAGES * TAGS;
+          },
           timeoutMs,
           'every message stored',
         );
