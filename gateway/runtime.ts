@@ -53,6 +53,7 @@ export class Gateway {
   private derived!: DerivedEngine;
   private ticker: NodeJS.Timeout | undefined;
   private lastTotalsSave = 0;
+  private lastRecentSave = 0;
   private started = false;
   httpPort = 0;
 
@@ -240,8 +241,11 @@ export class Gateway {
 
   private tick(): void {
     this.derived.tick();
-    if (Date.now() - this.lastTotalsSave >= 60_000) {
-      void this.saveTotals();
+    if (Date.now() - this.lastTotalsSave >= 60_000) void this.saveTotals();
+    // Only readings already written: a saved reading whose record a crash then loses would make the
+    // broker's resend of it (unacknowledged) a repeat, dropped. Busy now, the next tick tries again.
+    if (Date.now() - this.lastRecentSave >= 60_000 && this.ingest.written) {
+      this.lastRecentSave = Date.now();
       void this.saveRecent().catch((error: Error) =>
         this.logger.warn({ err: error.message }, 'could not save the recent readings'),
       );

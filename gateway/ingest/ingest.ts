@@ -278,6 +278,11 @@ export class Ingest {
     this.logger.warn({ samples, durationMs: Date.now() - since }, 'buffer appends work again');
   }
 
+  /** Whether every reading accepted so far is written to the buffer: none waits in a record or an append. */
+  get written(): boolean {
+    return this.count === 0 && this.pending.size === 0;
+  }
+
   /**
    * Resolves once everything accepted so far is appended (durable under the fsync policy) or counted
    * as dropped. The turn's record is flushed by a setImmediate queued before this one, so batching
