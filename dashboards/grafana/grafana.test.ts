@@ -320,7 +320,8 @@ describe.skipIf(!live)(
       // Until the slowest figure (OEE quality needs parts in the shift) is stored and scraped.
       await gateway.waitUntil(async () => {
         const oee = await influxQuery(`SELECT count("value") FROM "samples" WHERE "tag_id" = 'oee_quality'`);
-        const scraped = await promQuery('shugai_sink_samples_total');
+        // rate() needs two scrapes in its range: one scrape answers the counter, not the panels' rates.
+        const scraped = await promQuery('rate(shugai_sink_samples_total[1m])');
         const attested = await influxQuery(
           `SELECT count("value_str") FROM "samples" WHERE "device" = '_gateway' AND "tag_id" = 'attestation'`,
         );
